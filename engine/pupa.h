@@ -1,0 +1,331 @@
+/*
+ * pupa.h: the one public header of the pupa text-mining engine.
+ *
+ * pupa pre-codes interview transcripts against theme lexicons:
+ *   read (reader.c) -> tokenise with ICU (tokenise.c, khmer.c)
+ *   -> match with Hyperscan (lexicon.c, match.c) -> index in LMDB (index.c)
+ *   -> answer queries (query.c).
+ *
+ * Conventions (after LMDB and libgit2):
+ *  - Every call that can fail returns 0 or a negative PUPA_E* code.
+ *    pupa_strerror() names the code; pupa_errmsg() gives the one-line message of
+ *    the last failure on this thread (file, line and byte where there are any).
+ *  - Stateful objects are opaque handles with new/free pairs.  Plain result
+ *    structs (pupa_doc, pupa_tokens, pupa_hit, ...) are read-only views whose
+ *    lifetime is stated next to the call that returns them.
+ *  - The engine never prints; the caller decides what the user sees.
+ *  - A handle is used by one thread at a time, except pupa_lexicon, which is
+ *    read-only after loading and shared by all threads.
+ */
+#ifndef PUPA_H
+#define PUPA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- errors */
+
+enum {
+    PUPA_OK = 0,
+    PUPA_ENOMEM = -1,    /* out of memory */
+    PUPA_EIO = -2,       /* a file could not be read or written */
+    PUPA_EUTF8 = -3,     /* invalid UTF-8 in input */
+    PUPA_EFORMAT = -4,   /* malformed transcript, manifest or JSON line */
+    PUPA_ELEXICON = -5,  /* malformed lexicon or bad entry */
+    PUPA_EICU = -6,      /* ICU reported an error */
+    PUPA_EHS = -7,       /* Hyperscan reported an error */
+    PUPA_ELMDB = -8,     /* LMDB reported an error */
+    PUPA_ECORRUPT = -9,  /* the index on disk is damaged or of another version */
+    PUPA_EINVAL = -10,   /* bad argument */
+    PUPA_ETOOBIG = -11,  /* input over a size cap */
+    PUPA_ENOTFOUND = -12 /* no such file, index or key */
+};
+
+/* A static string naming the error code. */
+const char *pupa_strerror(int err);
+/* The message of the last failure on the calling thread; "" if none.  Valid
+ * until the next failing pupa call on the same thread. */
+const char *pupa_errmsg(void);
+
+/* Hard caps that protect the machine from hostile input (bytes). */
+#define PUPA_MAX_FILE_BYTES (256u * 1024u * 1024u)
+#define PUPA_MAX_SEGMENT_BYTES (16u * 1024u * 1024u)
+
+/* ------------------------------------------------------------- languages */
+
+enum { PUPA_LANG_EN = 0, PUPA_LANG_KM = 1, PUPA_LANG_MIXED = 2 };
+/* "en", "km" or "mixed". */
+const char *pupa_lang_name(int lang);
+/* Language of a UTF-8 text from its script: Khmer letters only -> km,
+ * Latin letters only (or no letters at all) -> en, both -> mixed. */
+int pupa_lang_detect(const char *text, size_t len);
+
+/* --------------------------------------------------------------- reading */
+
+typedef struct pupa_kv {
+    const char *key;
+    const char *value;
+} pupa_kv;
+
+enum {
+    PUPA_ROLE_PARTICIPANT = 0, /* a participant turn: a coded segment */
+    PUPA_ROLE_INTERVIEWER = 1, /* an interviewer turn: context only */
+    PUPA_ROLE_PARAGRAPH = 2    /* a paragraph of an unlabelled file: coded */
+};
+
+/* One turn (or paragraph) of a document. */
+typedef struct pupa_segment {
+    uint32_t number;      /* 1-based among coded turns; 0 if not coded */
+    int role;             /* PUPA_ROLE_* */
+    int lang;             /* PUPA_LANG_* */
+    const char *speaker;  /* the label as written ("P"), or NULL */
+    const char *text;     /* the turn's text, label removed, trimmed; */
+    size_t len;           /*   points into pupa_doc.text, not NUL-terminated */
+    uint64_t start, end;  /* byte span of text in the original file */
+} pupa_segment;
+
+/* One interview.  A .txt file holds one; a .jsonl file one per line. */
+typedef struct pupa_doc {
+    const char *id;          /* relative path, or "path#LINE" for JSON Lines */
+    const char *participant; /* required */
+    int year;                /* required */
+    const pupa_kv *meta;     /* every metadata key, header over manifest */
+    size_t nmeta;
+    const pupa_segment *segs; /* every turn, in file order */
+    size_t nsegs;
+    const char *text;        /* the body that segments point into */
+    size_t text_len;
+    /* Maps an offset in text to an offset in the file.  NULL means
+     * file offset = text_base + text offset (plain .txt files). */
+    const uint64_t *offset_map; /* text_len + 1 entries when set */
+    uint64_t text_base;
+} pupa_doc;
+
+/* Which labels start participant and interviewer turns.  Comma-separated,
+ * matched case-insensitively; NULL means the contract's defaults. */
+typedef struct pupa_read_opts {
+    const char *participant_labels; /* default "P,R,Participant,Respondent,Interviewee" */
+    const char *interviewer_labels; /* default "I,Q,Interviewer" */
+    int code_interviewer;           /* non-zero: interviewer turns are coded too */
+} pupa_read_opts;
+
+/* A corpus manifest (manifest.csv): metadata per relative path. */
+typedef struct pupa_manifest pupa_manifest;
+/* Loads path (a manifest.csv).  PUPA_ENOTFOUND if it does not exist. */
+int pupa_manifest_load(pupa_manifest **out, const char *path);
+/* The manifest's row for a relative path, or NULL.  Valid while m lives. */
+const pupa_kv *pupa_manifest_row(const pupa_manifest *m, const char *relpath, size_t *nkv);
+void pupa_manifest_free(pupa_manifest *m);
+
+/* A read file: owns its bytes and its documents. */
+typedef struct pupa_file pupa_file;
+/* Reads and splits one transcript file.  relpath names it in ids and
+ * messages; manifest may be NULL; opts may be NULL.  Errors (invalid UTF-8,
+ * missing participant or year, unterminated header, over the size cap) fail
+ * the whole file with a message "relpath:LINE: byte N: what". */
+int pupa_file_read(pupa_file **out, const char *path, const char *relpath,
+                   const pupa_manifest *manifest, const pupa_read_opts *opts);
+size_t pupa_file_ndocs(const pupa_file *f);
+/* Valid while f lives. */
+const pupa_doc *pupa_file_doc(const pupa_file *f, size_t i);
+void pupa_file_free(pupa_file *f);
+
+/* File offset of an offset into doc->text. */
+uint64_t pupa_doc_file_offset(const pupa_doc *doc, size_t text_offset);
+/* Metadata value for key, or NULL. */
+const char *pupa_doc_meta(const pupa_doc *doc, const char *key);
+
+/* Lists the transcript files (*.txt, *.jsonl, not manifest.csv) under root,
+ * recursively, as relative paths in byte order.  Free with pupa_paths_free. */
+int pupa_corpus_list(const char *root, char ***paths, size_t *npaths);
+void pupa_paths_free(char **paths, size_t npaths);
+
+/* ------------------------------------------------------------ tokenising */
+
+enum { PUPA_SCRIPT_OTHER = 0, PUPA_SCRIPT_KHMER = 1 };
+
+/* One word-like ICU token.  src_* index the text given to pupa_tokenize;
+ * norm_* index pupa_tokens.norm. */
+typedef struct pupa_token {
+    uint32_t src_start, src_end;
+    uint32_t norm_start, norm_end;
+    uint8_t script; /* PUPA_SCRIPT_* of the token's first letter */
+} pupa_token;
+
+/* The normalised token stream of one text.  norm holds every token folded
+ * (NFKC case fold, then the Khmer variant folds), joined by a separator:
+ *   ""   between two Khmer tokens with only white space between them,
+ *        so a Khmer entry matches however ICU splits it;
+ *   " "  between other tokens with only white space between them;
+ *   "\n" between tokens with anything else (punctuation) between them.
+ * norm is NUL-terminated. */
+typedef struct pupa_tokens {
+    const char *norm;
+    size_t norm_len;
+    const pupa_token *tok;
+    size_t ntok;
+} pupa_tokens;
+
+typedef struct pupa_tokenizer pupa_tokenizer;
+int pupa_tokenizer_new(pupa_tokenizer **out);
+/* Tokenises text (UTF-8, at most PUPA_MAX_SEGMENT_BYTES).  The result is
+ * owned by t and valid until its next pupa_tokenize or free. */
+int pupa_tokenize(pupa_tokenizer *t, const char *text, size_t len, pupa_tokens *out);
+void pupa_tokenizer_free(pupa_tokenizer *t);
+
+/* Khmer variant fold of one UTF-8 string (already NFKC case folded):
+ * coeng-da -> coeng-ta, QOO TYPE TWO -> QOO TYPE ONE, and dependent vowels
+ * and signs put after the coeng sequences of their cluster.  Writes at most
+ * len bytes to out (the fold never grows a string) and returns the length. */
+size_t pupa_khmer_fold(const char *in, size_t len, char *out);
+
+/* --------------------------------------------------------------- lexicon */
+
+enum {
+    PUPA_ENTRY_WORD = 0,   /* tokens equal to the entry */
+    PUPA_ENTRY_PREFIX = 1, /* word*: a token starting with the entry */
+    PUPA_ENTRY_REGEX = 2   /* /re/: over the normalised stream */
+};
+
+typedef struct pupa_entry {
+    uint32_t code;        /* index into the lexicon's codes */
+    int kind;             /* PUPA_ENTRY_* */
+    const char *pattern;  /* as written in the lexicon */
+    const char *norm;     /* normalised form matched against pupa_tokens.norm */
+    const char *file;     /* lexicon file */
+    uint32_t line;        /* 1-based line in file */
+} pupa_entry;
+
+typedef struct pupa_lexicon pupa_lexicon;
+/* Loads a YAML lexicon (quanteda dictionary: nested mappings whose leaves
+ * are lists of patterns) and compiles every entry into one Hyperscan
+ * database.  A bad entry fails with "file:line: entry 'x': why". */
+int pupa_lexicon_load(pupa_lexicon **out, const char *path);
+size_t pupa_lexicon_ncodes(const pupa_lexicon *lex);
+const char *pupa_lexicon_code(const pupa_lexicon *lex, uint32_t code);
+size_t pupa_lexicon_nentries(const pupa_lexicon *lex);
+const pupa_entry *pupa_lexicon_entry(const pupa_lexicon *lex, uint32_t entry);
+/* 64-bit hash of the lexicon's contents (codes and entries). */
+uint64_t pupa_lexicon_hash(const pupa_lexicon *lex);
+void pupa_lexicon_free(pupa_lexicon *lex);
+
+/* -------------------------------------------------------------- matching */
+
+/* One coded span.  start/end index the text given to pupa_match; tokens
+ * [tok_first, tok_last] are the ones it covers. */
+typedef struct pupa_hit {
+    uint32_t code;
+    uint32_t entry;
+    uint32_t start, end;
+    uint32_t tok_first, tok_last;
+    int negated; /* a negation cue stands within PUPA_NEGATION_WINDOW tokens before */
+} pupa_hit;
+
+#define PUPA_NEGATION_WINDOW 3
+
+/* Per-thread matching state: a tokenizer, Hyperscan scratch and buffers. */
+typedef struct pupa_matcher pupa_matcher;
+int pupa_matcher_new(pupa_matcher **out, const pupa_lexicon *lex);
+/* Tokenises and matches one segment's text.  Hits are ordered by start,
+ * then end, then code, then entry; a code is never counted twice for
+ * overlapping spans (longest leftmost wins).  The hits and the tokens stay
+ * valid until the next call on m. */
+int pupa_match(pupa_matcher *m, const char *text, size_t len,
+               const pupa_hit **hits, size_t *nhits, pupa_tokens *tokens);
+void pupa_matcher_free(pupa_matcher *m);
+
+/* The negation cues, as normalised tokens, for tests and docs. */
+int pupa_is_negation_cue(const char *norm_token, size_t len);
+
+/* ----------------------------------------------------------------- index */
+
+typedef struct pupa_build_opts {
+    const char *lexicon; /* lexicon path; NULL means lexicons/butterfly.yml
+                            resolved by the caller */
+    int threads;         /* 0: OpenMP default */
+    pupa_read_opts read;
+    /* Called, on the calling thread, once per file that failed to read. */
+    void (*on_file_error)(void *ctx, const char *relpath, const char *message);
+    /* Called after each batch with files done and total. */
+    void (*on_progress)(void *ctx, size_t done, size_t total);
+    void *ctx;
+} pupa_build_opts;
+
+typedef struct pupa_build_stats {
+    size_t files_seen, files_added, files_changed, files_removed,
+        files_unchanged, files_failed;
+    size_t docs, segments, hits;
+} pupa_build_stats;
+
+/* Builds or updates the index directory index_dir from the corpus root. */
+int pupa_index_build(const char *corpus, const char *index_dir,
+                     const pupa_build_opts *opts, pupa_build_stats *stats);
+
+typedef struct pupa_index pupa_index;
+/* Opens an index read-only. */
+int pupa_index_open(pupa_index **out, const char *index_dir);
+void pupa_index_close(pupa_index *ix);
+
+/* --------------------------------------------------------------- queries */
+
+/* A filter over segments and hits.  NULL / 0 fields do not filter. */
+typedef struct pupa_filter {
+    const char *code;        /* code path prefix, on "/" boundaries */
+    int year_min, year_max;  /* 0: open */
+    const char *participant;
+    const char *group;
+    const char *gender;
+    int age_min, age_max;    /* 0: open */
+    int lang;                /* -1: any */
+    const char *speaker;
+    int negated;             /* 0: only non-negated hits; 1: negated too */
+    size_t limit;            /* 0: no limit */
+} pupa_filter;
+void pupa_filter_init(pupa_filter *f);
+
+/* One hit with everything needed to quote it.  Strings are valid during
+ * the callback only. */
+typedef struct pupa_quote {
+    const char *doc, *participant, *group, *gender, *age;
+    int year;
+    uint32_t segment;
+    const char *speaker;
+    int lang;
+    const char *text; size_t text_len; /* the segment's text */
+    uint64_t seg_start, seg_end;       /* the segment's span in the file */
+    const char *code, *entry;          /* code path; entry as "file:line" */
+    uint32_t hit_start, hit_end;       /* the hit within text */
+    uint64_t start, end;               /* the hit's span in the file */
+    int negated;
+} pupa_quote;
+
+/* Calls cb for every hit that passes f, ordered by participant, year, doc,
+ * segment, start, code.  cb returns non-zero to stop. */
+int pupa_quotes(pupa_index *ix, const pupa_filter *f,
+                int (*cb)(void *ctx, const pupa_quote *q), void *ctx);
+
+/* A table: rows are codes cut to a depth, columns the values of a metadata
+ * key ("group", "year", "gender", ...).  A cell counts individuals
+ * (distinct participants) and comments (distinct segments) with at least
+ * one counted hit under the row's code. */
+typedef struct pupa_cell {
+    uint32_t individuals, comments;
+} pupa_cell;
+typedef struct pupa_table {
+    char **rows; size_t nrows;
+    char **cols; size_t ncols;
+    pupa_cell *cells;     /* nrows * ncols, row-major */
+    pupa_cell *row_total; /* nrows: over all columns */
+} pupa_table;
+int pupa_table_build(pupa_index *ix, int depth, const char *column_key,
+                     const pupa_filter *f, pupa_table **out);
+void pupa_table_free(pupa_table *t);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

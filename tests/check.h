@@ -1,0 +1,64 @@
+/*
+ * check.h: the tiny assertion kit shared by the C tests.  A failed CHECK
+ * prints where and why and makes the test exit 1; SKIP exits 77, which
+ * CTest reports as skipped (used only when the shared corpora are absent).
+ */
+#ifndef PUPA_CHECK_H
+#define PUPA_CHECK_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int check_failures;
+
+#define CHECK(cond)                                                                    \
+    do {                                                                               \
+        if (!(cond)) {                                                                 \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);  \
+            check_failures++;                                                          \
+        }                                                                              \
+    } while (0)
+
+#define CHECK_EQ_INT(a, b)                                                             \
+    do {                                                                               \
+        long long check_a_ = (long long)(a), check_b_ = (long long)(b);                \
+        if (check_a_ != check_b_) {                                                    \
+            fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%lld != %lld)\n", __FILE__, \
+                    __LINE__, #a, #b, check_a_, check_b_);                             \
+            check_failures++;                                                          \
+        }                                                                              \
+    } while (0)
+
+#define CHECK_EQ_STR(a, b)                                                             \
+    do {                                                                               \
+        const char *check_a_ = (a), *check_b_ = (b);                                   \
+        if (!check_a_ || !check_b_ || strcmp(check_a_, check_b_) != 0) {               \
+            fprintf(stderr, "%s:%d: CHECK failed: %s == %s (\"%s\" != \"%s\")\n",      \
+                    __FILE__, __LINE__, #a, #b, check_a_ ? check_a_ : "(null)",        \
+                    check_b_ ? check_b_ : "(null)");                                   \
+            check_failures++;                                                          \
+        }                                                                              \
+    } while (0)
+
+/* Exit 77 (skipped) unless the shared corpora folder exists. */
+static inline void require_corpora(const char *dir)
+{
+    struct stat st;
+    if (!dir || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "shared corpora not found at %s: skipped\n", dir ? dir : "(none)");
+        exit(77);
+    }
+}
+
+static inline int check_result(void)
+{
+    if (check_failures) {
+        fprintf(stderr, "%d check(s) failed\n", check_failures);
+        return 1;
+    }
+    return 0;
+}
+
+#endif
