@@ -1,0 +1,637 @@
+/*
+ * build.c: building and updating an index from a corpus (pupa index).
+ *
+ * The corpus is listed and compared with the files database: a file whose
+ * size, mtime and manifest row are unchanged is skipped without being read;
+ * new and changed files are coded; files gone from the corpus are deleted.
+ * A changed lexicon (another hash) empties the index and codes everything.
+ *
+ * Coding runs in batches of files.  Within a batch, OpenMP threads code
+ * files with dynamic scheduling, each with its own pupa_matcher (ICU
+ * iterator, Hyperscan scratch, buffers), and serialise each file's records
+ * into the file's own buffer.  The calling thread then writes the batch in
+ * corpus path order in one LMDB transaction.  So:
+ *  - document ids and every byte written are the same for any thread count;
+ *  - memory holds one batch, not the corpus;
+ *  - a failure mid-run loses no batch already committed;
+ *  - a file that fails to read is reported and leaves its previous version
+ *    in the index untouched.
+ */
+#include "index.h"
+
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define FILES_PER_THREAD_BATCH 16
+#define FILE_VALUE_BYTES 32
+
+typedef struct file_task {
+    const char *relpath;
+    uint64_t size, mtime, manifest_hash;
+    int existed;             /* present in the files database */
+    uint32_t old_first, old_count;
+    int rc;                  /* reading or coding failed */
+    char *message;
+    pupa_buf out;            /* serialised records, see code_file() */
+    size_t nsegments, nhits;
+} file_task;
+
+static uint64_t manifest_row_hash(const pupa_manifest *m, const char *relpath)
+{
+    size_t n = 0;
+    const pupa_kv *row = m ? pupa_manifest_row(m, relpath, &n) : NULL;
+    uint64_t h = PUPA_HASH_INIT;
+    for (size_t i = 0; row && i < n; i++) {
+        h = pupa_hash(h, row[i].key, strlen(row[i].key) + 1);
+        h = pupa_hash(h, row[i].value, strlen(row[i].value) + 1);
+    }
+    return h;
+}
+
+/* ------------------------------------------------------------- coding */
+
+/* Serialised form of one file in task->out, read back by write_file():
+ *   u32 docs; per doc: u32 n + doc record; u32 turns;
+ *     per turn: u32 n + seg record; u32 codes; per code: u32 code,
+ *     u32 counted, u32 negated. */
+static int put_block(pupa_buf *out, const pupa_buf *rec)
+{
+    int rc = pupa_rec_put_u32(out, (uint32_t)rec->len);
+    return rc ? rc : pupa_buf_add(out, rec->data, rec->len);
+}
+
+static int code_turn(pupa_matcher *m, const pupa_doc *doc, const pupa_segment *seg,
+                     pupa_buf *rec, file_task *task, size_t ncodes, uint32_t *counted,
+                     uint32_t *negated)
+{
+    const pupa_hit *hits = NULL;
+    size_t nhits = 0;
+    int rc = 0;
+    if (seg->number > 0) {
+        task->nsegments++;
+        if ((rc = pupa_match(m, seg->text, seg->len, &hits, &nhits, NULL)))
+            return rc;
+        task->nhits += nhits;
+    }
+    rec->len = 0;
+    rc = pupa_rec_put_u32(rec, seg->number);
+    rc = rc ? rc : pupa_rec_put_u8(rec, (uint8_t)seg->role);
+    rc = rc ? rc : pupa_rec_put_u8(rec, (uint8_t)seg->lang);
+    rc = rc ? rc : pupa_rec_put_u64(rec, seg->start);
+    rc = rc ? rc : pupa_rec_put_u64(rec, seg->end);
+    rc = rc ? rc : pupa_rec_put_str(rec, seg->speaker, seg->speaker ? strlen(seg->speaker) : 0);
+    rc = rc ? rc : pupa_rec_put_str(rec, seg->text, seg->len);
+    rc = rc ? rc : pupa_rec_put_u32(rec, (uint32_t)nhits);
+    size_t base = (size_t)(seg->text - doc->text);
+    for (size_t i = 0; !rc && i < nhits; i++) {
+        const pupa_hit *h = &hits[i];
+        rc = pupa_rec_put_u32(rec, h->code);
+        rc = rc ? rc : pupa_rec_put_u32(rec, h->entry);
+        rc = rc ? rc : pupa_rec_put_u32(rec, h->start);
+        rc = rc ? rc : pupa_rec_put_u32(rec, h->end);
+        rc = rc ? rc : pupa_rec_put_u64(rec, pupa_doc_file_offset(doc, base + h->start));
+        rc = rc ? rc : pupa_rec_put_u64(rec, pupa_doc_file_offset(doc, base + h->end));
+        rc = rc ? rc : pupa_rec_put_u8(rec, (uint8_t)(h->negated != 0));
+        if (h->code < ncodes)
+            (h->negated ? negated : counted)[h->code]++;
+    }
+    if (!rc)
+        rc = put_block(&task->out, rec);
+    /* Postings: one per code with any hit in this turn, in code order. */
+    uint32_t n = 0;
+    for (size_t c = 0; c < ncodes; c++)
+        n += (counted[c] || negated[c]);
+    rc = rc ? rc : pupa_rec_put_u32(&task->out, n);
+    for (size_t c = 0; c < ncodes; c++) {
+        if (!counted[c] && !negated[c])
+            continue;
+        rc = rc ? rc : pupa_rec_put_u32(&task->out, (uint32_t)c);
+        rc = rc ? rc : pupa_rec_put_u32(&task->out, counted[c]);
+        rc = rc ? rc : pupa_rec_put_u32(&task->out, negated[c]);
+        counted[c] = negated[c] = 0;
+    }
+    return rc;
+}
+
+static int code_doc(pupa_matcher *m, const pupa_doc *doc, file_task *task, size_t ncodes,
+                    uint32_t *counted, uint32_t *negated)
+{
+    pupa_buf rec;
+    pupa_buf_init(&rec, (size_t)PUPA_MAX_FILE_BYTES * 2);
+    int rc = pupa_rec_put_u32(&rec, (uint32_t)doc->year);
+    rc = rc ? rc : pupa_rec_put_str(&rec, doc->id, strlen(doc->id));
+    rc = rc ? rc : pupa_rec_put_str(&rec, doc->participant, strlen(doc->participant));
+    rc = rc ? rc : pupa_rec_put_u32(&rec, (uint32_t)doc->nsegs);
+    rc = rc ? rc : pupa_rec_put_u32(&rec, (uint32_t)doc->nmeta);
+    for (size_t i = 0; !rc && i < doc->nmeta; i++) {
+        rc = pupa_rec_put_str(&rec, doc->meta[i].key, strlen(doc->meta[i].key));
+        rc = rc ? rc : pupa_rec_put_str(&rec, doc->meta[i].value, strlen(doc->meta[i].value));
+    }
+    rc = rc ? rc : put_block(&task->out, &rec);
+    rc = rc ? rc : pupa_rec_put_u32(&task->out, (uint32_t)doc->nsegs);
+    for (size_t s = 0; !rc && s < doc->nsegs; s++)
+        rc = code_turn(m, doc, &doc->segs[s], &rec, task, ncodes, counted, negated);
+    pupa_buf_free(&rec);
+    return rc;
+}
+
+static void code_file(pupa_matcher *m, const char *corpus, const pupa_manifest *manifest,
+                      const pupa_read_opts *ropts, size_t ncodes, uint32_t *counted,
+                      uint32_t *negated, file_task *task)
+{
+    size_t plen = strlen(corpus) + strlen(task->relpath) + 2;
+    char *path = malloc(plen);
+    pupa_file *f = NULL;
+    int rc = path ? 0 : pupa_fail(PUPA_ENOMEM, "out of memory");
+    if (!rc) {
+        snprintf(path, plen, "%s/%s", corpus, task->relpath);
+        rc = pupa_file_read(&f, path, task->relpath, manifest, ropts);
+    }
+    size_t ndocs = f ? pupa_file_ndocs(f) : 0;
+    rc = rc ? rc : pupa_rec_put_u32(&task->out, (uint32_t)ndocs);
+    for (size_t d = 0; !rc && d < ndocs; d++)
+        rc = code_doc(m, pupa_file_doc(f, d), task, ncodes, counted, negated);
+    if (rc) {
+        task->rc = rc;
+        task->message = pupa_strdup(pupa_errmsg()[0] ? pupa_errmsg() : pupa_strerror(rc));
+        pupa_buf_free(&task->out);
+        memset(counted, 0, ncodes * sizeof *counted);
+        memset(negated, 0, ncodes * sizeof *negated);
+    }
+    pupa_file_free(f);
+    free(path);
+}
+
+/* ------------------------------------------------------------ writing */
+
+static int put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kn, const void *v, size_t vn)
+{
+    MDB_val key = {kn, (void *)k}, val = {vn, (void *)v};
+    int rc = mdb_put(txn, dbi, &key, &val, 0);
+    return rc ? pupa_lmdb_fail(rc, "index write") : 0;
+}
+
+static int del(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kn)
+{
+    MDB_val key = {kn, (void *)k};
+    int rc = mdb_del(txn, dbi, &key, NULL);
+    return rc && rc != MDB_NOTFOUND ? pupa_lmdb_fail(rc, "index delete") : 0;
+}
+
+static int participant_key(pupa_buf *k, const char *p, size_t plen, uint32_t year, uint32_t doc)
+{
+    unsigned char tail[7] = {0};
+    pupa_put_u16(tail + 1, (uint16_t)year);
+    pupa_put_u32(tail + 3, doc);
+    k->len = 0;
+    int rc = pupa_buf_add(k, p, plen);
+    return rc ? rc : pupa_buf_add(k, tail, sizeof tail);
+}
+
+static void posting_key(unsigned char *k, uint32_t code, uint32_t year, uint32_t doc,
+                        uint32_t turn)
+{
+    pupa_put_u32(k, code);
+    pupa_put_u16(k + 4, (uint16_t)year);
+    pupa_put_u32(k + 6, doc);
+    pupa_put_u32(k + 10, turn);
+}
+
+/* Removes one document and every key that points at it. */
+static int delete_doc(MDB_txn *txn, const struct pupa_index *ix, uint32_t doc, pupa_buf *tmp)
+{
+    unsigned char dk[PUPA_DOC_KEY];
+    pupa_put_u32(dk, doc);
+    MDB_val key = {sizeof dk, dk}, val;
+    int rc = mdb_get(txn, ix->docs, &key, &val);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return pupa_lmdb_fail(rc, "index read");
+    pupa_doc_rec d;
+    if ((rc = pupa_doc_rec_decode(&val, &d)))
+        return rc;
+    /* Values point into pages a write may move: copy what is needed. */
+    uint32_t year = d.year, nturns = d.nturns;
+    if ((rc = participant_key(tmp, d.participant.s, d.participant.len, year, doc)) ||
+        (rc = del(txn, ix->participants, tmp->data, tmp->len)))
+        return rc;
+    for (uint32_t t = 0; t < nturns; t++) {
+        unsigned char sk[PUPA_SEG_KEY];
+        pupa_put_u32(sk, doc);
+        pupa_put_u32(sk + 4, t);
+        MDB_val skey = {sizeof sk, sk}, sval;
+        rc = mdb_get(txn, ix->segs, &skey, &sval);
+        if (rc == MDB_NOTFOUND)
+            continue;
+        if (rc)
+            return pupa_lmdb_fail(rc, "index read");
+        pupa_seg_rec s;
+        if ((rc = pupa_seg_rec_decode(&sval, &s)))
+            return rc;
+        tmp->len = 0;
+        for (uint32_t i = 0; i < s.nhits; i++) {
+            pupa_hit_rec h;
+            if ((rc = pupa_seg_rec_hit(&s, i, &h)) ||
+                (rc = pupa_buf_add(tmp, &h.code, sizeof h.code)))
+                return rc;
+        }
+        const uint32_t *codes = (const uint32_t *)(void *)tmp->data;
+        size_t ncodes = tmp->len / sizeof *codes;
+        for (size_t i = 0; i < ncodes; i++) {
+            unsigned char pk[PUPA_POSTING_KEY];
+            posting_key(pk, codes[i], year, doc, t);
+            if ((rc = del(txn, ix->postings, pk, sizeof pk)))
+                return rc;
+        }
+        if ((rc = del(txn, ix->segs, sk, sizeof sk)))
+            return rc;
+    }
+    return del(txn, ix->docs, dk, sizeof dk);
+}
+
+/* A reader over the trusted serialised form in task->out. */
+typedef struct blob {
+    const unsigned char *p, *end;
+} blob;
+static uint32_t blob_u32(blob *b)
+{
+    uint32_t v = pupa_get_u32(b->p);
+    b->p += 4;
+    return v;
+}
+
+static int write_file(MDB_txn *txn, const struct pupa_index *ix, file_task *task,
+                      uint32_t *next_doc, pupa_buf *tmp)
+{
+    int rc = 0;
+    if (task->existed)
+        for (uint32_t i = 0; !rc && i < task->old_count; i++)
+            rc = delete_doc(txn, ix, task->old_first + i, tmp);
+    blob b = {(const unsigned char *)task->out.data,
+              (const unsigned char *)task->out.data + task->out.len};
+    uint32_t ndocs = blob_u32(&b), first = *next_doc;
+    for (uint32_t d = 0; !rc && d < ndocs; d++) {
+        uint32_t doc = (*next_doc)++;
+        uint32_t reclen = blob_u32(&b);
+        MDB_val dv = {reclen, (void *)b.p};
+        pupa_doc_rec dr;
+        if ((rc = pupa_doc_rec_decode(&dv, &dr)))
+            break;
+        unsigned char dk[PUPA_DOC_KEY];
+        pupa_put_u32(dk, doc);
+        if ((rc = put(txn, ix->docs, dk, sizeof dk, b.p, reclen)) ||
+            (rc = participant_key(tmp, dr.participant.s, dr.participant.len, dr.year, doc)) ||
+            (rc = put(txn, ix->participants, tmp->data, tmp->len, "", 0)))
+            break;
+        b.p += reclen;
+        uint32_t nturns = blob_u32(&b);
+        for (uint32_t t = 0; !rc && t < nturns; t++) {
+            unsigned char sk[PUPA_SEG_KEY];
+            pupa_put_u32(sk, doc);
+            pupa_put_u32(sk + 4, t);
+            uint32_t slen = blob_u32(&b);
+            rc = put(txn, ix->segs, sk, sizeof sk, b.p, slen);
+            b.p += slen;
+            uint32_t npost = blob_u32(&b);
+            for (uint32_t i = 0; !rc && i < npost; i++) {
+                uint32_t code = blob_u32(&b);
+                unsigned char pv[8];
+                memcpy(pv, b.p, 8);
+                b.p += 8;
+                unsigned char pk[PUPA_POSTING_KEY];
+                posting_key(pk, code, dr.year, doc, t);
+                rc = put(txn, ix->postings, pk, sizeof pk, pv, sizeof pv);
+            }
+        }
+    }
+    if (!rc) {
+        unsigned char fv[FILE_VALUE_BYTES];
+        pupa_put_u32(fv, first);
+        pupa_put_u32(fv + 4, ndocs);
+        pupa_put_u64(fv + 8, task->size);
+        pupa_put_u64(fv + 16, task->mtime);
+        pupa_put_u64(fv + 24, task->manifest_hash);
+        rc = put(txn, ix->files, task->relpath, strlen(task->relpath), fv, sizeof fv);
+    }
+    return rc;
+}
+
+/* --------------------------------------------------------------- meta */
+
+static int meta_put_u32(MDB_txn *txn, const struct pupa_index *ix, const char *name, uint32_t v)
+{
+    unsigned char b[4];
+    pupa_put_u32(b, v);
+    return put(txn, ix->meta, name, strlen(name), b, 4);
+}
+
+static int meta_put_codebook(MDB_txn *txn, const struct pupa_index *ix, const pupa_lexicon *lex)
+{
+    pupa_buf b;
+    pupa_buf_init(&b, (size_t)1 << 30);
+    size_t nc = pupa_lexicon_ncodes(lex), ne = pupa_lexicon_nentries(lex);
+    int rc = pupa_rec_put_u32(&b, (uint32_t)nc);
+    for (size_t i = 0; !rc && i < nc; i++) {
+        const char *c = pupa_lexicon_code(lex, (uint32_t)i);
+        rc = pupa_rec_put_str(&b, c, strlen(c));
+    }
+    rc = rc ? rc : put(txn, ix->meta, "codes", 5, b.data, b.len);
+    b.len = 0;
+    rc = rc ? rc : pupa_rec_put_u32(&b, (uint32_t)ne);
+    char where[4200];
+    for (size_t i = 0; !rc && i < ne; i++) {
+        const pupa_entry *e = pupa_lexicon_entry(lex, (uint32_t)i);
+        int n = snprintf(where, sizeof where, "%s:%u", e->file, e->line);
+        rc = pupa_rec_put_str(&b, where, n < (int)sizeof where ? (size_t)n : sizeof where - 1);
+    }
+    rc = rc ? rc : put(txn, ix->meta, "entries", 7, b.data, b.len);
+    pupa_buf_free(&b);
+    return rc;
+}
+
+/* Checks the format, and empties the index when the lexicon changed. */
+static int prepare(MDB_txn *txn, const struct pupa_index *ix, const pupa_lexicon *lex,
+                   const char *dir, uint32_t *next_doc)
+{
+    MDB_val k = {6, "format"}, v;
+    int rc = mdb_get(txn, ix->meta, &k, &v);
+    if (rc == 0 && (v.mv_size != 4 || pupa_get_u32(v.mv_data) != PUPA_INDEX_FORMAT))
+        return pupa_fail(PUPA_ECORRUPT, "%s: index of another format; remove it to rebuild", dir);
+    if (rc && rc != MDB_NOTFOUND)
+        return pupa_lmdb_fail(rc, dir);
+    uint64_t hash = pupa_lexicon_hash(lex);
+    k = (MDB_val){12, "lexicon_hash"};
+    int same = mdb_get(txn, ix->meta, &k, &v) == 0 && v.mv_size == 8 &&
+               pupa_get_u64(v.mv_data) == hash;
+    *next_doc = 0;
+    if (same) {
+        k = (MDB_val){8, "next_doc"};
+        if (mdb_get(txn, ix->meta, &k, &v) || v.mv_size != 4)
+            return pupa_fail(PUPA_ECORRUPT, "%s: index without a document counter", dir);
+        *next_doc = pupa_get_u32(v.mv_data);
+        return 0;
+    }
+    MDB_dbi data[] = {ix->files, ix->docs, ix->segs, ix->postings, ix->participants};
+    for (size_t i = 0; i < sizeof data / sizeof *data; i++)
+        if ((rc = mdb_drop(txn, data[i], 0)))
+            return pupa_lmdb_fail(rc, dir);
+    unsigned char hb[8];
+    pupa_put_u64(hb, hash);
+    if ((rc = meta_put_u32(txn, ix, "format", PUPA_INDEX_FORMAT)) ||
+        (rc = put(txn, ix->meta, "lexicon_hash", 12, hb, 8)) ||
+        (rc = meta_put_u32(txn, ix, "next_doc", 0)))
+        return rc;
+    return meta_put_codebook(txn, ix, lex);
+}
+
+/* ----------------------------------------------------------- planning */
+
+/* Sorts the listed files into tasks (new or changed) and unchanged ones,
+ * and deletes files that are gone.  paths are sorted, as are LMDB keys. */
+static int plan(MDB_txn *txn, const struct pupa_index *ix, const char *corpus, char **paths,
+                size_t npaths, const pupa_manifest *manifest, file_task **tasks_out,
+                size_t *ntasks, pupa_build_stats *st, pupa_buf *tmp)
+{
+    file_task *tasks = calloc(npaths ? npaths : 1, sizeof *tasks);
+    if (!tasks)
+        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    size_t n = 0;
+    int rc = 0;
+    for (size_t i = 0; !rc && i < npaths; i++) {
+        size_t plen = strlen(corpus) + strlen(paths[i]) + 2;
+        char *path = malloc(plen);
+        if (!path) {
+            rc = pupa_fail(PUPA_ENOMEM, "out of memory");
+            break;
+        }
+        snprintf(path, plen, "%s/%s", corpus, paths[i]);
+        struct stat sb;
+        int ok = stat(path, &sb) == 0;
+        free(path);
+        file_task t = {.relpath = paths[i]};
+        if (ok) {
+            t.size = (uint64_t)sb.st_size;
+            t.mtime = (uint64_t)sb.st_mtim.tv_sec * 1000000000ull + (uint64_t)sb.st_mtim.tv_nsec;
+        }
+        t.manifest_hash = manifest_row_hash(manifest, paths[i]);
+        pupa_buf_init(&t.out, (size_t)PUPA_MAX_FILE_BYTES * 4);
+        MDB_val k = {strlen(paths[i]), paths[i]}, v;
+        int g = mdb_get(txn, ix->files, &k, &v);
+        if (g == 0) {
+            if (v.mv_size != FILE_VALUE_BYTES) {
+                rc = pupa_fail(PUPA_ECORRUPT, "index: damaged file record for %s", paths[i]);
+                break;
+            }
+            const unsigned char *fv = v.mv_data;
+            t.existed = 1;
+            t.old_first = pupa_get_u32(fv);
+            t.old_count = pupa_get_u32(fv + 4);
+            if (ok && pupa_get_u64(fv + 8) == t.size && pupa_get_u64(fv + 16) == t.mtime &&
+                pupa_get_u64(fv + 24) == t.manifest_hash) {
+                st->files_unchanged++;
+                continue;
+            }
+        } else if (g != MDB_NOTFOUND) {
+            rc = pupa_lmdb_fail(g, "index read");
+            break;
+        }
+        tasks[n++] = t;
+    }
+    /* Files in the index that the corpus no longer has. */
+    MDB_cursor *cur = NULL;
+    if (!rc && (rc = mdb_cursor_open(txn, ix->files, &cur)))
+        rc = pupa_lmdb_fail(rc, "index read");
+    MDB_val k, v;
+    size_t gone_cap = 0, ngone = 0;
+    uint32_t(*gone)[2] = NULL;
+    char **gone_keys = NULL;
+    size_t gone_keys_cap = 0;
+    for (int op = MDB_FIRST; !rc && mdb_cursor_get(cur, &k, &v, op) == 0; op = MDB_NEXT) {
+        char *key = pupa_strndup(k.mv_data, k.mv_size);
+        if (!key) {
+            rc = pupa_fail(PUPA_ENOMEM, "out of memory");
+            break;
+        }
+        size_t lo = 0, hi = npaths;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (strcmp(paths[mid], key) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo < npaths && strcmp(paths[lo], key) == 0) {
+            free(key);
+            continue;
+        }
+        if (v.mv_size != FILE_VALUE_BYTES ||
+            pupa_grow(&gone, &gone_cap, ngone + 1, sizeof *gone) ||
+            pupa_grow(&gone_keys, &gone_keys_cap, ngone + 1, sizeof *gone_keys)) {
+            free(key);
+            rc = v.mv_size != FILE_VALUE_BYTES ? pupa_fail(PUPA_ECORRUPT, "index: damaged file record")
+                                               : PUPA_ENOMEM;
+            break;
+        }
+        gone[ngone][0] = pupa_get_u32(v.mv_data);
+        gone[ngone][1] = pupa_get_u32((const unsigned char *)v.mv_data + 4);
+        gone_keys[ngone++] = key;
+    }
+    if (cur)
+        mdb_cursor_close(cur);
+    for (size_t i = 0; i < ngone; i++) {
+        for (uint32_t d = 0; !rc && d < gone[i][1]; d++)
+            rc = delete_doc(txn, ix, gone[i][0] + d, tmp);
+        if (!rc)
+            rc = del(txn, ix->files, gone_keys[i], strlen(gone_keys[i]));
+        if (!rc)
+            st->files_removed++;
+        free(gone_keys[i]);
+    }
+    free(gone);
+    free(gone_keys);
+    if (rc) {
+        for (size_t i = 0; i < n; i++)
+            pupa_buf_free(&tasks[i].out);
+        free(tasks);
+        return rc;
+    }
+    *tasks_out = tasks;
+    *ntasks = n;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- run */
+
+static int run_batches(const struct pupa_index *ix, const char *corpus,
+                       const pupa_lexicon *lex, const pupa_manifest *manifest,
+                       const pupa_build_opts *opts, file_task *tasks, size_t ntasks,
+                       uint32_t *next_doc, pupa_build_stats *st, pupa_buf *tmp)
+{
+    int nthreads = opts->threads > 0 ? opts->threads : omp_get_max_threads();
+    size_t ncodes = pupa_lexicon_ncodes(lex);
+    pupa_matcher **matchers = calloc((size_t)nthreads, sizeof *matchers);
+    uint32_t *counts = calloc((size_t)nthreads * 2 * (ncodes ? ncodes : 1), sizeof *counts);
+    int rc = matchers && counts ? 0 : pupa_fail(PUPA_ENOMEM, "out of memory");
+    for (int i = 0; !rc && i < nthreads; i++)
+        rc = pupa_matcher_new(&matchers[i], lex);
+    size_t batch = (size_t)nthreads * FILES_PER_THREAD_BATCH;
+    for (size_t b0 = 0; !rc && b0 < ntasks; b0 += batch) {
+        size_t b1 = b0 + batch < ntasks ? b0 + batch : ntasks;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
+        for (size_t i = b0; i < b1; i++) {
+            int tid = omp_get_thread_num();
+            uint32_t *counted = counts + (size_t)tid * 2 * ncodes;
+            code_file(matchers[tid], corpus, manifest, &opts->read, ncodes, counted,
+                      counted + ncodes, &tasks[i]);
+        }
+        MDB_txn *txn;
+        if ((rc = mdb_txn_begin(ix->env, NULL, 0, &txn))) {
+            rc = pupa_lmdb_fail(rc, "index write");
+            break;
+        }
+        for (size_t i = b0; !rc && i < b1; i++) {
+            file_task *t = &tasks[i];
+            if (t->rc) {
+                st->files_failed++;
+                if (opts->on_file_error)
+                    opts->on_file_error(opts->ctx, t->relpath, t->message);
+                continue;
+            }
+            rc = write_file(txn, ix, t, next_doc, tmp);
+            if (!rc) {
+                if (t->existed)
+                    st->files_changed++;
+                else
+                    st->files_added++;
+                st->segments += t->nsegments;
+                st->hits += t->nhits;
+                st->docs += pupa_get_u32((const unsigned char *)t->out.data);
+            }
+            pupa_buf_free(&t->out);
+        }
+        if (!rc)
+            rc = meta_put_u32(txn, ix, "next_doc", *next_doc);
+        if (rc) {
+            mdb_txn_abort(txn);
+        } else if ((rc = mdb_txn_commit(txn))) {
+            rc = pupa_lmdb_fail(rc, "index commit");
+        }
+        if (!rc && opts->on_progress)
+            opts->on_progress(opts->ctx, b1, ntasks);
+    }
+    for (int i = 0; matchers && i < nthreads; i++)
+        pupa_matcher_free(matchers[i]);
+    free(matchers);
+    free(counts);
+    return rc;
+}
+
+int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build_opts *opts,
+                     pupa_build_stats *stats)
+{
+    if (!corpus || !index_dir || !opts || !opts->lexicon)
+        return pupa_fail(PUPA_EINVAL, "pupa_index_build: NULL argument");
+    pupa_build_stats st = {0};
+    pupa_lexicon *lex = NULL;
+    pupa_manifest *manifest = NULL;
+    char **paths = NULL;
+    size_t npaths = 0, ntasks = 0;
+    file_task *tasks = NULL;
+    struct pupa_index ix = {0};
+    pupa_buf tmp;
+    pupa_buf_init(&tmp, (size_t)1 << 30);
+    uint32_t next_doc = 0;
+    MDB_txn *txn = NULL;
+
+    int rc = pupa_lexicon_load(&lex, opts->lexicon);
+    if (!rc)
+        rc = pupa_corpus_list(corpus, &paths, &npaths);
+    if (!rc) {
+        size_t mlen = strlen(corpus) + 16;
+        char *mpath = malloc(mlen);
+        rc = mpath ? 0 : pupa_fail(PUPA_ENOMEM, "out of memory");
+        if (!rc) {
+            snprintf(mpath, mlen, "%s/manifest.csv", corpus);
+            rc = pupa_manifest_load(&manifest, mpath);
+            if (rc == PUPA_ENOTFOUND) {
+                rc = 0;
+                manifest = NULL;
+            }
+        }
+        free(mpath);
+    }
+    if (!rc)
+        rc = pupa_index_env_open(&ix, index_dir, 1);
+    if (!rc && (rc = mdb_txn_begin(ix.env, NULL, 0, &txn)))
+        rc = pupa_lmdb_fail(rc, index_dir);
+    if (!rc)
+        rc = prepare(txn, &ix, lex, index_dir, &next_doc);
+    if (!rc)
+        rc = plan(txn, &ix, corpus, paths, npaths, manifest, &tasks, &ntasks, &st, &tmp);
+    if (txn) {
+        if (rc)
+            mdb_txn_abort(txn);
+        else if ((rc = mdb_txn_commit(txn)))
+            rc = pupa_lmdb_fail(rc, "index commit");
+    }
+    st.files_seen = npaths;
+    if (!rc)
+        rc = run_batches(&ix, corpus, lex, manifest, opts, tasks, ntasks, &next_doc, &st, &tmp);
+    for (size_t i = 0; i < ntasks; i++) {
+        pupa_buf_free(&tasks[i].out);
+        free(tasks[i].message);
+    }
+    free(tasks);
+    pupa_index_env_close(&ix);
+    pupa_buf_free(&tmp);
+    pupa_paths_free(paths, npaths);
+    pupa_manifest_free(manifest);
+    pupa_lexicon_free(lex);
+    if (stats)
+        *stats = st;
+    return rc;
+}

@@ -1,0 +1,387 @@
+/*
+ * index.c: the on-disk format of a pupa index, and nothing else.
+ *
+ * An index is a directory (mode 0700) holding an LMDB environment
+ * (data.mdb and lock.mdb, mode 0600: transcripts are confidential).  All
+ * integers are big-endian so that LMDB's byte-wise key order is numeric
+ * order.  A "str" is a u32 length then that many bytes, with length
+ * 0xFFFFFFFF meaning NULL.
+ *
+ * Named databases, their keys and values:
+ *
+ *   meta          key: ASCII name
+ *     "format"        u32 PUPA_INDEX_FORMAT; any other value is refused
+ *     "lexicon_hash"  u64 hash of the lexicon the hits come from
+ *     "next_doc"      u32 next unused document id
+ *     "codes"         u32 n, then n str: code paths; a code id is a position
+ *     "entries"       u32 n, then n str: "file:line" of each lexicon entry
+ *
+ *   files         key: the file's path relative to the corpus root
+ *     value: u32 first doc id, u32 doc count, u64 size, u64 mtime (ns),
+ *            u64 hash of the file's manifest row                  (32 bytes)
+ *     A file whose size, mtime and manifest row are unchanged is not read.
+ *
+ *   docs          key: u32 doc id                                   (4 bytes)
+ *     value: u32 year, str id, str participant, u32 turns,
+ *            u32 n, then n (str key, str value) metadata pairs
+ *
+ *   segs          key: u32 doc id, u32 turn (0-based, every turn)   (8 bytes)
+ *     value: u32 segment number (0: not coded), u8 role, u8 lang,
+ *            u64 start, u64 end (bytes in the file), str speaker, str text,
+ *            u32 n, then n hits of 33 bytes each:
+ *            u32 code, u32 entry, u32 start, u32 end (in text),
+ *            u64 start, u64 end (in the file), u8 negated
+ *
+ *   postings      key: u32 code, u16 year, u32 doc, u32 turn      (14 bytes)
+ *     value: u32 counted hits, u32 negated hits
+ *     One key per code per coded turn that has a hit of it: a question about
+ *     one code and year range reads only its own contiguous keys.
+ *
+ *   participants  key: participant bytes, 0x00, u16 year, u32 doc id
+ *     value: empty.  A participant's documents, in year order.
+ *
+ * Document ids are given in corpus path order as files are added, so they
+ * do not depend on the thread count.  Every read decodes through pupa_rec,
+ * which checks each length against the record: a damaged index gives
+ * PUPA_ECORRUPT, never a read out of bounds.
+ */
+#include "index.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAP_SIZE (1ull << 38) /* address space only; the file grows as needed */
+#define NULL_STR 0xFFFFFFFFu
+#define HIT_BYTES 33u
+
+int pupa_lmdb_fail(int mdb_rc, const char *what)
+{
+    if (mdb_rc == MDB_CORRUPTED || mdb_rc == MDB_INVALID || mdb_rc == MDB_VERSION_MISMATCH ||
+        mdb_rc == MDB_INCOMPATIBLE || mdb_rc == MDB_PAGE_NOTFOUND || mdb_rc == MDB_BAD_DBI)
+        return pupa_fail(PUPA_ECORRUPT, "%s: %s", what, mdb_strerror(mdb_rc));
+    if (mdb_rc == ENOENT)
+        return pupa_fail(PUPA_ENOTFOUND, "%s: %s", what, mdb_strerror(mdb_rc));
+    return pupa_fail(PUPA_ELMDB, "%s: %s", what, mdb_strerror(mdb_rc));
+}
+
+static const char *const db_names[] = {"meta", "files", "docs", "segs", "postings",
+                                       "participants"};
+
+int pupa_index_env_open(struct pupa_index *ix, const char *dir, int writable)
+{
+    memset(ix, 0, sizeof *ix);
+    struct stat st;
+    if (writable) {
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+            return pupa_fail(PUPA_EIO, "%s: cannot create index directory: %s", dir,
+                             strerror(errno));
+        /* An index holds participants' words: owner only, whatever umask says. */
+        if (chmod(dir, 0700) != 0)
+            return pupa_fail(PUPA_EIO, "%s: %s", dir, strerror(errno));
+    } else if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        return pupa_fail(PUPA_ENOTFOUND, "%s: no index here", dir);
+    }
+    int rc = mdb_env_create(&ix->env);
+    if (rc)
+        return pupa_lmdb_fail(rc, dir);
+    mdb_env_set_maxdbs(ix->env, 8);
+    mdb_env_set_mapsize(ix->env, MAP_SIZE);
+    rc = mdb_env_open(ix->env, dir, writable ? MDB_NOTLS : (MDB_RDONLY | MDB_NOTLS), 0600);
+    if (rc) {
+        int err = pupa_lmdb_fail(rc, dir);
+        mdb_env_close(ix->env);
+        ix->env = NULL;
+        return err;
+    }
+    MDB_txn *txn;
+    if ((rc = mdb_txn_begin(ix->env, NULL, writable ? 0 : MDB_RDONLY, &txn)))
+        goto fail;
+    MDB_dbi *dbis[] = {&ix->meta, &ix->files, &ix->docs, &ix->segs, &ix->postings,
+                       &ix->participants};
+    for (size_t i = 0; i < sizeof dbis / sizeof *dbis; i++)
+        if ((rc = mdb_dbi_open(txn, db_names[i], writable ? MDB_CREATE : 0, dbis[i]))) {
+            mdb_txn_abort(txn);
+            goto fail;
+        }
+    if ((rc = mdb_txn_commit(txn)))
+        goto fail;
+    if (writable) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/data.mdb", dir);
+        chmod(path, 0600);
+        snprintf(path, sizeof path, "%s/lock.mdb", dir);
+        chmod(path, 0600);
+    }
+    return 0;
+fail:;
+    /* A missing named database means this is not a pupa index. */
+    int err = rc == MDB_NOTFOUND ? pupa_fail(PUPA_ECORRUPT, "%s: not a pupa index", dir)
+                                 : pupa_lmdb_fail(rc, dir);
+    mdb_env_close(ix->env);
+    ix->env = NULL;
+    return err;
+}
+
+void pupa_index_env_close(struct pupa_index *ix)
+{
+    if (ix->env)
+        mdb_env_close(ix->env);
+    ix->env = NULL;
+}
+
+int pupa_index_open(pupa_index **out, const char *dir)
+{
+    if (!out || !dir)
+        return pupa_fail(PUPA_EINVAL, "pupa_index_open: NULL argument");
+    *out = NULL;
+    pupa_index *ix = malloc(sizeof *ix);
+    if (!ix)
+        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    int rc = pupa_index_env_open(ix, dir, 0);
+    if (!rc) {
+        MDB_txn *txn;
+        MDB_val k = {6, "format"}, v;
+        rc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, &txn);
+        if (rc) {
+            rc = pupa_lmdb_fail(rc, dir);
+        } else {
+            int g = mdb_get(txn, ix->meta, &k, &v);
+            if (g || v.mv_size != 4 || pupa_get_u32(v.mv_data) != PUPA_INDEX_FORMAT)
+                rc = pupa_fail(PUPA_ECORRUPT, "%s: not a pupa index of format %u", dir,
+                               PUPA_INDEX_FORMAT);
+            mdb_txn_abort(txn);
+        }
+        if (rc)
+            pupa_index_env_close(ix);
+    }
+    if (rc) {
+        free(ix);
+        return rc;
+    }
+    *out = ix;
+    return 0;
+}
+
+void pupa_index_close(pupa_index *ix)
+{
+    if (!ix)
+        return;
+    pupa_index_env_close(ix);
+    free(ix);
+}
+
+/* ------------------------------------------------------------ records */
+
+uint8_t pupa_rec_u8(pupa_rec *r)
+{
+    if (r->bad || r->end - r->p < 1) {
+        r->bad = 1;
+        return 0;
+    }
+    return *r->p++;
+}
+
+uint32_t pupa_rec_u32(pupa_rec *r)
+{
+    if (r->bad || r->end - r->p < 4) {
+        r->bad = 1;
+        return 0;
+    }
+    uint32_t v = pupa_get_u32(r->p);
+    r->p += 4;
+    return v;
+}
+
+uint64_t pupa_rec_u64(pupa_rec *r)
+{
+    if (r->bad || r->end - r->p < 8) {
+        r->bad = 1;
+        return 0;
+    }
+    uint64_t v = pupa_get_u64(r->p);
+    r->p += 8;
+    return v;
+}
+
+const char *pupa_rec_str(pupa_rec *r, uint32_t *len)
+{
+    *len = 0;
+    uint32_t n = pupa_rec_u32(r);
+    if (r->bad || n == NULL_STR)
+        return NULL;
+    if ((size_t)(r->end - r->p) < n) {
+        r->bad = 1;
+        return NULL;
+    }
+    const char *s = (const char *)r->p;
+    r->p += n;
+    *len = n;
+    return s;
+}
+
+int pupa_rec_put_u8(pupa_buf *b, uint8_t v) { return pupa_buf_add(b, &v, 1); }
+int pupa_rec_put_u32(pupa_buf *b, uint32_t v)
+{
+    unsigned char p[4];
+    pupa_put_u32(p, v);
+    return pupa_buf_add(b, p, 4);
+}
+int pupa_rec_put_u64(pupa_buf *b, uint64_t v)
+{
+    unsigned char p[8];
+    pupa_put_u64(p, v);
+    return pupa_buf_add(b, p, 8);
+}
+int pupa_rec_put_str(pupa_buf *b, const char *s, size_t len)
+{
+    if (!s)
+        return pupa_rec_put_u32(b, NULL_STR);
+    if (len >= NULL_STR)
+        return pupa_fail(PUPA_ETOOBIG, "string too long for the index");
+    int rc = pupa_rec_put_u32(b, (uint32_t)len);
+    return rc ? rc : pupa_buf_add(b, s, len);
+}
+
+static pupa_str rec_pstr(pupa_rec *r)
+{
+    pupa_str s;
+    s.s = pupa_rec_str(r, &s.len);
+    return s;
+}
+
+static int str_is(pupa_str s, const char *key)
+{
+    size_t n = strlen(key);
+    return s.s && s.len == n && memcmp(s.s, key, n) == 0;
+}
+
+pupa_str pupa_doc_rec_meta(const pupa_doc_rec *d, const char *key)
+{
+    pupa_rec r = {d->meta, d->meta_end, 0};
+    for (uint32_t i = 0; i < d->nmeta && !r.bad; i++) {
+        pupa_str k = rec_pstr(&r), v = rec_pstr(&r);
+        if (!r.bad && str_is(k, key))
+            return v;
+    }
+    return (pupa_str){NULL, 0};
+}
+
+int pupa_doc_rec_decode(const MDB_val *v, pupa_doc_rec *d)
+{
+    pupa_rec r = {v->mv_data, (const unsigned char *)v->mv_data + v->mv_size, 0};
+    memset(d, 0, sizeof *d);
+    d->year = pupa_rec_u32(&r);
+    d->id = rec_pstr(&r);
+    d->participant = rec_pstr(&r);
+    d->nturns = pupa_rec_u32(&r);
+    d->nmeta = pupa_rec_u32(&r);
+    d->meta = r.p;
+    for (uint32_t i = 0; i < d->nmeta && !r.bad; i++) {
+        rec_pstr(&r);
+        rec_pstr(&r);
+    }
+    d->meta_end = r.p;
+    if (r.bad || r.p != r.end || !d->id.s || !d->participant.s)
+        return pupa_fail(PUPA_ECORRUPT, "index: damaged document record");
+    d->group = pupa_doc_rec_meta(d, "group");
+    d->gender = pupa_doc_rec_meta(d, "gender");
+    d->age = pupa_doc_rec_meta(d, "age");
+    return 0;
+}
+
+int pupa_seg_rec_decode(const MDB_val *v, pupa_seg_rec *s)
+{
+    pupa_rec r = {v->mv_data, (const unsigned char *)v->mv_data + v->mv_size, 0};
+    memset(s, 0, sizeof *s);
+    s->number = pupa_rec_u32(&r);
+    s->role = pupa_rec_u8(&r);
+    s->lang = pupa_rec_u8(&r);
+    s->start = pupa_rec_u64(&r);
+    s->end = pupa_rec_u64(&r);
+    s->speaker = rec_pstr(&r);
+    s->text = rec_pstr(&r);
+    s->nhits = pupa_rec_u32(&r);
+    s->hits = r.p;
+    if (r.bad || !s->text.s || s->lang > PUPA_LANG_MIXED || s->role > PUPA_ROLE_PARAGRAPH ||
+        (size_t)(r.end - r.p) != (size_t)s->nhits * HIT_BYTES)
+        return pupa_fail(PUPA_ECORRUPT, "index: damaged segment record");
+    return 0;
+}
+
+int pupa_seg_rec_hit(const pupa_seg_rec *s, uint32_t i, pupa_hit_rec *h)
+{
+    if (i >= s->nhits)
+        return pupa_fail(PUPA_EINVAL, "hit %u out of range", i);
+    pupa_rec r = {s->hits + (size_t)i * HIT_BYTES, s->hits + (size_t)(i + 1) * HIT_BYTES, 0};
+    h->code = pupa_rec_u32(&r);
+    h->entry = pupa_rec_u32(&r);
+    h->start = pupa_rec_u32(&r);
+    h->end = pupa_rec_u32(&r);
+    h->fstart = pupa_rec_u64(&r);
+    h->fend = pupa_rec_u64(&r);
+    h->negated = pupa_rec_u8(&r) != 0;
+    if (r.bad || h->start > h->end || h->end > s->text.len)
+        return pupa_fail(PUPA_ECORRUPT, "index: damaged hit record");
+    return 0;
+}
+
+/* --------------------------------------------------------------- meta */
+
+static int load_str_list(MDB_txn *txn, MDB_dbi dbi, const char *name, char ***out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    MDB_val k = {strlen(name), (void *)name}, v;
+    int rc = mdb_get(txn, dbi, &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return pupa_lmdb_fail(rc, name);
+    pupa_rec r = {v.mv_data, (const unsigned char *)v.mv_data + v.mv_size, 0};
+    uint32_t count = pupa_rec_u32(&r);
+    /* Each string takes at least 4 bytes: a count beyond that is damage. */
+    if (r.bad || count > v.mv_size / 4)
+        return pupa_fail(PUPA_ECORRUPT, "index: damaged %s list", name);
+    char **list = calloc(count ? count : 1, sizeof *list);
+    if (!list)
+        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t len;
+        const char *s = pupa_rec_str(&r, &len);
+        if (r.bad || !s || !(list[i] = pupa_strndup(s, len))) {
+            for (uint32_t j = 0; j < i; j++)
+                free(list[j]);
+            free(list);
+            return r.bad || !s ? pupa_fail(PUPA_ECORRUPT, "index: damaged %s list", name)
+                               : pupa_fail(PUPA_ENOMEM, "out of memory");
+        }
+    }
+    *out = list;
+    *n = count;
+    return 0;
+}
+
+int pupa_codebook_load(MDB_txn *txn, const struct pupa_index *ix, pupa_codebook *cb)
+{
+    memset(cb, 0, sizeof *cb);
+    int rc = load_str_list(txn, ix->meta, "codes", &cb->codes, &cb->ncodes);
+    if (!rc)
+        rc = load_str_list(txn, ix->meta, "entries", &cb->entries, &cb->nentries);
+    if (rc)
+        pupa_codebook_free(cb);
+    return rc;
+}
+
+void pupa_codebook_free(pupa_codebook *cb)
+{
+    for (size_t i = 0; i < cb->ncodes; i++)
+        free(cb->codes[i]);
+    for (size_t i = 0; i < cb->nentries; i++)
+        free(cb->entries[i]);
+    free(cb->codes);
+    free(cb->entries);
+    memset(cb, 0, sizeof *cb);
+}

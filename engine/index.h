@@ -1,0 +1,117 @@
+/*
+ * index.h: the LMDB schema, shared by the writer (build.c) and the readers
+ * (query.c).  index.c owns the on-disk format and documents every key and
+ * value layout; nothing else encodes or decodes records.
+ */
+#ifndef PUPA_INDEX_H
+#define PUPA_INDEX_H
+
+#include "internal.h"
+
+#include <lmdb.h>
+
+#define PUPA_INDEX_FORMAT 1u
+
+struct pupa_index {
+    MDB_env *env;
+    MDB_dbi meta, files, docs, segs, postings, participants;
+};
+
+/* Opens (creating when writable) the index directory and its databases. */
+int pupa_index_env_open(struct pupa_index *ix, const char *dir, int writable);
+void pupa_index_env_close(struct pupa_index *ix);
+/* An LMDB failure as a pupa error with a one-line message. */
+int pupa_lmdb_fail(int mdb_rc, const char *what);
+
+/* Big-endian integers, so LMDB's byte order is numeric order. */
+static inline void pupa_put_u16(unsigned char *p, uint16_t v) { p[0] = (unsigned char)(v >> 8); p[1] = (unsigned char)v; }
+static inline void pupa_put_u32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24); p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8); p[3] = (unsigned char)v;
+}
+static inline void pupa_put_u64(unsigned char *p, uint64_t v)
+{
+    pupa_put_u32(p, (uint32_t)(v >> 32));
+    pupa_put_u32(p + 4, (uint32_t)v);
+}
+static inline uint16_t pupa_get_u16(const unsigned char *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+static inline uint32_t pupa_get_u32(const unsigned char *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+static inline uint64_t pupa_get_u64(const unsigned char *p)
+{
+    return ((uint64_t)pupa_get_u32(p) << 32) | pupa_get_u32(p + 4);
+}
+
+/* Key of docs: doc id.  Key of segs: doc id, turn. */
+#define PUPA_DOC_KEY 4
+#define PUPA_SEG_KEY 8
+/* Key of postings: code, year, doc, turn. */
+#define PUPA_POSTING_KEY 14
+
+/* A cursor over an untrusted record: every read is bounds-checked and a
+ * short record sets bad instead of reading past the end (FTS5's pRc). */
+typedef struct pupa_rec {
+    const unsigned char *p, *end;
+    int bad;
+} pupa_rec;
+uint8_t pupa_rec_u8(pupa_rec *r);
+uint32_t pupa_rec_u32(pupa_rec *r);
+uint64_t pupa_rec_u64(pupa_rec *r);
+/* A length-prefixed string; NULL (with *len 0) for the NULL marker. */
+const char *pupa_rec_str(pupa_rec *r, uint32_t *len);
+
+int pupa_rec_put_u8(pupa_buf *b, uint8_t v);
+int pupa_rec_put_u32(pupa_buf *b, uint32_t v);
+int pupa_rec_put_u64(pupa_buf *b, uint64_t v);
+int pupa_rec_put_str(pupa_buf *b, const char *s, size_t len); /* s NULL: the NULL marker */
+
+/* Decoded views of records; strings point into the LMDB map (valid for the
+ * transaction) and are NOT NUL-terminated: use the lengths. */
+typedef struct pupa_str {
+    const char *s;
+    uint32_t len;
+} pupa_str;
+
+typedef struct pupa_doc_rec {
+    uint32_t year;
+    pupa_str id, participant, group, gender, age;
+    uint32_t nturns, nmeta;
+    const unsigned char *meta; /* nmeta (key, value) string pairs */
+    const unsigned char *meta_end;
+} pupa_doc_rec;
+int pupa_doc_rec_decode(const MDB_val *v, pupa_doc_rec *d);
+/* Value of a metadata key in a decoded doc record; len 0 and NULL if absent. */
+pupa_str pupa_doc_rec_meta(const pupa_doc_rec *d, const char *key);
+
+typedef struct pupa_hit_rec {
+    uint32_t code, entry, start, end; /* start/end within the turn's text */
+    uint64_t fstart, fend;            /* in the file */
+    int negated;
+} pupa_hit_rec;
+
+typedef struct pupa_seg_rec {
+    uint32_t number;
+    int role, lang;
+    uint64_t start, end;
+    pupa_str speaker, text;
+    uint32_t nhits;
+    const unsigned char *hits; /* nhits encoded hits */
+} pupa_seg_rec;
+int pupa_seg_rec_decode(const MDB_val *v, pupa_seg_rec *s);
+/* The i-th hit of a decoded seg record, bounds-checked. */
+int pupa_seg_rec_hit(const pupa_seg_rec *s, uint32_t i, pupa_hit_rec *h);
+
+/* Codes and entries of the lexicon the index was built with (meta). */
+typedef struct pupa_codebook {
+    char **codes;
+    size_t ncodes;
+    char **entries; /* "file:line" */
+    size_t nentries;
+} pupa_codebook;
+int pupa_codebook_load(MDB_txn *txn, const struct pupa_index *ix, pupa_codebook *cb);
+void pupa_codebook_free(pupa_codebook *cb);
+
+#endif

@@ -1,0 +1,403 @@
+/*
+ * lexicon.c: loading a codebook and compiling it for Hyperscan.
+ *
+ * Owns: the YAML lexicon format (a quanteda dictionary: nested mappings
+ * whose leaves are lists of patterns; the code of a pattern is the path of
+ * keys above it, joined with "/"), the parsing of each pattern into a kind
+ * and a normalised form, and the single Hyperscan database built from all
+ * of them.
+ *
+ * A pattern is normalised by the same tokenizer that normalises transcripts
+ * (tokenise.c), so both sides are folded the same way: "Money Lender"
+ * becomes "money lender", "well-being" becomes "well\nbeing", and a Khmer
+ * phrase loses its inner spaces.  Word and prefix patterns are compiled as
+ * byte literals without start-of-match tracking, since their start is the
+ * end minus their length; only /regex/ patterns pay for SOM_LEFTMOST.
+ * Word boundaries are checked afterwards against ICU tokens (match.c),
+ * because Hyperscan's \b knows nothing of Khmer.
+ */
+#include "internal.h"
+
+#include <hs/hs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#define MAX_LEXICON_BYTES (64u * 1024u * 1024u)
+#define MAX_CODE_DEPTH 16
+
+struct pupa_lexicon {
+    char **codes;
+    size_t ncodes, codes_cap;
+    pupa_entry *entries;
+    size_t nentries, entries_cap;
+    char *file; /* the lexicon path, shared by every entry */
+    hs_database_t *db; /* NULL when there are no entries */
+    uint64_t hash;
+};
+
+/* The Hyperscan database of a lexicon, for match.c. */
+const hs_database_t *pupa_lexicon_db(const pupa_lexicon *lex);
+const hs_database_t *pupa_lexicon_db(const pupa_lexicon *lex) { return lex->db; }
+
+size_t pupa_lexicon_ncodes(const pupa_lexicon *lex) { return lex->ncodes; }
+const char *pupa_lexicon_code(const pupa_lexicon *lex, uint32_t code)
+{
+    return code < lex->ncodes ? lex->codes[code] : NULL;
+}
+size_t pupa_lexicon_nentries(const pupa_lexicon *lex) { return lex->nentries; }
+const pupa_entry *pupa_lexicon_entry(const pupa_lexicon *lex, uint32_t entry)
+{
+    return entry < lex->nentries ? &lex->entries[entry] : NULL;
+}
+uint64_t pupa_lexicon_hash(const pupa_lexicon *lex) { return lex->hash; }
+
+void pupa_lexicon_free(pupa_lexicon *lex)
+{
+    if (!lex)
+        return;
+    for (size_t i = 0; i < lex->ncodes; i++)
+        free(lex->codes[i]);
+    free(lex->codes);
+    for (size_t i = 0; i < lex->nentries; i++) {
+        free((char *)lex->entries[i].pattern);
+        free((char *)lex->entries[i].norm);
+    }
+    free(lex->entries);
+    free(lex->file);
+    hs_free_database(lex->db);
+    free(lex);
+}
+
+/* ------------------------------------------------------------ loading */
+
+typedef struct loader {
+    pupa_lexicon *lex;
+    yaml_document_t *doc;
+    pupa_tokenizer *tok;
+    const char *path;
+} loader;
+
+static int code_id(pupa_lexicon *lex, const char *path, uint32_t *out)
+{
+    for (size_t i = 0; i < lex->ncodes; i++)
+        if (strcmp(lex->codes[i], path) == 0) {
+            *out = (uint32_t)i;
+            return 0;
+        }
+    int rc = pupa_grow(&lex->codes, &lex->codes_cap, lex->ncodes + 1, sizeof *lex->codes);
+    if (rc)
+        return rc;
+    if (!(lex->codes[lex->ncodes] = pupa_strdup(path)))
+        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    *out = (uint32_t)lex->ncodes++;
+    return 0;
+}
+
+/* Normalises a word or phrase with the transcript tokenizer. */
+static int normalise_words(loader *ld, const char *text, size_t len, uint32_t line,
+                           const char *pattern, char **out)
+{
+    pupa_tokens toks;
+    int rc = pupa_tokenize(ld->tok, text, len, &toks);
+    if (rc)
+        return pupa_fail(PUPA_ELEXICON, "%s:%u: entry '%s': %s", ld->path, line, pattern,
+                         pupa_errmsg());
+    if (toks.ntok == 0)
+        return pupa_fail(PUPA_ELEXICON, "%s:%u: entry '%s': has no word characters",
+                         ld->path, line, pattern);
+    if (!(*out = pupa_strndup(toks.norm, toks.norm_len)))
+        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    return 0;
+}
+
+static int add_entry(loader *ld, const char *code_path, const yaml_node_t *node)
+{
+    uint32_t line = (uint32_t)node->start_mark.line + 1;
+    const char *raw = (const char *)node->data.scalar.value;
+    size_t len = node->data.scalar.length;
+    if (memchr(raw, '\0', len))
+        return pupa_fail(PUPA_ELEXICON, "%s:%u: entry contains a NUL byte", ld->path, line);
+    /* Trim: YAML keeps spaces inside quotes, but they never mean anything here. */
+    while (len && (*raw == ' ' || *raw == '\t'))
+        raw++, len--;
+    while (len && (raw[len - 1] == ' ' || raw[len - 1] == '\t'))
+        len--;
+    char *pattern = pupa_strndup(raw, len);
+    if (!pattern)
+        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    if (len == 0) {
+        free(pattern);
+        return pupa_fail(PUPA_ELEXICON, "%s:%u: empty entry under '%s'", ld->path, line,
+                         code_path);
+    }
+    for (size_t i = 0; i < len;) {
+        size_t n = pupa_utf8_len((const unsigned char *)pattern + i, len - i);
+        if (!n) {
+            int rc = pupa_fail(PUPA_ELEXICON, "%s:%u: entry '%s': invalid UTF-8", ld->path,
+                               line, pattern);
+            free(pattern);
+            return rc;
+        }
+        i += n;
+    }
+
+    pupa_entry e = {.pattern = pattern, .file = ld->lex->file, .line = line};
+    int rc = 0;
+    if (len >= 3 && pattern[0] == '/' && pattern[len - 1] == '/') {
+        e.kind = PUPA_ENTRY_REGEX;
+        if (!(e.norm = pupa_strndup(pattern + 1, len - 2)))
+            rc = pupa_fail(PUPA_ENOMEM, "out of memory");
+    } else {
+        const char *star = memchr(pattern, '*', len);
+        if (star && star != pattern + len - 1)
+            rc = pupa_fail(PUPA_ELEXICON,
+                           "%s:%u: entry '%s': '*' is allowed only at the end of an entry",
+                           ld->path, line, pattern);
+        else {
+            e.kind = star ? PUPA_ENTRY_PREFIX : PUPA_ENTRY_WORD;
+            char *norm = NULL;
+            rc = normalise_words(ld, pattern, star ? len - 1 : len, line, pattern, &norm);
+            e.norm = norm;
+        }
+    }
+    if (!rc)
+        rc = code_id(ld->lex, code_path, &e.code);
+    if (!rc)
+        rc = pupa_grow(&ld->lex->entries, &ld->lex->entries_cap, ld->lex->nentries + 1,
+                       sizeof *ld->lex->entries);
+    if (rc) {
+        free(pattern);
+        free((char *)e.norm);
+        return rc;
+    }
+    ld->lex->entries[ld->lex->nentries++] = e;
+    return 0;
+}
+
+static int walk(loader *ld, yaml_node_t *node, char *path, size_t path_len, int depth)
+{
+    uint32_t line = (uint32_t)node->start_mark.line + 1;
+    switch (node->type) {
+    case YAML_SCALAR_NODE:
+        if (depth == 0)
+            return pupa_fail(PUPA_ELEXICON, "%s:%u: a lexicon is a mapping of codes", ld->path,
+                             line);
+        return add_entry(ld, path, node);
+    case YAML_SEQUENCE_NODE:
+        if (depth == 0)
+            return pupa_fail(PUPA_ELEXICON, "%s:%u: a lexicon is a mapping of codes", ld->path,
+                             line);
+        for (yaml_node_item_t *it = node->data.sequence.items.start;
+             it < node->data.sequence.items.top; it++) {
+            yaml_node_t *item = yaml_document_get_node(ld->doc, *it);
+            if (!item)
+                return pupa_fail(PUPA_ELEXICON, "%s:%u: bad list item", ld->path, line);
+            /* quanteda allows a list to mix patterns and sub-codes. */
+            int rc = item->type == YAML_SCALAR_NODE ? add_entry(ld, path, item)
+                                                   : walk(ld, item, path, path_len, depth);
+            if (rc)
+                return rc;
+        }
+        return 0;
+    case YAML_MAPPING_NODE:
+        if (depth >= MAX_CODE_DEPTH)
+            return pupa_fail(PUPA_ELEXICON, "%s:%u: codes nested deeper than %d", ld->path,
+                             line, MAX_CODE_DEPTH);
+        for (yaml_node_pair_t *p = node->data.mapping.pairs.start;
+             p < node->data.mapping.pairs.top; p++) {
+            yaml_node_t *key = yaml_document_get_node(ld->doc, p->key);
+            yaml_node_t *val = yaml_document_get_node(ld->doc, p->value);
+            if (!key || !val || key->type != YAML_SCALAR_NODE || key->data.scalar.length == 0)
+                return pupa_fail(PUPA_ELEXICON, "%s:%u: a code name must be a plain string",
+                                 ld->path, key ? (unsigned)key->start_mark.line + 1 : line);
+            const char *name = (const char *)key->data.scalar.value;
+            size_t n = key->data.scalar.length;
+            if (memchr(name, '/', n) || memchr(name, '\0', n))
+                return pupa_fail(PUPA_ELEXICON, "%s:%u: code name '%.*s' may not contain '/'",
+                                 ld->path, (unsigned)key->start_mark.line + 1, (int)n, name);
+            size_t sub_len = path_len + (path_len ? 1 : 0) + n;
+            char *sub = malloc(sub_len + 1);
+            if (!sub)
+                return pupa_fail(PUPA_ENOMEM, "out of memory");
+            if (path_len) {
+                memcpy(sub, path, path_len);
+                sub[path_len] = '/';
+            }
+            memcpy(sub + sub_len - n, name, n);
+            sub[sub_len] = '\0';
+            int rc = walk(ld, val, sub, sub_len, depth + 1);
+            free(sub);
+            if (rc)
+                return rc;
+        }
+        return 0;
+    default:
+        return pupa_fail(PUPA_ELEXICON, "%s:%u: unexpected YAML node", ld->path, line);
+    }
+}
+
+static int parse_yaml(loader *ld, const char *bytes, size_t len)
+{
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    if (!yaml_parser_initialize(&parser))
+        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    yaml_parser_set_input_string(&parser, (const unsigned char *)bytes, len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        int rc = pupa_fail(PUPA_ELEXICON, "%s:%zu: %s", ld->path,
+                           parser.problem_mark.line + 1,
+                           parser.problem ? parser.problem : "YAML syntax error");
+        yaml_parser_delete(&parser);
+        return rc;
+    }
+    ld->doc = &doc;
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    int rc = 0;
+    if (!root)
+        rc = pupa_fail(PUPA_ELEXICON, "%s:1: empty lexicon", ld->path);
+    else if (root->type != YAML_MAPPING_NODE)
+        rc = pupa_fail(PUPA_ELEXICON, "%s:%zu: a lexicon is a mapping of codes", ld->path,
+                       root->start_mark.line + 1);
+    else
+        rc = walk(ld, root, NULL, 0, 0);
+    yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    ld->doc = NULL;
+    return rc;
+}
+
+/* ---------------------------------------------------------- compiling */
+
+/* Hyperscan flags for an entry; literals need no SOM (see top). */
+static unsigned entry_flags(const pupa_entry *e)
+{
+    if (e->kind == PUPA_ENTRY_REGEX)
+        return HS_FLAG_UTF8 | HS_FLAG_UCP | HS_FLAG_SOM_LEFTMOST | HS_FLAG_CASELESS;
+    return 0;
+}
+
+/* A literal as a Hyperscan expression: every byte that is not an ASCII
+ * letter or digit escaped as \xHH, so no entry is ever read as syntax. */
+static char *literal_expression(const char *s)
+{
+    size_t n = strlen(s);
+    char *out = malloc(n * 4 + 1);
+    if (!out)
+        return NULL;
+    char *o = out;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+            *o++ = (char)c;
+        else
+            o += sprintf(o, "\\x%02x", c); /* 4 bytes fit by construction */
+    }
+    *o = '\0';
+    return out;
+}
+
+static int compile(pupa_lexicon *lex)
+{
+    if (lex->nentries == 0)
+        return 0;
+    size_t n = lex->nentries;
+    char **exprs = calloc(n, sizeof *exprs);
+    unsigned *flags = calloc(n, sizeof *flags);
+    unsigned *ids = calloc(n, sizeof *ids);
+    int rc = 0;
+    if (!exprs || !flags || !ids)
+        rc = pupa_fail(PUPA_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < n; i++) {
+        pupa_entry *e = &lex->entries[i];
+        flags[i] = entry_flags(e);
+        ids[i] = (unsigned)i;
+        exprs[i] = e->kind == PUPA_ENTRY_REGEX ? pupa_strdup(e->norm) : literal_expression(e->norm);
+        if (!exprs[i]) {
+            rc = pupa_fail(PUPA_ENOMEM, "out of memory");
+            break;
+        }
+        if (e->kind == PUPA_ENTRY_REGEX) {
+            /* Checked one by one so a bad regex is named with its line,
+             * never reported as a bare Hyperscan error. */
+            hs_expr_info_t *info = NULL;
+            hs_compile_error_t *err = NULL;
+            if (hs_expression_info(exprs[i], flags[i], &info, &err) != HS_SUCCESS) {
+                rc = pupa_fail(PUPA_ELEXICON, "%s:%u: entry '%s': %s", e->file, e->line,
+                               e->pattern, err ? err->message : "invalid regular expression");
+                hs_free_compile_error(err);
+            } else if (info->min_width == 0) {
+                rc = pupa_fail(PUPA_ELEXICON, "%s:%u: entry '%s': can match empty text",
+                               e->file, e->line, e->pattern);
+            }
+            free(info);
+        }
+    }
+    if (!rc) {
+        hs_compile_error_t *err = NULL;
+        if (hs_compile_multi((const char *const *)exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK,
+                             NULL, &lex->db, &err) != HS_SUCCESS) {
+            if (err && err->expression >= 0 && (size_t)err->expression < n) {
+                pupa_entry *e = &lex->entries[err->expression];
+                rc = pupa_fail(PUPA_ELEXICON, "%s:%u: entry '%s': %s", e->file, e->line,
+                               e->pattern, err->message);
+            } else {
+                rc = pupa_fail(PUPA_ELEXICON, "%s: cannot compile the lexicon: %s", lex->file,
+                               err ? err->message : "unknown Hyperscan error");
+            }
+            hs_free_compile_error(err);
+        }
+    }
+    for (size_t i = 0; exprs && i < n; i++)
+        free(exprs[i]);
+    free(exprs);
+    free(flags);
+    free(ids);
+    return rc;
+}
+
+static uint64_t lexicon_hash(const pupa_lexicon *lex)
+{
+    uint64_t h = PUPA_HASH_INIT;
+    for (size_t i = 0; i < lex->ncodes; i++)
+        h = pupa_hash(h, lex->codes[i], strlen(lex->codes[i]) + 1);
+    for (size_t i = 0; i < lex->nentries; i++) {
+        const pupa_entry *e = &lex->entries[i];
+        uint32_t fields[3] = {e->code, (uint32_t)e->kind, e->line};
+        h = pupa_hash(h, fields, sizeof fields);
+        h = pupa_hash(h, e->pattern, strlen(e->pattern) + 1);
+    }
+    return h;
+}
+
+int pupa_lexicon_load(pupa_lexicon **out, const char *path)
+{
+    if (!out || !path)
+        return pupa_fail(PUPA_EINVAL, "pupa_lexicon_load: NULL argument");
+    *out = NULL;
+    char *bytes = NULL;
+    size_t len = 0;
+    int rc = pupa_read_all(path, MAX_LEXICON_BYTES, &bytes, &len);
+    if (rc)
+        return rc;
+    pupa_lexicon *lex = calloc(1, sizeof *lex);
+    loader ld = {.lex = lex, .path = path};
+    if (!lex || !(lex->file = pupa_strdup(path)))
+        rc = pupa_fail(PUPA_ENOMEM, "out of memory");
+    if (!rc)
+        rc = pupa_tokenizer_new(&ld.tok);
+    if (!rc)
+        rc = parse_yaml(&ld, bytes, len);
+    if (!rc)
+        rc = compile(lex);
+    pupa_tokenizer_free(ld.tok);
+    free(bytes);
+    if (rc) {
+        pupa_lexicon_free(lex);
+        return rc;
+    }
+    lex->hash = lexicon_hash(lex);
+    *out = lex;
+    return 0;
+}

@@ -1,0 +1,362 @@
+/*
+ * tokenise.c: ICU word tokenising and normalising, pupa_tokenize().
+ *
+ * It owns the step from a segment's UTF-8 text to the normalised token stream
+ * that the matcher scans (pupa_tokens): which spans are words, what each word
+ * normalises to, and the separators that join them.  Word boundaries come
+ * from ICU, never from the patterns: Hyperscan's \b does not work on
+ * non-ASCII text, and Khmer is written without spaces, so only ICU's
+ * dictionary break engine knows where its words are.
+ *
+ * One tokenizer holds everything a thread needs, set up once and reused for
+ * every call, so tokenising in steady state allocates nothing:
+ *  - one word break iterator.  The root locale: ICU 72 has no "km" tailoring
+ *    ("km" falls back to root with U_USING_DEFAULT_WARNING), the Khmer
+ *    dictionary engine is chosen by script, not locale, and transcripts mix
+ *    Khmer and English;
+ *  - one UText over the caller's UTF-8, reopened in place each call, so
+ *    ICU's native indexes are byte offsets into the caller's text;
+ *  - the NFKC_Casefold normaliser (it also drops default ignorables such as
+ *    U+200B-U+200D inside a word);
+ *  - UTF-16 and UTF-8 scratch, the norm buffer and the token array.
+ *
+ * Per token: only word-like tokens are kept (rule status at or above
+ * UBRK_WORD_NONE_LIMIT: numbers, letters, kana, ideographs; ICU gives its
+ * dictionary-broken Khmer words UBRK_WORD_LETTER).  The norm text is
+ *   NFKC_Casefold, then U+2019 -> "'" (so "don’t" == "don't"), then the Khmer
+ *   variant fold (khmer.c).
+ * Two fast paths skip ICU's normaliser where its result is known: all-ASCII
+ * tokens are lower-cased, and tokens made only of Khmer letters that
+ * NFKC_Casefold leaves alone are copied (both the common case).  A token that
+ * normalises to nothing is dropped and its span treated like white space.
+ *
+ * Separators follow the rule in pupa.h; "only white space" means Unicode
+ * White_Space plus the invisible U+200B-U+200D, U+2060, U+FEFF that Khmer
+ * text puts between words.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <unicode/ubrk.h>
+#include <unicode/uchar.h>
+#include <unicode/unorm2.h>
+#include <unicode/ustring.h>
+#include <unicode/utext.h>
+
+/* norm may grow past the input: NFKC expands some characters up to 18 times
+ * and separators add a byte a token.  Cap it well inside uint32_t offsets. */
+#define NORM_MAX ((size_t)PUPA_MAX_SEGMENT_BYTES * 8u)
+
+struct pupa_tokenizer {
+    UBreakIterator *bi;
+    UText ut;
+    const UNormalizer2 *nfkc_cf;
+    /* Khmer code points U+1780-U+17FF that NFKC_Casefold leaves unchanged in
+     * any context: a token made only of these is its own normal form. */
+    unsigned char khmer_stable[128];
+    UChar *u16, *u16n;   /* UTF-16 of a token, and its normal form */
+    size_t u16_cap, u16n_cap;
+    char *u8;            /* normal form back in UTF-8, before the Khmer fold */
+    size_t u8_cap;
+    pupa_buf norm;
+    pupa_token *tok;
+    size_t tok_cap;
+};
+
+static int icu_fail(UErrorCode st, const char *what)
+{
+    return pupa_fail(PUPA_EICU, "ICU %s: %s", what, u_errorName(st));
+}
+
+/* Which Khmer letters may skip the normaliser.  Inert characters (ccc 0,
+ * nothing composes or reorders with them, NFKC_Casefold maps them to
+ * themselves) qualify; so does coeng U+17D2, the only Khmer character with a
+ * non-zero combining class used in words (9): next to inert characters and
+ * other coengs it never reorders.  U+17DD (ccc 230) and the default
+ * ignorables U+17B4/U+17B5 do not qualify and take the full path. */
+static int init_khmer_stable(pupa_tokenizer *t)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    for (uint32_t c = 0x1780; c <= 0x17FF; c++) {
+        int ok = unorm2_isInert(t->nfkc_cf, (UChar32)c);
+        if (c == 0x17D2) {
+            UChar src[1] = {0x17D2}, dst[8];
+            int32_t n = unorm2_normalize(t->nfkc_cf, src, 1, dst, 8, &st);
+            if (U_FAILURE(st))
+                return icu_fail(st, "unorm2_normalize");
+            ok = n == 1 && dst[0] == 0x17D2;
+        }
+        t->khmer_stable[c - 0x1780] = (unsigned char)ok;
+    }
+    return 0;
+}
+
+int pupa_tokenizer_new(pupa_tokenizer **out)
+{
+    *out = NULL;
+    pupa_tokenizer *t = calloc(1, sizeof *t);
+    if (!t)
+        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    UText init = UTEXT_INITIALIZER;
+    t->ut = init;
+    pupa_buf_init(&t->norm, NORM_MAX);
+    UErrorCode st = U_ZERO_ERROR;
+    t->bi = ubrk_open(UBRK_WORD, "", NULL, 0, &st);
+    if (U_FAILURE(st)) {
+        pupa_tokenizer_free(t);
+        return icu_fail(st, "ubrk_open(UBRK_WORD)");
+    }
+    t->nfkc_cf = unorm2_getNFKCCasefoldInstance(&st);
+    if (U_FAILURE(st)) {
+        pupa_tokenizer_free(t);
+        return icu_fail(st, "unorm2_getNFKCCasefoldInstance");
+    }
+    int rc = init_khmer_stable(t);
+    if (rc) {
+        pupa_tokenizer_free(t);
+        return rc;
+    }
+    *out = t;
+    return 0;
+}
+
+void pupa_tokenizer_free(pupa_tokenizer *t)
+{
+    if (!t)
+        return;
+    if (t->bi)
+        ubrk_close(t->bi);
+    utext_close(&t->ut);
+    free(t->u16);
+    free(t->u16n);
+    free(t->u8);
+    pupa_buf_free(&t->norm);
+    free(t->tok);
+    free(t);
+}
+
+/* Is the source gap [p, end) only white space and invisible separators? */
+static int gap_is_space(const unsigned char *p, const unsigned char *end)
+{
+    while (p < end) {
+        unsigned char c = *p;
+        if (c < 0x80) {
+            if (c != ' ' && (c < '\t' || c > '\r'))
+                return 0;
+            p++;
+            continue;
+        }
+        size_t n = pupa_utf8_len(p, (size_t)(end - p));
+        if (n == 0)
+            return 0;
+        uint32_t cp = pupa_utf8_decode(p, n);
+        if (!(u_isUWhiteSpace((UChar32)cp) || (cp >= 0x200B && cp <= 0x200D) ||
+              cp == 0x2060 || cp == 0xFEFF))
+            return 0;
+        p += n;
+    }
+    return 1;
+}
+
+/* Appends the NFKC_Casefold of a non-ASCII token to t->u8; returns its length
+ * through *n8.  The token may hold invalid UTF-8 (not from the reader, but it
+ * must not crash): it becomes U+FFFD. */
+static int normalize_icu(pupa_tokenizer *t, const char *s, size_t len, size_t *n8)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    /* UTF-16 never has more units than UTF-8 has bytes. */
+    if (pupa_grow(&t->u16, &t->u16_cap, len + 1, sizeof(UChar)))
+        return PUPA_ENOMEM;
+    int32_t n16 = 0;
+    u_strFromUTF8WithSub(t->u16, (int32_t)t->u16_cap, &n16, s, (int32_t)len, 0xFFFD, NULL,
+                         &st);
+    if (U_FAILURE(st))
+        return icu_fail(st, "u_strFromUTF8");
+    const UChar *src = t->u16;
+    int32_t nn = n16;
+    /* Most tokens are already normal: skip the copy through the normaliser. */
+    if (unorm2_spanQuickCheckYes(t->nfkc_cf, t->u16, n16, &st) != n16) {
+        if (U_FAILURE(st))
+            return icu_fail(st, "unorm2_spanQuickCheckYes");
+        if (t->u16n_cap < (size_t)n16 * 2 + 16 &&
+            pupa_grow(&t->u16n, &t->u16n_cap, (size_t)n16 * 2 + 16, sizeof(UChar)))
+            return PUPA_ENOMEM;
+        for (;;) {
+            st = U_ZERO_ERROR;
+            nn = unorm2_normalize(t->nfkc_cf, t->u16, n16, t->u16n, (int32_t)t->u16n_cap,
+                                  &st);
+            if (st != U_BUFFER_OVERFLOW_ERROR)
+                break;
+            if ((size_t)nn + 1 > NORM_MAX)
+                return pupa_fail(PUPA_ETOOBIG, "a token normalises to over %zu characters",
+                                 NORM_MAX);
+            if (pupa_grow(&t->u16n, &t->u16n_cap, (size_t)nn + 1, sizeof(UChar)))
+                return PUPA_ENOMEM;
+        }
+        if (U_FAILURE(st))
+            return icu_fail(st, "unorm2_normalize");
+        src = t->u16n;
+    } else if (U_FAILURE(st)) {
+        return icu_fail(st, "unorm2_spanQuickCheckYes");
+    }
+    /* A UTF-16 unit is at most 3 UTF-8 bytes (a pair is 4 for 2 units). */
+    if (pupa_grow(&t->u8, &t->u8_cap, (size_t)nn * 3 + 1, 1))
+        return PUPA_ENOMEM;
+    int32_t got = 0;
+    st = U_ZERO_ERROR;
+    u_strToUTF8(t->u8, (int32_t)t->u8_cap, &got, src, nn, &st);
+    if (U_FAILURE(st))
+        return icu_fail(st, "u_strToUTF8");
+    *n8 = (size_t)got;
+    return 0;
+}
+
+/* Is the token made only of Khmer letters that are their own normal form?
+ * Khmer U+1780-U+17FF is E1 9E 80 .. E1 9F BF. */
+static int khmer_stable_token(const pupa_tokenizer *t, const unsigned char *s, size_t len)
+{
+    if (len % 3)
+        return 0;
+    for (size_t i = 0; i < len; i += 3) {
+        if (s[i] != 0xE1 || (s[i + 1] != 0x9E && s[i + 1] != 0x9F) || (s[i + 2] & 0xC0) != 0x80)
+            return 0;
+        if (!t->khmer_stable[((s[i + 1] - 0x9E) << 6) | (s[i + 2] & 0x3F)])
+            return 0;
+    }
+    return 1;
+}
+
+/* Appends the norm text of the token s[0, len) to t->norm; returns how many
+ * bytes it added (0: the token normalises to nothing). */
+static int append_norm(pupa_tokenizer *t, const char *s, size_t len, size_t *added)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len && u[i] < 0x80)
+        i++;
+    if (i == len) {
+        /* ASCII: NFKC_Casefold of ASCII is lower-casing, nothing else. */
+        int rc = pupa_buf_reserve(&t->norm, len);
+        if (rc)
+            return rc;
+        char *d = t->norm.data + t->norm.len;
+        for (size_t k = 0; k < len; k++) {
+            unsigned char c = u[k];
+            d[k] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        }
+        *added = len;
+        return 0;
+    }
+    const char *src;
+    size_t n = 0;
+    if (khmer_stable_token(t, u, len)) {
+        src = s;
+        n = len;
+    } else {
+        int rc = normalize_icu(t, s, len, &n);
+        if (rc)
+            return rc;
+        /* U+2019 (E2 80 99) -> "'", in place: it only shrinks. */
+        char *p = t->u8, *w = t->u8, *end = t->u8 + n;
+        while (p < end) {
+            if ((unsigned char)p[0] == 0xE2 && end - p >= 3 && (unsigned char)p[1] == 0x80 &&
+                (unsigned char)p[2] == 0x99) {
+                *w++ = '\'';
+                p += 3;
+            } else {
+                *w++ = *p++;
+            }
+        }
+        n = (size_t)(w - t->u8);
+        src = t->u8;
+    }
+    int rc = pupa_buf_reserve(&t->norm, n);
+    if (rc)
+        return rc;
+    *added = pupa_khmer_fold(src, n, t->norm.data + t->norm.len);
+    return 0;
+}
+
+int pupa_tokenize(pupa_tokenizer *t, const char *text, size_t len, pupa_tokens *out)
+{
+    out->norm = "";
+    out->norm_len = 0;
+    out->tok = NULL;
+    out->ntok = 0;
+    if (!t || (!text && len))
+        return pupa_fail(PUPA_EINVAL, "pupa_tokenize: NULL argument");
+    if (len > PUPA_MAX_SEGMENT_BYTES)
+        return pupa_fail(PUPA_ETOOBIG, "segment of %zu bytes is over the limit of %u", len,
+                         PUPA_MAX_SEGMENT_BYTES);
+    t->norm.len = 0;
+    int rc = pupa_buf_reserve(&t->norm, 0);
+    if (rc)
+        return rc;
+    t->norm.data[0] = '\0';
+    if (len == 0) {
+        out->norm = t->norm.data;
+        return 0;
+    }
+
+    UErrorCode st = U_ZERO_ERROR;
+    utext_openUTF8(&t->ut, text, (int64_t)len, &st);
+    if (U_FAILURE(st))
+        return icu_fail(st, "utext_openUTF8");
+    ubrk_setUText(t->bi, &t->ut, &st);
+    if (U_FAILURE(st))
+        return icu_fail(st, "ubrk_setUText");
+
+    size_t ntok = 0;
+    size_t gap_from = 0;  /* end of the last word-like token, kept or not */
+    int gap_space = 1;    /* only white space since the last kept token */
+    int prev_khmer = 0;
+    int32_t start = ubrk_first(t->bi), end;
+    for (; (end = ubrk_next(t->bi)) != UBRK_DONE; start = end) {
+        if (ubrk_getRuleStatus(t->bi) < UBRK_WORD_NONE_LIMIT)
+            continue;
+        if (gap_space && (size_t)start > gap_from)
+            gap_space = gap_is_space((const unsigned char *)text + gap_from,
+                                     (const unsigned char *)text + start);
+        gap_from = (size_t)end;
+
+        const char *s = text + start;
+        size_t n = (size_t)(end - start);
+        size_t cl = pupa_utf8_len((const unsigned char *)s, n);
+        int khmer = cl && pupa_is_khmer_cp(pupa_utf8_decode((const unsigned char *)s, cl));
+
+        /* Separator first (at most one byte); taken back if the token
+         * normalises to nothing. */
+        size_t mark = t->norm.len;
+        if (ntok) {
+            const char *sep = !gap_space ? "\n" : (khmer && prev_khmer) ? "" : " ";
+            if (*sep && (rc = pupa_buf_addc(&t->norm, *sep)))
+                return rc;
+        }
+        size_t added = 0;
+        if ((rc = append_norm(t, s, n, &added)))
+            return rc;
+        if (added == 0) {
+            t->norm.len = mark;  /* dropped: its span counts as white space */
+            continue;
+        }
+        if ((rc = pupa_grow(&t->tok, &t->tok_cap, ntok + 1, sizeof *t->tok)))
+            return rc;
+        pupa_token *k = &t->tok[ntok++];
+        k->src_start = (uint32_t)start;
+        k->src_end = (uint32_t)end;
+        k->norm_start = (uint32_t)(t->norm.len);
+        k->norm_end = (uint32_t)(t->norm.len + added);
+        k->script = khmer ? PUPA_SCRIPT_KHMER : PUPA_SCRIPT_OTHER;
+        t->norm.len += added;
+        prev_khmer = khmer;
+        gap_space = 1;
+    }
+    t->norm.data[t->norm.len] = '\0';
+    out->norm = t->norm.data;
+    out->norm_len = t->norm.len;
+    out->tok = t->tok;
+    out->ntok = ntok;
+    return 0;
+}
