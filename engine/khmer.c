@@ -56,8 +56,8 @@
 
 /* Sort keys; 0 and 1 are not marks. */
 enum {
-    K_OTHER = 0,  /* ends a cluster */
-    K_BASE = 1,   /* starts a cluster */
+    K_OTHER = 0, /* ends a cluster */
+    K_BASE = 1,  /* starts a cluster */
     K_ROBAT,
     K_COENG,
     K_COENG_RO,
@@ -71,51 +71,49 @@ enum {
     K_NKEYS
 };
 
-/* Key of one code point of U+1780-U+17FF, as khnormal classifies it.  A coeng
- * U+17D2 is classified with its consonant in unit_at(). */
-static unsigned char cp_key(uint32_t c)
-{
-    if (c < 0x1780 || c > 0x17FF)
-        return K_OTHER;
-    if (c <= 0x17A2 || (c >= 0x17A5 && c <= 0x17B3))
-        return K_BASE;
-    if (c == 0x17B6)
-        return K_VPOST;
-    if (c >= 0x17B7 && c <= 0x17BA)
-        return K_VA;
-    if (c >= 0x17BB && c <= 0x17BD)
-        return K_VB;
-    if (c >= 0x17BE && c <= 0x17C5)
-        return K_VPRE;
-    if (c == 0x17C6 || c == 0x17CB || (c >= 0x17CD && c <= 0x17D1) || c == 0x17D3 ||
-        c == 0x17DD)
-        return K_MS;
-    if (c == 0x17C7 || c == 0x17C8)
-        return K_MF;
-    if (c == 0x17C9 || c == 0x17CA)
-        return K_SHIFT;
-    if (c == 0x17CC)
-        return K_ROBAT;
-    /* U+17A3 U+17A4 (deprecated), U+17B4 U+17B5 (invisible), U+17D2 alone,
-     * punctuation U+17D4-U+17DC and digits: not part of a cluster. */
-    return K_OTHER;
-}
+/* Key of each code point U+1780-U+17FF, as khnormal classifies them.  Not
+ * part of a cluster (__): U+17A3 U+17A4 (deprecated), U+17B4 U+17B5
+ * (invisible), coeng U+17D2 on its own (unit_at() pairs it with its
+ * consonant), punctuation U+17D4-U+17DC, digits and the rest. */
+#define B K_BASE
+#define RB K_ROBAT
+#define SH K_SHIFT
+#define VR K_VPRE
+#define VB K_VB
+#define VA K_VA
+#define VP K_VPOST
+#define MS K_MS
+#define MF K_MF
+#define __ K_OTHER
+static const unsigned char khmer_key[128] = {
+    /* 1780 */ B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B,
+    /* 1790 */ B, B, B, B, B, B, B, B, B, B, B, B, B, B, B, B,
+    /* 17A0 */ B, B, B, __, __, B, B, B, B, B, B, B, B, B, B, B,
+    /* 17B0 */ B, B, B, B, __, __, VP, VA, VA, VA, VA, VB, VB, VB, VR, VR,
+    /* 17C0 */ VR, VR, VR, VR, VR, VR, MS, MF, MF, SH, SH, MS, RB, MS, MS, MS,
+    /* 17D0 */ MS, MS, __, MS, __, __, __, __, __, __, __, __, __, MS, __, __,
+    /* 17E0 */ __, __, __, __, __, __, __, __, __, __, __, __, __, __, __, __,
+    /* 17F0 */ __, __, __, __, __, __, __, __, __, __, __, __, __, __, __, __,
+};
+#undef B
+#undef RB
+#undef SH
+#undef VR
+#undef VB
+#undef VA
+#undef VP
+#undef MS
+#undef MF
+#undef __
 
-/* Decodes the code point at s[i] (n = its length, 1 for an invalid byte,
- * which decodes to a value that is never Khmer). */
-static uint32_t cp_at(const unsigned char *s, size_t len, size_t i, size_t *n)
+/* The code point at s[i] minus U+1780 if it is in U+1780-U+17FF (always a
+ * well-formed E1 9E xx / E1 9F xx), else -1. */
+static inline int khmer_at(const unsigned char *s, size_t len, size_t i)
 {
-    if (s[i] < 0x80) {
-        *n = 1;
-        return s[i];
-    }
-    size_t k = pupa_utf8_len(s + i, len - i);
-    if (k == 0) {
-        *n = 1;
-        return 0xFFFFFFFFu;
-    }
-    *n = k;
-    return pupa_utf8_decode(s + i, k);
+    if (len - i < 3 || s[i] != 0xE1 || (s[i + 1] != 0x9E && s[i + 1] != 0x9F) ||
+        (s[i + 2] & 0xC0) != 0x80)
+        return -1;
+    return ((s[i + 1] - 0x9E) << 6) | (s[i + 2] & 0x3F);
 }
 
 /* One unit of a cluster: a code point, or a coeng with its consonant. */
@@ -124,34 +122,34 @@ typedef struct unit {
     unsigned char key; /* K_* */
 } unit;
 
-/* Classifies the unit at s[i]. */
-static unit unit_at(const unsigned char *s, size_t len, size_t i)
+/* Classifies the unit at s[i] (i < len).  Non-Khmer text is one K_OTHER
+ * unit per code point; an invalid byte is a unit of its own. */
+static inline unit unit_at(const unsigned char *s, size_t len, size_t i)
 {
-    size_t n;
-    uint32_t c = cp_at(s, len, i, &n);
-    unit u = {n, cp_key(c)};
-    if (c == 0x17D2 && i + n < len) {
-        size_t m;
-        uint32_t d = cp_at(s, len, i + n, &m);
-        if (cp_key(d) == K_BASE) {
-            u.len = n + m;
-            u.key = d == 0x179A ? K_COENG_RO : K_COENG;
-        }
+    int k = khmer_at(s, len, i);
+    if (k < 0) {
+        size_t n = s[i] < 0x80 ? 1 : pupa_utf8_len(s + i, len - i);
+        return (unit){n ? n : 1, K_OTHER};
     }
-    return u;
+    if (k == 0x52) { /* U+17D2 coeng */
+        int c = khmer_at(s, len, i + 3);
+        if (c >= 0 && khmer_key[c] == K_BASE)
+            return (unit){6, c == 0x1A ? K_COENG_RO : K_COENG};
+    }
+    return (unit){3, khmer_key[k]};
 }
 
 /* Copies one unit, applying rules 1 and 2.  Every rewritten character is
  * three bytes in and three bytes out. */
-static size_t put_unit(const unsigned char *in, size_t n, unsigned char *out)
+static inline size_t put_unit(const unsigned char *in, size_t n, unsigned char *out)
 {
     memcpy(out, in, n);
     /* U+17B2 = E1 9E B2 -> U+17B1 = E1 9E B1 */
-    if (n == 3 && in[0] == 0xE1 && in[1] == 0x9E && in[2] == 0xB2)
+    if (n == 3 && in[1] == 0x9E && in[2] == 0xB2 && in[0] == 0xE1)
         out[2] = 0xB1;
-    /* U+17D2 U+178A = E1 9F 92 E1 9E 8A -> U+17D2 U+178F = ... E1 9E 8F */
-    else if (n == 6 && in[0] == 0xE1 && in[1] == 0x9F && in[2] == 0x92 && in[3] == 0xE1 &&
-             in[4] == 0x9E && in[5] == 0x8A)
+    /* U+17D2 U+178A = E1 9F 92 E1 9E 8A -> U+17D2 U+178F = ... E1 9E 8F
+     * (a 6-byte unit is always a coeng pair) */
+    else if (n == 6 && in[4] == 0x9E && in[5] == 0x8A)
         out[5] = 0x8F;
     return n;
 }
@@ -162,54 +160,47 @@ size_t pupa_khmer_fold(const char *in_, size_t len, char *out_)
     unsigned char *out = (unsigned char *)out_;
     size_t i = 0, o = 0;
     while (i < len) {
-        /* Fast skip: bytes that cannot start a Khmer letter are copied as they
-         * are.  Khmer U+1780-U+17FF is E1 9E xx / E1 9F xx. */
+        /* Bytes that cannot start a Khmer character are copied as they are:
+         * Khmer U+1780-U+17FF is E1 9E xx / E1 9F xx. */
         if (in[i] != 0xE1) {
             out[o++] = in[i++];
             continue;
         }
         unit u = unit_at(in, len, i);
-        if (u.key != K_BASE) {
-            /* A mark without a base, a coeng pair without a base, punctuation,
-             * or a non-Khmer E1 character: copied (pairs still get rule 1). */
-            o += put_unit(in + i, u.len, out + o);
-            i += u.len;
-            continue;
-        }
-        /* A cluster: the base, then the marks up to the first non-mark. */
-        size_t start = i + u.len, end = start;
+        o += put_unit(in + i, u.len, out + o);
+        i += u.len;
+        if (u.key != K_BASE)
+            continue; /* not a cluster: a mark or pair without a base,
+                         punctuation, another E1 character, a stray byte */
+        /* A cluster: the base, then its marks up to the first non-mark.
+         * Copied as they come, which is right when they are already in
+         * canonical order (nearly always). */
+        size_t start = i, ostart = o;
         unsigned char prev = K_BASE;
         int sorted = 1;
-        while (end < len) {
-            unit m = unit_at(in, len, end);
+        while (i < len) {
+            unit m = unit_at(in, len, i);
             if (m.key <= K_BASE)
                 break;
             if (m.key < prev)
                 sorted = 0;
             prev = m.key;
-            end += m.len;
+            o += put_unit(in + i, m.len, out + o);
+            i += m.len;
         }
-        o += put_unit(in + i, u.len, out + o);
-        if (sorted) {
-            /* The usual case: already canonical. */
-            for (size_t j = start; j < end;) {
+        if (sorted)
+            continue;
+        /* Out of order: write the marks again, stably sorted by key without
+         * scratch memory, one pass per key over the cluster.  Clusters are a
+         * few units long; an absurd one costs K_NKEYS passes, still linear. */
+        o = ostart;
+        for (unsigned char k = K_ROBAT; k < K_NKEYS; k++)
+            for (size_t j = start; j < i;) {
                 unit m = unit_at(in, len, j);
-                o += put_unit(in + j, m.len, out + o);
+                if (m.key == k)
+                    o += put_unit(in + j, m.len, out + o);
                 j += m.len;
             }
-        } else {
-            /* A stable sort by key without scratch memory: one pass per key
-             * over the cluster.  Clusters are a few units long; an absurd one
-             * costs K_NKEYS passes, still linear. */
-            for (unsigned char k = K_ROBAT; k < K_NKEYS; k++)
-                for (size_t j = start; j < end;) {
-                    unit m = unit_at(in, len, j);
-                    if (m.key == k)
-                        o += put_unit(in + j, m.len, out + o);
-                    j += m.len;
-                }
-        }
-        i = end;
     }
     return o;
 }

@@ -1021,7 +1021,8 @@ static int json_string(reader *r, size_t *p, size_t end, pupa_buf *out, bool map
     if ((rc = pupa_buf_reserve(out, 0)))
         return rc;
     out->data[0] = '\0';
-    r->nmap = 0;
+    if (map)
+        r->nmap = 0;
     *escaped = false;
     for (;;) {
         if (i >= end)

@@ -137,6 +137,15 @@ void pupa_tokenizer_free(pupa_tokenizer *t)
     free(t);
 }
 
+/* Room for n more bytes of norm (and its NUL).  The check is inline: it runs
+ * once or twice a token, and the call is most of its cost on English. */
+static inline int norm_room(pupa_tokenizer *t, size_t n)
+{
+    if (t->norm.cap - t->norm.len > n && n <= NORM_MAX - t->norm.len)
+        return 0;
+    return pupa_buf_reserve(&t->norm, n);
+}
+
 /* Is the source gap [p, end) only white space and invisible separators? */
 static int gap_is_space(const unsigned char *p, const unsigned char *end)
 {
@@ -233,19 +242,16 @@ static int khmer_stable_token(const pupa_tokenizer *t, const unsigned char *s, s
 static int append_norm(pupa_tokenizer *t, const char *s, size_t len, size_t *added)
 {
     const unsigned char *u = (const unsigned char *)s;
+    /* ASCII: NFKC_Casefold of ASCII is lower-casing, nothing else.  Written
+     * while checking; a non-ASCII byte abandons the copy. */
+    int rc = norm_room(t, len);
+    if (rc)
+        return rc;
+    char *d = t->norm.data + t->norm.len;
     size_t i = 0;
-    while (i < len && u[i] < 0x80)
-        i++;
+    for (; i < len && u[i] < 0x80; i++)
+        d[i] = (char)(u[i] >= 'A' && u[i] <= 'Z' ? u[i] + 32 : u[i]);
     if (i == len) {
-        /* ASCII: NFKC_Casefold of ASCII is lower-casing, nothing else. */
-        int rc = pupa_buf_reserve(&t->norm, len);
-        if (rc)
-            return rc;
-        char *d = t->norm.data + t->norm.len;
-        for (size_t k = 0; k < len; k++) {
-            unsigned char c = u[k];
-            d[k] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-        }
         *added = len;
         return 0;
     }
@@ -255,8 +261,7 @@ static int append_norm(pupa_tokenizer *t, const char *s, size_t len, size_t *add
         src = s;
         n = len;
     } else {
-        int rc = normalize_icu(t, s, len, &n);
-        if (rc)
+        if ((rc = normalize_icu(t, s, len, &n)))
             return rc;
         /* U+2019 (E2 80 99) -> "'", in place: it only shrinks. */
         char *p = t->u8, *w = t->u8, *end = t->u8 + n;
@@ -272,8 +277,7 @@ static int append_norm(pupa_tokenizer *t, const char *s, size_t len, size_t *add
         n = (size_t)(w - t->u8);
         src = t->u8;
     }
-    int rc = pupa_buf_reserve(&t->norm, n);
-    if (rc)
+    if ((rc = norm_room(t, n)))
         return rc;
     *added = pupa_khmer_fold(src, n, t->norm.data + t->norm.len);
     return 0;
@@ -323,7 +327,7 @@ int pupa_tokenize(pupa_tokenizer *t, const char *text, size_t len, pupa_tokens *
 
         const char *s = text + start;
         size_t n = (size_t)(end - start);
-        size_t cl = pupa_utf8_len((const unsigned char *)s, n);
+        size_t cl = (unsigned char)s[0] < 0x80 ? 0 : pupa_utf8_len((const unsigned char *)s, n);
         int khmer = cl && pupa_is_khmer_cp(pupa_utf8_decode((const unsigned char *)s, cl));
 
         /* Separator first (at most one byte); taken back if the token
@@ -331,8 +335,11 @@ int pupa_tokenize(pupa_tokenizer *t, const char *text, size_t len, pupa_tokens *
         size_t mark = t->norm.len;
         if (ntok) {
             const char *sep = !gap_space ? "\n" : (khmer && prev_khmer) ? "" : " ";
-            if (*sep && (rc = pupa_buf_addc(&t->norm, *sep)))
-                return rc;
+            if (*sep) {
+                if ((rc = norm_room(t, 1)))
+                    return rc;
+                t->norm.data[t->norm.len++] = *sep;
+            }
         }
         size_t added = 0;
         if ((rc = append_norm(t, s, n, &added)))
@@ -341,7 +348,8 @@ int pupa_tokenize(pupa_tokenizer *t, const char *text, size_t len, pupa_tokens *
             t->norm.len = mark;  /* dropped: its span counts as white space */
             continue;
         }
-        if ((rc = pupa_grow(&t->tok, &t->tok_cap, ntok + 1, sizeof *t->tok)))
+        if (ntok == t->tok_cap &&
+            (rc = pupa_grow(&t->tok, &t->tok_cap, ntok + 1, sizeof *t->tok)))
             return rc;
         pupa_token *k = &t->tok[ntok++];
         k->src_start = (uint32_t)start;
