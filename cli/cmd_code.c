@@ -174,7 +174,7 @@ static int code_path(code_ctx *c, const char *arg, const pupa_read_opts *ropts)
     if (!is_dir(arg)) {
         char rel[PATH_MAX];
         pupa_manifest *m = find_manifest(arg, rel, sizeof rel);
-        int rc = code_one_file(c, arg, arg, m ? rel : arg, m, ropts);
+        int rc = code_one_file(c, arg, m ? rel : arg, m ? rel : arg, m, ropts);
         pupa_manifest_free(m);
         return rc;
     }
