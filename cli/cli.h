@@ -25,6 +25,8 @@ int is_file(const char *p);
 /* The default codebook path (see pupa.c). */
 const char *default_lexicon(void);
 int parse_format(const char *cmd, const char *s);
+/* --tokenise all|candidates: 1 for all (the reference), 0 for candidates. */
+int parse_tokenise(const char *cmd, const char *s);
 /* "N" or "N-M" into [lo, hi]; exits 2 on anything else. */
 void parse_range(const char *cmd, const char *opt, const char *s, int *lo, int *hi);
 

@@ -209,7 +209,8 @@ static int code_path(code_ctx *c, const char *arg, const pupa_read_opts *ropts)
 }
 
 static const char code_help[] =
-    "usage: pupa code [-l LEXICON] [--format text|csv|tsv|json] [--code-interviewer]\n"
+    "usage: pupa code [-l LEXICON] [--format text|csv|tsv|json] [--tokenise all|candidates]\n"
+    "                 [--code-interviewer]\n"
     "                 [--participant-labels L,..] [--interviewer-labels L,..] FILE|DIR...\n"
     "Codes transcripts without an index.  With --format json, prints one object per\n"
     "coded segment, including segments with no codes.  LEXICON defaults to\n"
@@ -219,18 +220,20 @@ static const char code_help[] =
 int cmd_code(int argc, char **argv)
 {
     struct option opts[] = {{"lexicon", required_argument, 0, 'l'},
+                            {"tokenise", required_argument, 0, 't'},
                             {"format", required_argument, 0, 'f'},
                             {"help", no_argument, 0, 'h'},
                             read_options[0], read_options[1], read_options[2],
                             {0, 0, 0, 0}};
     const char *lexpath = NULL;
     pupa_read_opts ropts = {0};
-    int fmt = FMT_TEXT, ch;
-    while ((ch = getopt_long(argc, argv, "l:f:h", opts, NULL)) != -1) {
+    int fmt = FMT_TEXT, ch, tokenise_all = 0;
+    while ((ch = getopt_long(argc, argv, "l:f:t:h", opts, NULL)) != -1) {
         if (read_option(ch, &ropts))
             continue;
         switch (ch) {
         case 'l': lexpath = optarg; break;
+        case 't': tokenise_all = parse_tokenise("code", optarg); break;
         case 'f': fmt = parse_format("code", optarg); break;
         case 'h': fputs(code_help, stdout); return 0;
         default: die_usage("code", "unknown option");
@@ -246,7 +249,8 @@ int cmd_code(int argc, char **argv)
         return 1;
     }
     code_ctx c = {.lex = lex, .fmt = fmt};
-    if (pupa_matcher_new(&c.m, lex)) {
+    if (pupa_matcher_new(&c.m, lex) ||
+        pupa_matcher_set_mode(c.m, tokenise_all ? PUPA_MATCH_TOKENISE_ALL : PUPA_MATCH_FAST)) {
         report("matcher");
         pupa_lexicon_free(lex);
         return 1;

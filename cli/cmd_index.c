@@ -28,10 +28,12 @@ static void on_progress(void *ctx, size_t done, size_t total)
 }
 
 static const char index_help[] =
-    "usage: pupa index CORPUS [-l LEXICON] [-o INDEX] [-j THREADS]\n"
+    "usage: pupa index CORPUS [-l LEXICON] [-o INDEX] [-j THREADS] [--tokenise all|candidates]\n"
     "                  [--participant-labels L,..] [--interviewer-labels L,..]\n"
     "Builds or updates the index of a corpus folder.  Run again, it codes only new\n"
     "and changed files, drops removed ones, and starts over if the lexicon changed.\n"
+    "--tokenise all runs ICU over every segment (the reference); the default,\n"
+    "candidates, runs Hyperscan first and ICU only around candidate hits: the same hits.\n"
     "INDEX defaults to CORPUS.pupa.  Files that cannot be read are reported, one line\n"
     "each, and the rest is indexed; the exit status is then 1.\n";
 
@@ -40,18 +42,20 @@ int cmd_index(int argc, char **argv)
     struct option opts[] = {{"lexicon", required_argument, 0, 'l'},
                             {"output", required_argument, 0, 'o'},
                             {"threads", required_argument, 0, 'j'},
+                            {"tokenise", required_argument, 0, 't'},
                             {"help", no_argument, 0, 'h'},
                             read_options[0], read_options[1], read_options[2],
                             {0, 0, 0, 0}};
     pupa_build_opts b = {0};
     const char *out = NULL;
     int ch;
-    while ((ch = getopt_long(argc, argv, "l:o:j:h", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "l:o:j:t:h", opts, NULL)) != -1) {
         if (read_option(ch, &b.read))
             continue;
         switch (ch) {
         case 'l': b.lexicon = optarg; break;
         case 'o': out = optarg; break;
+        case 't': b.tokenise_all = parse_tokenise("index", optarg); break;
         case 'j': {
             int lo, hi;
             parse_range("index", "-j", optarg, &lo, &hi);

@@ -89,6 +89,15 @@ int parse_format(const char *cmd, const char *s)
     return f;
 }
 
+int parse_tokenise(const char *cmd, const char *s)
+{
+    if (!strcmp(s, "all"))
+        return 1;
+    if (!strcmp(s, "candidates"))
+        return 0;
+    die_usage(cmd, "--tokenise is all or candidates");
+}
+
 /* "N" or "N-M" into [lo, hi]. */
 void parse_range(const char *cmd, const char *opt, const char *s, int *lo, int *hi)
 {

@@ -25,7 +25,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define FILES_PER_THREAD_BATCH 16
+/* A batch ends at whichever comes first.  Neither depends on the thread
+ * count, so the commits, and the bytes of data.mdb, are the same for any. */
+#define BATCH_FILES 256
+#define BATCH_BYTES (64u * 1024u * 1024u)
 #define FILE_VALUE_BYTES 32
 
 typedef struct file_task {
@@ -517,10 +520,13 @@ static int run_batches(const struct pupa_index *ix, const char *corpus,
     uint32_t *counts = calloc((size_t)nthreads * 2 * (ncodes ? ncodes : 1), sizeof *counts);
     int rc = matchers && counts ? 0 : pupa_fail(PUPA_ENOMEM, "out of memory");
     for (int i = 0; !rc && i < nthreads; i++)
-        rc = pupa_matcher_new(&matchers[i], lex);
-    size_t batch = (size_t)nthreads * FILES_PER_THREAD_BATCH;
-    for (size_t b0 = 0; !rc && b0 < ntasks; b0 += batch) {
-        size_t b1 = b0 + batch < ntasks ? b0 + batch : ntasks;
+        if (!(rc = pupa_matcher_new(&matchers[i], lex)))
+            rc = pupa_matcher_set_mode(matchers[i], opts->tokenise_all ? PUPA_MATCH_TOKENISE_ALL
+                                                                       : PUPA_MATCH_FAST);
+    for (size_t b0 = 0, b1; !rc && b0 < ntasks; b0 = b1) {
+        uint64_t bytes = 0;
+        for (b1 = b0; b1 < ntasks && b1 - b0 < BATCH_FILES && bytes < BATCH_BYTES; b1++)
+            bytes += tasks[b1].size;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
         for (size_t i = b0; i < b1; i++) {
             int tid = omp_get_thread_num();
@@ -604,6 +610,10 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
         }
         free(mpath);
     }
+    /* The seal is checked before LMDB maps a byte of an existing index. */
+    if (!rc)
+        rc = pupa_index_unseal(index_dir);
+    int unsealed = !rc;
     if (!rc)
         rc = pupa_index_env_open(&ix, index_dir, 1);
     if (!rc && (rc = mdb_txn_begin(ix.env, NULL, 0, &txn)))
@@ -627,6 +637,13 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     }
     free(tasks);
     pupa_index_env_close(&ix);
+    /* What was committed is sound even after a failure, unless the failure
+     * was the index itself. */
+    if (unsealed && rc != PUPA_ECORRUPT) {
+        int src = pupa_index_seal(index_dir);
+        if (!rc)
+            rc = src;
+    }
     pupa_buf_free(&tmp);
     pupa_paths_free(paths, npaths);
     pupa_manifest_free(manifest);

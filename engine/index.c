@@ -40,6 +40,14 @@
  *   participants  key: participant bytes, 0x00, u16 year, u32 doc id
  *     value: empty.  A participant's documents, in year order.
  *
+ * The seal.  LMDB does not check its pages: a flipped flag byte or a cut
+ * file can crash it inside mdb_get.  So a finished build writes pupa.seal
+ * beside data.mdb: "sealed SIZE CHECKSUM" of the whole file.  A reader
+ * verifies it before LMDB maps a byte, and refuses a file that does not
+ * match; "building" means a build is running or was interrupted, which a
+ * reader refuses and the next build resumes (LMDB commits are atomic, so
+ * what was committed is sound).
+ *
  * Document ids are given in corpus path order as files are added, so they
  * do not depend on the thread count.  Every read decodes through pupa_rec,
  * which checks each length against the record: a damaged index gives
@@ -65,6 +73,121 @@ int pupa_lmdb_fail(int mdb_rc, const char *what)
     if (mdb_rc == ENOENT)
         return pupa_fail(PUPA_ENOTFOUND, "%s: %s", what, mdb_strerror(mdb_rc));
     return pupa_fail(PUPA_ELMDB, "%s: %s", what, mdb_strerror(mdb_rc));
+}
+
+#define SEAL_NAME "pupa.seal"
+
+/* A fast checksum of data.mdb, read with read(2), never mapped. */
+static int data_checksum(const char *dir, uint64_t *size, uint64_t *sum)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return pupa_fail(errno == ENOENT ? PUPA_ENOTFOUND : PUPA_EIO, "%s: %s", path,
+                         strerror(errno));
+    static const size_t chunk = 1u << 20;
+    unsigned char *buf = malloc(chunk);
+    if (!buf) {
+        fclose(f);
+        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    }
+    uint64_t h = PUPA_HASH_INIT, total = 0;
+    size_t n;
+    while ((n = fread(buf, 1, chunk, f)) > 0) {
+        size_t words = n / 8;
+        for (size_t i = 0; i < words; i++) {
+            uint64_t w;
+            memcpy(&w, buf + i * 8, 8);
+            h ^= w * 0x9E3779B97F4A7C15ull;
+            h = ((h << 29) | (h >> 35)) * 0xBF58476D1CE4E5B9ull;
+        }
+        h = pupa_hash(h, buf + words * 8, n - words * 8);
+        total += n;
+    }
+    int err = ferror(f);
+    fclose(f);
+    free(buf);
+    if (err)
+        return pupa_fail(PUPA_EIO, "%s: read error", path);
+    *size = total;
+    *sum = h;
+    return 0;
+}
+
+static int write_seal(const char *dir, const char *text)
+{
+    char path[4096], tmp[4200];
+    snprintf(path, sizeof path, "%s/" SEAL_NAME, dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return pupa_fail(PUPA_EIO, "%s: %s", tmp, strerror(errno));
+    chmod(tmp, 0600);
+    int ok = fputs(text, f) >= 0;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0)
+        return pupa_fail(PUPA_EIO, "%s: cannot write the seal", path);
+    return 0;
+}
+
+/* 1 sealed and matching, 0 "building", PUPA_ENOTFOUND no seal, or an error. */
+static int check_seal(const char *dir)
+{
+    char path[4096], text[128] = "";
+    snprintf(path, sizeof path, "%s/" SEAL_NAME, dir);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return errno == ENOENT ? PUPA_ENOTFOUND
+                               : pupa_fail(PUPA_EIO, "%s: %s", path, strerror(errno));
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    if (strcmp(text, "building\n") == 0)
+        return 0;
+    unsigned long long want_size, want_sum;
+    char tail;
+    if (sscanf(text, "sealed %llu %llx%c", &want_size, &want_sum, &tail) != 3 || tail != '\n')
+        return pupa_fail(PUPA_ECORRUPT, "%s: damaged seal", path);
+    uint64_t size, sum;
+    int rc = data_checksum(dir, &size, &sum);
+    if (rc)
+        return rc == PUPA_ENOTFOUND ? pupa_fail(PUPA_ECORRUPT, "%s: data.mdb is missing", dir) : rc;
+    if (size != want_size || sum != want_sum)
+        return pupa_fail(PUPA_ECORRUPT,
+                         "%s: the index is damaged (data.mdb does not match its seal); "
+                         "remove it and index again", dir);
+    return 1;
+}
+
+int pupa_index_unseal(const char *dir)
+{
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return pupa_fail(PUPA_EIO, "%s: cannot create index directory: %s", dir, strerror(errno));
+    char path[4096];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        int rc = check_seal(dir);
+        if (rc == PUPA_ENOTFOUND)
+            return pupa_fail(PUPA_ECORRUPT, "%s: an index without a seal; remove it and index again",
+                             dir);
+        if (rc < 0)
+            return rc;
+    }
+    return write_seal(dir, "building\n");
+}
+
+int pupa_index_seal(const char *dir)
+{
+    uint64_t size, sum;
+    int rc = data_checksum(dir, &size, &sum);
+    if (rc)
+        return rc;
+    char text[128];
+    snprintf(text, sizeof text, "sealed %llu %016llx\n", (unsigned long long)size,
+             (unsigned long long)sum);
+    return write_seal(dir, text);
 }
 
 static const char *const db_names[] = {"meta", "files", "docs", "segs", "postings",
@@ -137,6 +260,18 @@ int pupa_index_open(pupa_index **out, const char *dir)
     if (!out || !dir)
         return pupa_fail(PUPA_EINVAL, "pupa_index_open: NULL argument");
     *out = NULL;
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return pupa_fail(PUPA_ENOTFOUND, "%s: no index here", dir);
+    int seal = check_seal(dir);
+    if (seal == PUPA_ENOTFOUND)
+        return pupa_fail(PUPA_ECORRUPT, "%s: not a pupa index (no seal)", dir);
+    if (seal == 0)
+        return pupa_fail(PUPA_ECORRUPT,
+                         "%s: the index is incomplete (pupa index is running or was "
+                         "interrupted); run pupa index again", dir);
+    if (seal < 0)
+        return seal;
     pupa_index *ix = malloc(sizeof *ix);
     if (!ix)
         return pupa_fail(PUPA_ENOMEM, "out of memory");

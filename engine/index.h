@@ -20,6 +20,10 @@ struct pupa_index {
 /* Opens (creating when writable) the index directory and its databases. */
 int pupa_index_env_open(struct pupa_index *ix, const char *dir, int writable);
 void pupa_index_env_close(struct pupa_index *ix);
+/* Marks the index as being written ("building"), after checking that an
+ * existing one matches its seal.  See the top of index.c. */
+int pupa_index_unseal(const char *dir);
+
 /* An LMDB failure as a pupa error with a one-line message. */
 int pupa_lmdb_fail(int mdb_rc, const char *what);
 

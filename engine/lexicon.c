@@ -16,9 +16,8 @@
  * Word boundaries are checked afterwards against ICU tokens (match.c),
  * because Hyperscan's \b knows nothing of Khmer.
  */
-#include "internal.h"
+#include "scan.h"
 
-#include <hs/hs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,12 +33,17 @@ struct pupa_lexicon {
     size_t nentries, entries_cap;
     char *file; /* the lexicon path, shared by every entry */
     hs_database_t *db; /* NULL when there are no entries */
+    hs_database_t *raw_db; /* the fast path's, NULL if it cannot serve */
+    uint32_t *norm_len;    /* strlen of each entry's norm */
     uint64_t hash;
 };
 
-/* The Hyperscan database of a lexicon, for match.c. */
-const hs_database_t *pupa_lexicon_db(const pupa_lexicon *lex);
 const hs_database_t *pupa_lexicon_db(const pupa_lexicon *lex) { return lex->db; }
+const hs_database_t *pupa_lexicon_raw_db(const pupa_lexicon *lex) { return lex->raw_db; }
+uint32_t pupa_lexicon_norm_len(const pupa_lexicon *lex, uint32_t entry)
+{
+    return lex->norm_len[entry];
+}
 
 size_t pupa_lexicon_ncodes(const pupa_lexicon *lex) { return lex->ncodes; }
 const char *pupa_lexicon_code(const pupa_lexicon *lex, uint32_t code)
@@ -67,6 +71,8 @@ void pupa_lexicon_free(pupa_lexicon *lex)
     free(lex->entries);
     free(lex->file);
     hs_free_database(lex->db);
+    hs_free_database(lex->raw_db);
+    free(lex->norm_len);
     free(lex);
 }
 
@@ -391,6 +397,12 @@ int pupa_lexicon_load(pupa_lexicon **out, const char *path)
         rc = parse_yaml(&ld, bytes, len);
     if (!rc)
         rc = compile(lex);
+    if (!rc && !(lex->norm_len = calloc(lex->nentries + 1, sizeof *lex->norm_len)))
+        rc = pupa_fail(PUPA_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < lex->nentries; i++)
+        lex->norm_len[i] = (uint32_t)strlen(lex->entries[i].norm);
+    if (!rc)
+        rc = pupa_fast_compile(lex, &lex->raw_db);
     pupa_tokenizer_free(ld.tok);
     free(bytes);
     if (rc) {

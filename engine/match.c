@@ -19,13 +19,16 @@
  * before it is a negation cue, looking back no further than punctuation.
  * Negated hits are kept and flagged; counting them is the caller's choice.
  */
-#include "internal.h"
+#include "scan.h"
 
-#include <hs/hs.h>
 #include <stdlib.h>
 #include <string.h>
 
-const hs_database_t *pupa_lexicon_db(const pupa_lexicon *lex);
+/* A raw-text candidate of the fast path: entry, and its span in the text. */
+typedef struct candidate {
+    uint32_t entry, from, to;
+    uint32_t span_start, span_end; /* the stretch ICU will confirm it in */
+} candidate;
 
 struct pupa_matcher {
     const pupa_lexicon *lex;
@@ -37,6 +40,9 @@ struct pupa_matcher {
     pupa_hit *hits;
     size_t nhits, hits_cap;
     int scan_rc;
+    int mode;
+    candidate *cands;
+    size_t ncands, cands_cap;
 };
 
 int pupa_matcher_new(pupa_matcher **out, const pupa_lexicon *lex)
@@ -49,8 +55,11 @@ int pupa_matcher_new(pupa_matcher **out, const pupa_lexicon *lex)
         return pupa_fail(PUPA_ENOMEM, "out of memory");
     m->lex = lex;
     int rc = pupa_tokenizer_new(&m->tok);
-    const hs_database_t *db = pupa_lexicon_db(lex);
+    /* One scratch, grown to serve both databases. */
+    const hs_database_t *db = pupa_lexicon_db(lex), *raw = pupa_lexicon_raw_db(lex);
     if (!rc && db && hs_alloc_scratch(db, &m->scratch) != HS_SUCCESS)
+        rc = pupa_fail(PUPA_EHS, "cannot allocate Hyperscan scratch");
+    if (!rc && raw && hs_alloc_scratch(raw, &m->scratch) != HS_SUCCESS)
         rc = pupa_fail(PUPA_EHS, "cannot allocate Hyperscan scratch");
     if (rc) {
         pupa_matcher_free(m);
@@ -68,7 +77,16 @@ void pupa_matcher_free(pupa_matcher *m)
     pupa_tokenizer_free(m->tok);
     free(m->tok_of);
     free(m->hits);
+    free(m->cands);
     free(m);
+}
+
+int pupa_matcher_set_mode(pupa_matcher *m, int mode)
+{
+    if (!m || (mode != PUPA_MATCH_TOKENISE_ALL && mode != PUPA_MATCH_FAST))
+        return pupa_fail(PUPA_EINVAL, "pupa_matcher_set_mode: bad argument");
+    m->mode = mode;
+    return 0;
 }
 
 static const char *const english_cues[] = {
@@ -94,34 +112,52 @@ int pupa_is_negation_cue(const char *t, size_t len)
     return 0;
 }
 
+/* Records a hit of entry id over tokens [first, last] of m->tokens, whose
+ * source offsets are relative to base. */
+static int add_hit(pupa_matcher *m, uint32_t id, int32_t first, int32_t last, uint32_t base)
+{
+    if (pupa_grow(&m->hits, &m->hits_cap, m->nhits + 1, sizeof *m->hits)) {
+        m->scan_rc = PUPA_ENOMEM;
+        return -1;
+    }
+    m->hits[m->nhits++] = (pupa_hit){
+        .code = pupa_lexicon_entry(m->lex, id)->code,
+        .entry = id,
+        .start = base + m->tokens.tok[first].src_start,
+        .end = base + m->tokens.tok[last].src_end,
+        .tok_first = (uint32_t)first,
+        .tok_last = (uint32_t)last,
+    };
+    return 0;
+}
+
+/* The boundary rule, for a candidate spanning norm bytes [from, to): it
+ * must start where a token starts and, unless a prefix entry, end where a
+ * token ends.  Returns the last token, or -1. */
+static int32_t on_boundaries(const pupa_matcher *m, int kind, size_t from, size_t to)
+{
+    if (to <= from || to > m->tokens.norm_len)
+        return -1;
+    int32_t first = m->tok_of[from], last = m->tok_of[to - 1];
+    if (first < 0 || last < 0 || m->tokens.tok[first].norm_start != from)
+        return -1;
+    if (kind != PUPA_ENTRY_PREFIX && m->tokens.tok[last].norm_end != to)
+        return -1;
+    return last;
+}
+
 static int on_candidate(unsigned int id, unsigned long long from, unsigned long long to,
                         unsigned int flags, void *ctx)
 {
     (void)flags;
     pupa_matcher *m = ctx;
-    const pupa_entry *e = pupa_lexicon_entry(m->lex, id);
-    if (e->kind != PUPA_ENTRY_REGEX)
-        from = to - strlen(e->norm);
-    if (to <= from || to > m->tokens.norm_len)
+    int kind = pupa_lexicon_entry(m->lex, id)->kind;
+    if (kind != PUPA_ENTRY_REGEX)
+        from = to - pupa_lexicon_norm_len(m->lex, id);
+    int32_t last = on_boundaries(m, kind, (size_t)from, (size_t)to);
+    if (last < 0)
         return 0;
-    int32_t first = m->tok_of[from], last = m->tok_of[to - 1];
-    if (first < 0 || last < 0 || m->tokens.tok[first].norm_start != from)
-        return 0;
-    if (e->kind != PUPA_ENTRY_PREFIX && m->tokens.tok[last].norm_end != to)
-        return 0;
-    if (pupa_grow(&m->hits, &m->hits_cap, m->nhits + 1, sizeof *m->hits)) {
-        m->scan_rc = PUPA_ENOMEM;
-        return 1; /* stop scanning */
-    }
-    m->hits[m->nhits++] = (pupa_hit){
-        .code = e->code,
-        .entry = id,
-        .start = m->tokens.tok[first].src_start,
-        .end = m->tokens.tok[last].src_end,
-        .tok_first = (uint32_t)first,
-        .tok_last = (uint32_t)last,
-    };
-    return 0;
+    return add_hit(m, id, m->tok_of[from], last, 0) ? 1 : 0; /* 1 stops the scan */
 }
 
 static int by_code_start_longest(const void *a, const void *b)
@@ -167,10 +203,11 @@ static int punctuation_between(const pupa_tokens *ts, size_t t)
     return gap < ts->tok[t + 1].norm_start && ts->norm[gap] == '\n';
 }
 
-static void mark_negation(pupa_matcher *m)
+/* Marks hits [from, nhits), which index m->tokens. */
+static void mark_negation(pupa_matcher *m, size_t from)
 {
     const pupa_tokens *ts = &m->tokens;
-    for (size_t i = 0; i < m->nhits; i++) {
+    for (size_t i = from; i < m->nhits; i++) {
         pupa_hit *h = &m->hits[i];
         size_t t = h->tok_first;
         for (int back = 0; back < PUPA_NEGATION_WINDOW && t > 0; back++) {
@@ -186,6 +223,181 @@ static void mark_negation(pupa_matcher *m)
     }
 }
 
+/* Maps each byte of m->tokens.norm to its token (-1 on separators). */
+static int index_tokens(pupa_matcher *m)
+{
+    const pupa_tokens *ts = &m->tokens;
+    int rc = pupa_grow(&m->tok_of, &m->tok_of_cap, ts->norm_len + 1, sizeof *m->tok_of);
+    if (rc)
+        return rc;
+    memset(m->tok_of, 0xff, ts->norm_len * sizeof *m->tok_of);
+    for (size_t t = 0; t < ts->ntok; t++)
+        for (uint32_t b = ts->tok[t].norm_start; b < ts->tok[t].norm_end; b++)
+            m->tok_of[b] = (int32_t)t;
+    return 0;
+}
+
+/* The reference: ICU tokenises the whole segment, Hyperscan scans the
+ * normalised token stream. */
+static int match_full(pupa_matcher *m, const char *text, size_t len)
+{
+    int rc = pupa_tokenize(m->tok, text, len, &m->tokens);
+    if (rc)
+        return rc;
+    const hs_database_t *db = pupa_lexicon_db(m->lex);
+    if (!db || m->tokens.norm_len == 0)
+        return 0;
+    if ((rc = index_tokens(m)))
+        return rc;
+    hs_error_t err = hs_scan(db, m->tokens.norm, (unsigned)m->tokens.norm_len, 0, m->scratch,
+                             on_candidate, m);
+    if (m->scan_rc)
+        return pupa_fail(m->scan_rc, "out of memory while matching");
+    if (err != HS_SUCCESS)
+        return pupa_fail(PUPA_EHS, "Hyperscan scan failed (%d)", (int)err);
+    mark_negation(m, 0);
+    return 0;
+}
+
+/* ---------------------------------------------------------- fast path */
+
+static int is_ascii_space(char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* True if text[s, e) has a character other than the zero-width ones. */
+static int has_visible(const char *text, size_t s, size_t e)
+{
+    for (size_t i = s; i < e;) {
+        const unsigned char *p = (const unsigned char *)text + i;
+        size_t n = pupa_utf8_len(p, e - i);
+        if (n == 0)
+            return 1;
+        uint32_t c = pupa_utf8_decode(p, n);
+        if (!((c >= 0x200B && c <= 0x200D) || c == 0x2060 || c == 0xFEFF || c == 0x17B4 ||
+              c == 0x17B5))
+            return 1;
+        i += n;
+    }
+    return 0;
+}
+
+/* The stretch ICU confirms a candidate in.  ICU puts a boundary on both
+ * sides of ASCII white space and its rules never look across it, so the
+ * boundaries inside a white-space-delimited stretch are those of the whole
+ * segment (checked on every shared corpus).  The stretch reaches back
+ * PUPA_NEGATION_WINDOW visible chunks more, so the cues before a hit are in
+ * it: each such chunk holds a word or punctuation, and punctuation ends the
+ * look-back anyway. */
+static void candidate_span(const char *text, size_t len, candidate *c)
+{
+    size_t a = c->from;
+    while (a > 0 && !is_ascii_space(text[a - 1]))
+        a--;
+    for (int chunks = 0; chunks < PUPA_NEGATION_WINDOW && a > 0;) {
+        size_t e = a;
+        while (e > 0 && is_ascii_space(text[e - 1]))
+            e--;
+        size_t s = e;
+        while (s > 0 && !is_ascii_space(text[s - 1]))
+            s--;
+        a = e == 0 ? 0 : s;
+        if (has_visible(text, s, e))
+            chunks++;
+    }
+    size_t b = c->to;
+    while (b < len && !is_ascii_space(text[b]))
+        b++;
+    c->span_start = (uint32_t)a;
+    c->span_end = (uint32_t)b;
+}
+
+static int on_raw_candidate(unsigned int id, unsigned long long from, unsigned long long to,
+                            unsigned int flags, void *ctx)
+{
+    (void)flags;
+    pupa_matcher *m = ctx;
+    if (pupa_grow(&m->cands, &m->cands_cap, m->ncands + 1, sizeof *m->cands)) {
+        m->scan_rc = PUPA_ENOMEM;
+        return 1;
+    }
+    m->cands[m->ncands++] = (candidate){id, (uint32_t)from, (uint32_t)to, 0, 0};
+    return 0;
+}
+
+static int by_span(const void *a, const void *b)
+{
+    const candidate *x = a, *y = b;
+    if (x->span_start != y->span_start) return x->span_start < y->span_start ? -1 : 1;
+    if (x->from != y->from) return x->from < y->from ? -1 : 1;
+    return (x->entry > y->entry) - (x->entry < y->entry);
+}
+
+/* Confirms candidates [c0, c1), whose stretches merge into [a, b): one ICU
+ * pass over the stretch, then the reference's boundary rule at each token
+ * that starts inside a candidate's raw match. */
+static int confirm(pupa_matcher *m, const char *text, size_t a, size_t b, size_t c0, size_t c1)
+{
+    int rc = pupa_tokenize(m->tok, text + a, b - a, &m->tokens);
+    if (rc || (rc = index_tokens(m)))
+        return rc;
+    const pupa_tokens *ts = &m->tokens;
+    size_t first_hit = m->nhits;
+    for (size_t i = c0; i < c1; i++) {
+        const candidate *c = &m->cands[i];
+        const pupa_entry *e = pupa_lexicon_entry(m->lex, c->entry);
+        uint32_t elen = pupa_lexicon_norm_len(m->lex, c->entry);
+        /* Leftmost start is at or before the true start, and a hit's first
+         * token starts before the raw match ends. */
+        size_t lo = 0, hi = ts->ntok;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (a + ts->tok[mid].src_start < c->from)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (size_t t = lo; t < ts->ntok && a + ts->tok[t].src_start < c->to; t++) {
+            size_t from = ts->tok[t].norm_start;
+            if (from + elen > ts->norm_len || memcmp(ts->norm + from, e->norm, elen) != 0)
+                continue;
+            int32_t last = on_boundaries(m, e->kind, from, from + elen);
+            if (last >= 0 && add_hit(m, c->entry, (int32_t)t, last, (uint32_t)a))
+                return pupa_fail(PUPA_ENOMEM, "out of memory while matching");
+        }
+    }
+    mark_negation(m, first_hit);
+    return 0;
+}
+
+static int match_fast(pupa_matcher *m, const char *text, size_t len)
+{
+    m->ncands = 0;
+    m->tokens = (pupa_tokens){"", 0, NULL, 0};
+    hs_error_t err = hs_scan(pupa_lexicon_raw_db(m->lex), text, (unsigned)len, 0, m->scratch,
+                             on_raw_candidate, m);
+    if (m->scan_rc)
+        return pupa_fail(m->scan_rc, "out of memory while matching");
+    if (err != HS_SUCCESS)
+        return pupa_fail(PUPA_EHS, "Hyperscan scan failed (%d)", (int)err);
+    for (size_t i = 0; i < m->ncands; i++)
+        candidate_span(text, len, &m->cands[i]);
+    qsort(m->cands, m->ncands, sizeof *m->cands, by_span);
+    for (size_t i = 0; i < m->ncands;) {
+        size_t a = m->cands[i].span_start, b = m->cands[i].span_end, j = i + 1;
+        for (; j < m->ncands && m->cands[j].span_start < b; j++)
+            if (m->cands[j].span_end > b)
+                b = m->cands[j].span_end;
+        int rc = confirm(m, text, a, b, i, j);
+        if (rc)
+            return rc;
+        i = j;
+    }
+    /* A hit confirmed from two candidates is dropped as an overlap later. */
+    return 0;
+}
+
 int pupa_match(pupa_matcher *m, const char *text, size_t len, const pupa_hit **hits,
                size_t *nhits, pupa_tokens *tokens)
 {
@@ -195,30 +407,16 @@ int pupa_match(pupa_matcher *m, const char *text, size_t len, const pupa_hit **h
     *nhits = 0;
     m->nhits = 0;
     m->scan_rc = 0;
-    int rc = pupa_tokenize(m->tok, text ? text : "", len, &m->tokens);
+    if (!text)
+        text = "";
+    int fast = m->mode == PUPA_MATCH_FAST && pupa_lexicon_raw_db(m->lex) &&
+               len <= PUPA_MAX_SEGMENT_BYTES && pupa_fast_safe_text(text, len);
+    int rc = fast ? match_fast(m, text, len) : match_full(m, text, len);
     if (rc)
         return rc;
     if (tokens)
         *tokens = m->tokens;
-    const pupa_tokens *ts = &m->tokens;
-    const hs_database_t *db = pupa_lexicon_db(m->lex);
-    if (!db || ts->norm_len == 0)
-        return 0;
-
-    if ((rc = pupa_grow(&m->tok_of, &m->tok_of_cap, ts->norm_len, sizeof *m->tok_of)))
-        return rc;
-    memset(m->tok_of, 0xff, ts->norm_len * sizeof *m->tok_of);
-    for (size_t t = 0; t < ts->ntok; t++)
-        for (uint32_t b = ts->tok[t].norm_start; b < ts->tok[t].norm_end; b++)
-            m->tok_of[b] = (int32_t)t;
-
-    hs_error_t err = hs_scan(db, ts->norm, (unsigned)ts->norm_len, 0, m->scratch, on_candidate, m);
-    if (m->scan_rc)
-        return pupa_fail(m->scan_rc, "out of memory while matching");
-    if (err != HS_SUCCESS)
-        return pupa_fail(PUPA_EHS, "Hyperscan scan failed (%d)", (int)err);
     resolve_overlaps(m);
-    mark_negation(m);
     *hits = m->hits;
     *nhits = m->nhits;
     return 0;

@@ -238,6 +238,18 @@ int pupa_match(pupa_matcher *m, const char *text, size_t len,
                const pupa_hit **hits, size_t *nhits, pupa_tokens *tokens);
 void pupa_matcher_free(pupa_matcher *m);
 
+/* How pupa_match finds hits.  Both modes give the same hits (tested on
+ * every shared corpus); they differ in cost and in what else they return.
+ *  PUPA_MATCH_TOKENISE_ALL: ICU tokenises the whole segment, then Hyperscan
+ *    scans the token stream.  The reference; word counts need it.
+ *  PUPA_MATCH_FAST: Hyperscan scans the raw segment first; ICU runs only on
+ *    the white-space-delimited stretch around each candidate.  Segments
+ *    with no candidate never reach ICU.  The tokens returned are those of
+ *    the last stretch only, and tok_first/tok_last index that stretch. */
+enum { PUPA_MATCH_TOKENISE_ALL = 0, PUPA_MATCH_FAST = 1 };
+/* A new matcher starts in PUPA_MATCH_TOKENISE_ALL. */
+int pupa_matcher_set_mode(pupa_matcher *m, int mode);
+
 /* The negation cues, as normalised tokens, for tests and docs. */
 int pupa_is_negation_cue(const char *norm_token, size_t len);
 
@@ -247,6 +259,7 @@ typedef struct pupa_build_opts {
     const char *lexicon; /* lexicon path; NULL means lexicons/butterfly.yml
                             resolved by the caller */
     int threads;         /* 0: OpenMP default */
+    int tokenise_all;    /* non-zero: PUPA_MATCH_TOKENISE_ALL, else FAST */
     pupa_read_opts read;
     /* Called, on the calling thread, once per file that failed to read. */
     void (*on_file_error)(void *ctx, const char *relpath, const char *message);
@@ -269,12 +282,25 @@ typedef struct pupa_index pupa_index;
 /* Opens an index read-only. */
 int pupa_index_open(pupa_index **out, const char *index_dir);
 void pupa_index_close(pupa_index *ix);
+/* Every index carries a seal: data.mdb's size and checksum, verified by
+ * pupa_index_open before LMDB reads a page, since LMDB itself can crash on
+ * a damaged file.  pupa_index_build seals what it writes.  Call this only
+ * to accept a data.mdb changed by other means (a restore, a test): a
+ * damaged file sealed this way is then read, and only pupa's own record
+ * checks stand between it and LMDB. */
+int pupa_index_seal(const char *index_dir);
 
 /* --------------------------------------------------------------- queries */
 
-/* A filter over segments and hits.  NULL / 0 fields do not filter. */
+/* A filter over segments and hits.  NULL / 0 fields do not filter.
+ *
+ * Code patterns (here and in every query that takes a code): components
+ * separated by "/", matched against a code's leading components, so
+ * "violence" covers "violence/physical" but not "violent".  A component
+ * "*" stands for any one component and "a,b" for either of a and b:
+ * "relationships/mother,father/negative". */
 typedef struct pupa_filter {
-    const char *code;        /* code path prefix, on "/" boundaries */
+    const char *code;        /* code pattern */
     int year_min, year_max;  /* 0: open */
     const char *participant;
     const char *group;
@@ -284,8 +310,24 @@ typedef struct pupa_filter {
     const char *speaker;
     int negated;             /* 0: only non-negated hits; 1: negated too */
     size_t limit;            /* 0: no limit */
+    /* Metadata equalities: a document passes when, for every key given,
+     * its value equals one of the values given for that key (so the same
+     * key twice means either).  "year" and "participant" compare the
+     * document's own; a document without the key does not pass. */
+    const pupa_kv *where;
+    size_t nwhere;
+    uint32_t context;        /* pupa_quotes: turns of context each side */
 } pupa_filter;
 void pupa_filter_init(pupa_filter *f);
+
+/* One turn shown around a quote.  Strings are valid during the callback. */
+typedef struct pupa_turn {
+    uint32_t turn;           /* 0-based among all turns of the document */
+    uint32_t segment;        /* 1-based among coded turns; 0 if not coded */
+    int role;                /* PUPA_ROLE_* */
+    const char *speaker;     /* NULL for a paragraph */
+    const char *text; size_t text_len;
+} pupa_turn;
 
 /* One hit with everything needed to quote it.  Strings are valid during
  * the callback only. */
@@ -301,6 +343,11 @@ typedef struct pupa_quote {
     uint32_t hit_start, hit_end;       /* the hit within text */
     uint64_t start, end;               /* the hit's span in the file */
     int negated;
+    uint32_t turn;                     /* the segment's 0-based turn */
+    /* With f->context: up to that many turns before and after the
+     * segment, interviewer turns included, in document order. */
+    const pupa_turn *before; size_t nbefore;
+    const pupa_turn *after; size_t nafter;
 } pupa_quote;
 
 /* Calls cb for every hit that passes f, ordered by participant, year, doc,
@@ -317,13 +364,141 @@ typedef struct pupa_cell {
 } pupa_cell;
 typedef struct pupa_table {
     char **rows; size_t nrows;
-    char **cols; size_t ncols;
+    char **cols; size_t ncols; /* each column's values joined by " / " */
     pupa_cell *cells;     /* nrows * ncols, row-major */
     pupa_cell *row_total; /* nrows: over all columns */
+    /* Column dimensions (pupa_table_query): names, and each column's value
+     * of each dimension at col_values[c * ndims + d]. */
+    char **dims; size_t ndims;
+    char **col_values;
+    pupa_cell *col_total; /* ncols: over all rows */
+    pupa_cell total;      /* over all rows and columns */
 } pupa_table;
+/* One column per value of column_key: pupa_table_query with one
+ * metadata dimension. */
 int pupa_table_build(pupa_index *ix, int depth, const char *column_key,
                      const pupa_filter *f, pupa_table **out);
 void pupa_table_free(pupa_table *t);
+
+/* What a column dimension takes its values from. */
+enum {
+    PUPA_DIM_META = 0, /* a metadata key; "year" and "participant" are the document's own */
+    PUPA_DIM_CODE = 1  /* one component of the hit's code path: polarity, direction */
+};
+typedef struct pupa_dim {
+    int kind;         /* PUPA_DIM_* */
+    const char *name; /* META: the key; CODE: the dimension's label */
+    int level;        /* CODE: which path component, 1-based */
+} pupa_dim;
+typedef struct pupa_table_spec {
+    int depth;            /* rows: codes cut to this many components, >= 1 */
+    const pupa_dim *dims; /* columns: every combination seen, outermost first */
+    size_t ndims;         /* 0: one column, "all" */
+} pupa_table_spec;
+/* A table whose columns cross any number of dimensions, e.g. setting x
+ * polarity: relationships/mother/positive at depth 2 is row
+ * relationships/mother, and its third component the polarity column.
+ * Values missing from a document or code read "(none)". */
+int pupa_table_query(pupa_index *ix, const pupa_table_spec *spec, const pupa_filter *f,
+                     pupa_table **out);
+
+/* The units co-occurrence and streaks count. */
+enum {
+    PUPA_UNIT_SEGMENT = 0,         /* one participant turn: a comment */
+    PUPA_UNIT_PARTICIPANT_YEAR = 1 /* every document of one participant in one year */
+};
+/* A count of units and of the distinct participants they belong to. */
+typedef struct pupa_count {
+    uint32_t units, individuals;
+} pupa_count;
+
+/* A term is what a unit "has", in co-occurrence and streaks: a code
+ * pattern (see pupa_filter), true when the unit has a counted hit of a
+ * code it matches; or "only:PATTERN", true when the unit has such a hit
+ * and no hit of a sibling: a code that matches PATTERN with its last
+ * component made "*" but does not match PATTERN.  So with PATTERN the
+ * negative relationships (relationships, any relation, negative),
+ * "only:" asks for a negative relationship and no other polarity. */
+
+/* Codes at a depth against each other.  cells[i * ncodes + j]: units with
+ * both codes i and j (i == j: units with code i), and their individuals. */
+typedef struct pupa_cooccur {
+    int unit;
+    char **codes; size_t ncodes;
+    pupa_count *cells;
+} pupa_cooccur;
+/* Codes f->code matches, cut to depth, from their postings only. */
+int pupa_cooccur_build(pupa_index *ix, int unit, int depth, const pupa_filter *f,
+                       pupa_cooccur **out);
+void pupa_cooccur_free(pupa_cooccur *c);
+
+/* The cross-reference of two terms over units. */
+typedef struct pupa_crossref {
+    pupa_count a, b;      /* units where the term holds */
+    pupa_count both, a_not_b, b_not_a;
+    /* PUPA_UNIT_PARTICIPANT_YEAR only: the participant-years the filter
+     * admits, whether or not they have either term, and those with neither.
+     * Zero for segments (counting them would read every turn). */
+    pupa_count scope, neither;
+} pupa_crossref;
+/* f->code is not used: the terms name the codes. */
+int pupa_crossref_build(pupa_index *ix, int unit, const char *term_a, const char *term_b,
+                        const pupa_filter *f, pupa_crossref *out);
+
+/* Participants with a term in at least min_years consecutive years. */
+typedef struct pupa_streak {
+    char *participant;
+    int first, last;  /* the longest run, the earliest of equals */
+    uint32_t length;  /* years (or interviews) in it */
+    int *years;       /* every year the term holds */
+    size_t nyears;
+    char **groups;    /* by_key values of the years in runs of min_years or more */
+    size_t ngroups;
+} pupa_streak;
+typedef struct pupa_streaks {
+    pupa_streak *items; size_t n; /* by participant */
+    /* Per value of by_key: participants with the term in any year, and
+     * those in a run; a participant counts under each value she had in
+     * those years and once in the totals. */
+    char **values; size_t nvalues;
+    pupa_count *per_value; /* units: with the term; individuals: with a run */
+    uint32_t with_term, with_run;
+} pupa_streaks;
+typedef struct pupa_streak_opts {
+    const char *term;
+    int min_years;    /* >= 1 */
+    /* 0: a run is calendar years y, y+1, ...: a year without an interview
+     * breaks it.  1: a run is consecutive interviews of the participant
+     * (within the filter): a year without an interview is skipped. */
+    int interviews;
+    const char *by;   /* the key counts are given by; NULL: "group" */
+} pupa_streak_opts;
+int pupa_streaks_find(pupa_index *ix, const pupa_streak_opts *o, const pupa_filter *f,
+                      pupa_streaks **out);
+void pupa_streaks_free(pupa_streaks *s);
+
+/* One participant's codes year by year. */
+typedef struct pupa_timeline_cell {
+    uint32_t comments;  /* segments with a counted hit under the row */
+    /* The first such hit in output order, when quotes were asked for;
+     * doc NULL otherwise or when comments is 0. */
+    char *doc, *code, *entry, *text;
+    size_t text_len;
+    uint32_t segment, hit_start, hit_end;
+} pupa_timeline_cell;
+typedef struct pupa_timeline_year {
+    int year;
+    char *group, *age; /* from the first document of the year; may be NULL */
+} pupa_timeline_year;
+typedef struct pupa_timeline {
+    pupa_timeline_year *years; size_t nyears; /* every interview year the filter admits */
+    char **rows; size_t nrows;                /* codes cut to depth */
+    pupa_timeline_cell *cells;                /* nrows * nyears */
+} pupa_timeline;
+/* Reads only the participant's own keys; f->participant is ignored. */
+int pupa_timeline_build(pupa_index *ix, const char *participant, int depth, int quotes,
+                        const pupa_filter *f, pupa_timeline **out);
+void pupa_timeline_free(pupa_timeline *t);
 
 #ifdef __cplusplus
 }

@@ -84,6 +84,9 @@ for fmt in text csv tsv json; do
       <("$pupa" quotes "$tmp/ix2" --negated --format $fmt) || fail "threads: quotes $fmt"
 done
 
+# The index itself is byte-identical for any thread count.
+cmp "$tmp/ix1/data.mdb" "$tmp/ix2/data.mdb" || fail "threads: data.mdb differs"
+
 # Unchanged corpus: no work, no change.
 before=$(sha256sum "$tmp/ix1/data.mdb")
 "$pupa" index "$sample" -o "$tmp/ix1" 2>"$tmp/again.err" || fail "re-index"

@@ -1342,9 +1342,10 @@ static uint64_t lcg(uint64_t *x)
 
 static void test_corrupt(const char *good)
 {
-    char src_data[1024], src_lock[1024];
+    char src_data[1024], src_lock[1024], src_seal[1024];
     snprintf(src_data, sizeof src_data, "%s/data.mdb", good);
     snprintf(src_lock, sizeof src_lock, "%s/lock.mdb", good);
+    snprintf(src_seal, sizeof src_seal, "%s/pupa.seal", good);
     size_t n = 0;
     char *orig = slurp(src_data, &n);
     CHECK(orig != NULL && n > 8192);
@@ -1353,15 +1354,17 @@ static void test_corrupt(const char *good)
         return;
     }
     const char *dir = tpath("bad-ix");
-    char data[1024], lock[1024];
+    char data[1024], lock[1024], seal[1024];
     snprintf(data, sizeof data, "%s/data.mdb", dir);
     snprintf(lock, sizeof lock, "%s/lock.mdb", dir);
+    snprintf(seal, sizeof seal, "%s/pupa.seal", dir);
     char *buf = malloc(n);
 
     /* the undamaged copy works */
     mkdir(dir, 0700);
     write_bytes(data, orig, n);
     copy_file(src_lock, lock);
+    copy_file(src_seal, seal);
     probe(dir, "intact copy", 0, 0);
     pupa_index *ix = open_index(dir);
     if (ix) {
@@ -1408,6 +1411,9 @@ static void test_corrupt(const char *good)
             }
             write_bytes(data, buf, n);
             copy_file(src_lock, lock);
+            /* Sealed as it is: past the seal, pupa's own decoders must
+             * catch what LMDB cannot see. */
+            CHECK_EQ_INT(pupa_index_seal(dir), 0);
             /* a table never reads entries: only quotes must notice that one */
             int table_rc = strstr(rec[i].what, "entry") ? 0 : PUPA_ECORRUPT;
             probe(dir, rec[i].what, PUPA_ECORRUPT, table_rc);
@@ -1417,9 +1423,11 @@ static void test_corrupt(const char *good)
     /* truncated to half, and by its last page */
     write_bytes(data, orig, n / 2);
     copy_file(src_lock, lock);
+    copy_file(src_seal, seal);
     probe(dir, "data.mdb truncated to half", 0, 0);
     write_bytes(data, orig, n - 4096);
     copy_file(src_lock, lock);
+    copy_file(src_seal, seal);
     probe(dir, "data.mdb without its last page", 0, 0);
 
     /* a run of 0xFF in the middle */
@@ -1427,6 +1435,7 @@ static void test_corrupt(const char *good)
     memset(buf + n / 2, 0xFF, n / 8 > 4096 ? 4096 : n / 8);
     write_bytes(data, buf, n);
     copy_file(src_lock, lock);
+    copy_file(src_seal, seal);
     probe(dir, "0xFF run in the middle", 0, 0);
 
     /* the data pages past the two meta pages zeroed */
@@ -1434,12 +1443,14 @@ static void test_corrupt(const char *good)
     memset(buf + 8192, 0, n - 8192);
     write_bytes(data, buf, n);
     copy_file(src_lock, lock);
+    copy_file(src_seal, seal);
     probe(dir, "data pages zeroed", 0, 0);
 
     /* all zero */
     memset(buf, 0, n);
     write_bytes(data, buf, n);
     copy_file(src_lock, lock);
+    copy_file(src_seal, seal);
     probe(dir, "all zero", 0, 0);
     ix = (pupa_index *)1;
     CHECK(pupa_index_open(&ix, dir) < 0);
@@ -1456,6 +1467,7 @@ static void test_corrupt(const char *good)
         }
         write_bytes(data, buf, n);
         copy_file(src_lock, lock);
+    copy_file(src_seal, seal);
         char what[64];
         snprintf(what, sizeof what, "50 byte flips, seed %llu", (unsigned long long)seed);
         probe(dir, what, 0, 0);
