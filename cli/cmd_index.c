@@ -29,13 +29,29 @@ static void on_progress(void *ctx, size_t done, size_t total)
 
 static const char index_help[] =
     "usage: pupa index CORPUS [-l LEXICON] [-o INDEX] [-j THREADS] [--tokenise all|candidates]\n"
-    "                  [--participant-labels L,..] [--interviewer-labels L,..]\n"
+    "                  [--participant-labels L,..] [--interviewer-labels L,..] [--shard K/N]\n"
     "Builds or updates the index of a corpus folder.  Run again, it codes only new\n"
     "and changed files, drops removed ones, and starts over if the lexicon changed.\n"
     "--tokenise all runs ICU over every segment (the reference); the default,\n"
     "candidates, runs Hyperscan first and ICU only around candidate hits: the same hits.\n"
     "INDEX defaults to CORPUS.pupa.  Files that cannot be read are reported, one line\n"
-    "each, and the rest is indexed; the exit status is then 1.\n";
+    "each, and the rest is indexed; the exit status is then 1.\n"
+    "--shard K/N indexes only shard K (1..N) of the corpus: the files whose relative\n"
+    "path hashes to it, so a file keeps its shard as others come and go.  Build all N\n"
+    "anywhere, then join them with pupa merge (docs/scaling.md).\n";
+
+/* "K/N" with 1 <= K <= N; exits 2 on anything else. */
+static void parse_shard(const char *s, pupa_build_opts *b)
+{
+    char *end;
+    unsigned long k = strtoul(s, &end, 10), n = 0;
+    if (end != s && *end == '/' && end[1] >= '0' && end[1] <= '9')
+        n = strtoul(end + 1, &end, 10);
+    if (*end || k < 1 || n < 1 || k > n || n > 1000000 || s[0] < '0' || s[0] > '9')
+        die_usage("index", "--shard takes K/N with 1 <= K <= N");
+    b->shard = (uint32_t)(k - 1);
+    b->nshards = (uint32_t)n;
+}
 
 int cmd_index(int argc, char **argv)
 {
@@ -43,6 +59,7 @@ int cmd_index(int argc, char **argv)
                             {"output", required_argument, 0, 'o'},
                             {"threads", required_argument, 0, 'j'},
                             {"tokenise", required_argument, 0, 't'},
+                            {"shard", required_argument, 0, 's'},
                             {"help", no_argument, 0, 'h'},
                             read_options[0], read_options[1], read_options[2],
                             {0, 0, 0, 0}};
@@ -56,6 +73,7 @@ int cmd_index(int argc, char **argv)
         case 'l': b.lexicon = optarg; break;
         case 'o': out = optarg; break;
         case 't': b.tokenise_all = parse_tokenise("index", optarg); break;
+        case 's': parse_shard(optarg, &b); break;
         case 'j': {
             int lo, hi;
             parse_range("index", "-j", optarg, &lo, &hi);

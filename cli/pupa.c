@@ -4,8 +4,12 @@
  *
  *   pupa code   [-l LEXICON] [--format F] FILE|DIR...  code files, no index
  *   pupa index  CORPUS [-l LEXICON] [-o INDEX] [-j N]   build or update an index
+ *   pupa merge  -o INDEX SHARD...                       join shard indexes into one
  *   pupa quotes INDEX [filters] [--format F]            quotes with attribution
  *   pupa table  INDEX [--depth N] [--by KEY] [filters]  individuals / comments
+ *   pupa cooccur INDEX [--unit U] [--pair A B] [filters] codes together
+ *   pupa streaks INDEX --code C [--min-years N]          consecutive years
+ *   pupa timeline INDEX --participant P [--quotes]      one participant by year
  *
  * Every subcommand takes --help.  Errors go to stderr as one line naming the
  * file and position; the exit status is 1 for a failure, 2 for bad usage.
@@ -142,11 +146,17 @@ struct option filter_options[] = {
     {"lang", required_argument, 0, 2007},   {"speaker", required_argument, 0, 2008},
     {"negated", no_argument, 0, 2009},      {"limit", required_argument, 0, 2010},
     {"format", required_argument, 0, 'f'},  {"help", no_argument, 0, 'h'},
+    {"where", required_argument, 0, 2011},
 };
 
+/* --where KEY=VALUE, repeatable; the strings stay in argv. */
+#define MAX_WHERE 32
+static pupa_kv where_kv[MAX_WHERE];
+
 const char filter_help[] =
-    "filters: --code PREFIX  --year Y|Y1-Y2  --participant ID  --group G  --gender G\n"
+    "filters: --code PATTERN --year Y|Y1-Y2  --participant ID  --group G  --gender G\n"
     "         --age N|N1-N2  --lang en|km|mixed  --speaker LABEL  --negated  --limit N\n"
+    "         --where KEY=VALUE (any metadata key; repeat it: the same key means either)\n"
     "         --format text|csv|tsv|json\n";
 
 int filter_option(const char *cmd, int ch, pupa_filter *f, int *fmt)
@@ -169,6 +179,17 @@ int filter_option(const char *cmd, int ch, pupa_filter *f, int *fmt)
     case 2009: f->negated = 1; return 1;
     case 2010: parse_range(cmd, "--limit", optarg, &lo, &hi); f->limit = (size_t)lo; return 1;
     case 'f': *fmt = parse_format(cmd, optarg); return 1;
+    case 2011: {
+        char *eq = strchr(optarg, '=');
+        if (!eq || eq == optarg)
+            die_usage(cmd, "--where takes KEY=VALUE");
+        if (f->nwhere >= MAX_WHERE)
+            die_usage(cmd, "too many --where");
+        *eq = '\0';
+        where_kv[f->nwhere++] = (pupa_kv){optarg, eq + 1};
+        f->where = where_kv;
+        return 1;
+    }
     default: return 0;
     }
 }
@@ -190,8 +211,14 @@ static const char main_help[] =
     "usage: pupa COMMAND [options]\n"
     "  code     code transcript files and print the hits (no index)\n"
     "  index    build or update the index of a corpus folder\n"
+    "  merge    join shard indexes (pupa index --shard K/N) into one index\n"
     "  quotes   print attributed quotes from an index\n"
     "  table    print individuals / comments per code and group or year\n"
+    "  cooccur  count codes together, per segment or participant-year\n"
+    "  streaks  find participants with a code in consecutive years\n"
+    "  timeline show one participant's codes year by year\n"
+    "  lexicon  check a codebook (lint), or import a LIWC .dic as YAML\n"
+    "  eval     score the codebook against human codes (P, R, F1, kappa)\n"
     "Each command takes --help.\n";
 
 int main(int argc, char **argv)
@@ -205,8 +232,14 @@ int main(int argc, char **argv)
     argc--;
     if (!strcmp(cmd, "code")) return cmd_code(argc, argv);
     if (!strcmp(cmd, "index")) return cmd_index(argc, argv);
+    if (!strcmp(cmd, "merge")) return cmd_merge(argc, argv);
     if (!strcmp(cmd, "quotes")) return cmd_quotes(argc, argv);
     if (!strcmp(cmd, "table")) return cmd_table(argc, argv);
+    if (!strcmp(cmd, "cooccur")) return cmd_cooccur(argc, argv);
+    if (!strcmp(cmd, "streaks")) return cmd_streaks(argc, argv);
+    if (!strcmp(cmd, "timeline")) return cmd_timeline(argc, argv);
+    if (!strcmp(cmd, "lexicon")) return cmd_lexicon(argc, argv);
+    if (!strcmp(cmd, "eval")) return cmd_eval(argc, argv);
     fprintf(stderr, "%s: unknown command '%s'\n%s", prog, cmd, main_help);
     return 2;
 }

@@ -391,6 +391,35 @@ static int prepare(MDB_txn *txn, const struct pupa_index *ix, const pupa_lexicon
     return meta_put_codebook(txn, ix, lex);
 }
 
+/* Records which shard this index holds (merge.c checks that none is
+ * missing), or forgets it when the index now holds the whole corpus. */
+static int note_shard(MDB_txn *txn, const struct pupa_index *ix, const pupa_build_opts *o)
+{
+    MDB_val k = {5, "shard"}, v;
+    unsigned char b[8];
+    pupa_put_u32(b, o->shard);
+    pupa_put_u32(b + 4, o->nshards);
+    /* Looked up first: an unchanged index must not be written to. */
+    int had = mdb_get(txn, ix->meta, &k, &v) == 0;
+    if (o->nshards > 1)
+        return had && v.mv_size == 8 && !memcmp(v.mv_data, b, 8)
+                   ? 0 : put(txn, ix->meta, "shard", 5, b, sizeof b);
+    return had ? del(txn, ix->meta, "shard", 5) : 0;
+}
+
+/* Keeps the paths of one shard, in order (pupa_shard_of: merge.c). */
+static size_t keep_shard(char **paths, size_t n, uint32_t shard, uint32_t nshards)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (pupa_shard_of(paths[i], nshards) == shard)
+            paths[kept++] = paths[i];
+        else
+            free(paths[i]);
+    }
+    return kept;
+}
+
 /* ----------------------------------------------------------- planning */
 
 /* Sorts the listed files into tasks (new or changed) and unchanged ones,
@@ -581,6 +610,9 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
 {
     if (!corpus || !index_dir || !opts || !opts->lexicon)
         return pupa_fail(PUPA_EINVAL, "pupa_index_build: NULL argument");
+    if (opts->nshards > 1 && opts->shard >= opts->nshards)
+        return pupa_fail(PUPA_EINVAL, "shard %u of %u does not exist", opts->shard + 1,
+                         opts->nshards);
     pupa_build_stats st = {0};
     pupa_lexicon *lex = NULL;
     pupa_manifest *manifest = NULL;
@@ -596,6 +628,8 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     int rc = pupa_lexicon_load(&lex, opts->lexicon);
     if (!rc)
         rc = pupa_corpus_list(corpus, &paths, &npaths);
+    if (!rc && opts->nshards > 1)
+        npaths = keep_shard(paths, npaths, opts->shard, opts->nshards);
     if (!rc) {
         size_t mlen = strlen(corpus) + 16;
         char *mpath = malloc(mlen);
@@ -620,6 +654,8 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
         rc = pupa_lmdb_fail(rc, index_dir);
     if (!rc)
         rc = prepare(txn, &ix, lex, index_dir, &next_doc);
+    if (!rc)
+        rc = note_shard(txn, &ix, opts);
     if (!rc)
         rc = plan(txn, &ix, corpus, paths, npaths, manifest, &tasks, &ntasks, &st, &tmp);
     if (txn) {

@@ -1,7 +1,7 @@
 /*
  * error.c: error codes, the per-thread one-line message, and the small
- * utilities every stage shares (capped buffers, hashing, UTF-8 decoding,
- * whole-file reads).
+ * utilities every stage shares (capped buffers, hashing, whole-file reads;
+ * UTF-8 decoding is inline in internal.h).
  */
 #include "internal.h"
 
@@ -185,40 +185,4 @@ int pupa_read_all(const char *path, size_t max, char **out, size_t *len)
     *out = buf;
     *len = n;
     return 0;
-}
-
-size_t pupa_utf8_len(const unsigned char *p, size_t avail)
-{
-    if (avail == 0)
-        return 0;
-    unsigned char c = p[0];
-    if (c < 0x80)
-        return 1;
-    size_t n;
-    uint32_t min;
-    if (c >= 0xC2 && c <= 0xDF) { n = 2; min = 0x80; }
-    else if ((c & 0xF0) == 0xE0) { n = 3; min = 0x800; }
-    else if (c >= 0xF0 && c <= 0xF4) { n = 4; min = 0x10000; }
-    else return 0;
-    if (avail < n)
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-    uint32_t cp = pupa_utf8_decode(p, n);
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
-
-uint32_t pupa_utf8_decode(const unsigned char *p, size_t n)
-{
-    switch (n) {
-    case 1: return p[0];
-    case 2: return ((uint32_t)(p[0] & 0x1F) << 6) | (p[1] & 0x3F);
-    case 3: return ((uint32_t)(p[0] & 0x0F) << 12) | ((uint32_t)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
-    default:
-        return ((uint32_t)(p[0] & 0x07) << 18) | ((uint32_t)(p[1] & 0x3F) << 12) |
-               ((uint32_t)(p[2] & 0x3F) << 6) | (p[3] & 0x3F);
-    }
 }

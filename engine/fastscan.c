@@ -1,153 +1,370 @@
 /*
- * fastscan.c: the raw-text patterns of the fast path.
+ * fastscan.c: the fast path's view of a segment, and its patterns.
  *
- * The fast path (match.c) runs Hyperscan over a segment's original bytes
- * before ICU has seen them, and calls ICU only around the candidates.  For
- * its hits to equal those of full tokenisation, every place where the
- * reference would find an entry must be a candidate: each entry's pattern
- * here is a superset of every raw spelling that folds to the entry's norm.
- * ICU then confirms the exact hits (match.c), so a loose pattern costs time,
- * never correctness.
+ * The fast path (match.c) runs Hyperscan over a segment before ICU has seen
+ * it, and calls ICU only around the candidates.  For its hits to equal those
+ * of full tokenisation, every place where the reference finds an entry must
+ * be a candidate.  So the segment is first *squeezed*, in one pass, into the
+ * form the entries' norms are written in, as far as that can be done without
+ * knowing where ICU puts word boundaries:
+ *   - a run of white space (and U+200B, and the ignorable U+17B4/U+17B5)
+ *     between two Khmer characters is removed, since Khmer tokens are joined
+ *     without a separator; elsewhere a run with white space becomes one
+ *     space, as the " " separator;
+ *   - U+2019 becomes an apostrophe, as in the tokenizer;
+ *   - ឲ becomes ឱ, as the Khmer fold does.
+ * Coeng-da is left as it is: ICU may cut a token between a coeng and its
+ * consonant, and then the reference does not fold it.  Instead an entry's
+ * coeng-ta (or coeng-da) matches either consonant.
+ * Khmer whose marks the fold would reorder is not squeezed: see the end of
+ * pupa_fast_squeeze.
+ * Case is left to Hyperscan's caseless matching.  A break-point list maps
+ * squeezed offsets back to the original bytes.
  *
- * From the entry's norm, character by character:
- *   ASCII letters     caseless (the only case folding a safe text needs)
- *   "'"               ' or U+2019
- *   " " (separator)   one or more white-space or zero-width characters
- *   "\n" (separator)  one or more characters that are neither letters nor digits
- *   a Khmer cluster   its base (ឱ also as ឲ), then its marks in any order,
- *                     coeng-ta also as coeng-da, with zero-width characters
- *                     between them; white space or zero-width characters
- *                     may stand between clusters, since Khmer tokens are
- *                     joined without a separator.
- * This is exact only for text whose characters the patterns know how to
- * fold; pupa_fast_safe_text() says which segments those are, and the others
- * are tokenised in full.  NFKC compatibility forms (fullwidth letters,
- * ligatures, accents written apart) never pass that check.
+ * Then an entry's norm is its pattern: a caseless literal, with the start
+ * of a match its end minus its length.  Some need a regular expression and
+ * start-of-match tracking: norms with a "\n" separator (in text, any run of
+ * characters that are neither letters nor digits); norms with letters
+ * outside ASCII and Khmer, whose case variants may differ in length; norms
+ * where Khmer meets Latin letters or digits, since ICU sometimes keeps the
+ * two in one word and sometimes not (the space between them is optional).
+ *
+ * This is exact only for text the squeeze folds exactly;
+ * pupa_fast_squeeze() refuses any other segment, and it is tokenised in
+ * full.  ICU then confirms each candidate (match.c), so a loose candidate
+ * costs time, never correctness.
  */
 #include "scan.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unicode/uchar.h>
+#include <unicode/uscript.h>
+#include <unicode/unorm2.h>
+#include <unicode/ustring.h>
 
-#define IGNORABLE "\\x{200B}-\\x{200D}\\x{2060}\\x{FEFF}\\x{17B4}\\x{17B5}"
-#define GAP_SPACE "[\\s" IGNORABLE "]+"
-#define GAP_PUNCT "[^\\p{L}\\p{N}]+"
-#define BETWEEN_CLUSTERS "[\\s" IGNORABLE "]*"
-#define INSIDE_CLUSTER "[" IGNORABLE "]*"
+#define GAP_PUNCT "[^\\p{L}\\p{Nd}]+"
 
-static int is_khmer_mark(uint32_t c)
+/* The safe characters of the Basic Multilingual Plane, one bit each, worked
+ * out from ICU once per process:
+ *  - characters NFKC_Casefold leaves alone and that never interact with
+ *    their neighbours (unorm2_isInert): «, », £, é, most punctuation;
+ *  - characters it maps to one inert character that is their simple case
+ *    fold (É -> é, A -> a): Hyperscan's caseless UTF-8 matching folds them;
+ *  - the Khmer block, whose folds the patterns spell out, and U+200B, which
+ *    never stands inside a word.
+ * Everything else is unsafe: compatibility forms (½, fullwidth letters),
+ * combining marks that could compose, and default ignorables that could
+ * vanish from inside a word (U+200C, U+00AD). */
+static unsigned char safe_bmp[0x10000 / 8];
+static pthread_once_t safe_once = PTHREAD_ONCE_INIT;
+
+/* The squeeze knows where ICU breaks between Khmer and Latin (see
+ * script_space); other scripts' letters next to each other could break
+ * where it does not know, so they are left to the full path. */
+static int script_is_handled(UChar32 c)
 {
-    return (c >= 0x17B6 && c <= 0x17D1) || c == 0x17D3 || c == 0x17DD;
+    UErrorCode st = U_ZERO_ERROR;
+    UScriptCode sc = uscript_getScript(c, &st);
+    return U_SUCCESS(st) && (sc == USCRIPT_COMMON || sc == USCRIPT_INHERITED ||
+                             sc == USCRIPT_LATIN || sc == USCRIPT_KHMER);
 }
 
-int pupa_fast_safe_text(const char *text, size_t len)
+static void init_safe_bmp(void)
 {
-    const unsigned char *p = (const unsigned char *)text, *end = p + len;
-    while (p < end) {
-        if (*p < 0x80) {
-            p++;
+    UErrorCode st = U_ZERO_ERROR;
+    const UNormalizer2 *nf = unorm2_getNFKCCasefoldInstance(&st);
+    if (U_FAILURE(st))
+        return; /* nothing safe: every segment takes the full path */
+    for (uint32_t c = 0; c < 0x10000; c++) {
+        int safe = 0;
+        if ((c >= 0x1780 && c <= 0x17FF) || c == 0x200B) {
+            safe = 1;
+        } else if (c >= 0xD800 && c <= 0xDFFF) {
+            safe = 0;
+        } else if (!script_is_handled((UChar32)c)) {
+            safe = 0;
+        } else if (unorm2_isInert(nf, (UChar32)c)) {
+            safe = 1;
+        } else {
+            UChar in[1] = {(UChar)c}, out[8];
+            st = U_ZERO_ERROR;
+            int32_t n = unorm2_normalize(nf, in, 1, out, 8, &st);
+            /* Not KELVIN SIGN -> k or LONG S -> s: whether Hyperscan folds a
+             * non-ASCII letter onto an ASCII one is not worth betting on. */
+            safe = U_SUCCESS(st) && n == 1 && !U16_IS_SURROGATE(out[0]) &&
+                   unorm2_isInert(nf, out[0]) &&
+                   (UChar32)out[0] == u_foldCase((UChar32)c, U_FOLD_CASE_DEFAULT) &&
+                   (c < 0x80 || out[0] >= 0x80);
+        }
+        if (safe)
+            safe_bmp[c >> 3] |= (unsigned char)(1u << (c & 7));
+    }
+}
+
+static int is_safe(uint32_t c)
+{
+    return c < 0x10000 && (safe_bmp[c >> 3] & (1u << (c & 7)));
+}
+
+static int is_khmer_letter(uint32_t c)
+{
+    return c >= 0x1780 && c <= 0x17FF && c != 0x17B4 && c != 0x17B5;
+}
+
+static int add_break(pupa_squeeze *sq, size_t in)
+{
+    if (pupa_grow(&sq->brk, &sq->brk_cap, sq->nbrk + 1, sizeof *sq->brk))
+        return -1;
+    sq->brk[sq->nbrk++] = (pupa_squeeze_break){(uint32_t)sq->raw.len, (uint32_t)in};
+    return 0;
+}
+
+/* The code point at p and its length; 0 length for invalid UTF-8. */
+static uint32_t next_cp(const unsigned char *p, size_t avail, size_t *n)
+{
+    *n = pupa_utf8_len(p, avail);
+    return *n ? pupa_utf8_decode(p, *n) : 0;
+}
+
+int pupa_fast_squeeze(pupa_squeeze *sq, const char *text, size_t len)
+{
+    pthread_once(&safe_once, init_safe_bmp);
+    const unsigned char *p = (const unsigned char *)text;
+    sq->raw.len = 0;
+    sq->nbrk = 0;
+    sq->text = "";
+    sq->len = 0;
+    if (len > PUPA_MAX_SEGMENT_BYTES || pupa_buf_reserve(&sq->raw, len) || add_break(sq, 0))
+        return -1;
+    int prev_khmer = 0;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = p[i];
+        if (c < 0x80 && c != ' ' && (c < '\t' || c > '\r')) {
+            sq->raw.data[sq->raw.len++] = (char)c;
+            prev_khmer = 0;
+            i++;
             continue;
         }
-        size_t n = pupa_utf8_len(p, (size_t)(end - p));
-        if (!n)
+        /* Khmer letters, the bulk of Khmer text, decoded in place. */
+        if (c == 0xE1 && i + 2 < len && (p[i + 1] == 0x9E || p[i + 1] == 0x9F) &&
+            (p[i + 2] & 0xC0) == 0x80) {
+            uint32_t k = 0x1000u | ((uint32_t)(p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F);
+            if (k != 0x17B4 && k != 0x17B5) {
+                char *o = sq->raw.data + sq->raw.len;
+                memcpy(o, p + i, 3);
+                if (k == 0x17B2)
+                    o[2] = (char)0xB1; /* U+17B1: one code point, never cut */
+                sq->raw.len += 3;
+                prev_khmer = 1;
+                i += 3;
+                continue;
+            }
+        }
+        size_t n = 1;
+        uint32_t cp = c < 0x80 ? c : next_cp(p + i, len - i, &n);
+        if (n == 0 || !is_safe(cp))
             return 0;
-        uint32_t c = pupa_utf8_decode(p, n);
-        p += n;
-        if ((c >= 0x1780 && c <= 0x17FF) || c == 0x00A0 || (c >= 0x200B && c <= 0x200D) ||
-            c == 0x2060 || c == 0xFEFF || c == 0x2018 || c == 0x2019 || c == 0x201C ||
-            c == 0x201D || c == 0x2013 || c == 0x2014 || c == 0x2026)
+        int gap = c < 0x80 || cp == 0x200B || cp == 0x17B4 || cp == 0x17B5;
+        if (gap) {
+            /* A run of white space and invisible characters. */
+            size_t j = i;
+            int space = 0;
+            while (j < len) {
+                uint32_t d = p[j] < 0x80 ? p[j] : next_cp(p + j, len - j, &n);
+                if (p[j] < 0x80)
+                    n = 1;
+                if (n == 0)
+                    return 0;
+                if (d == ' ' || (d >= '\t' && d <= '\r') || d == 0x200B)
+                    space = 1;
+                else if (d != 0x17B4 && d != 0x17B5)
+                    break;
+                j += n;
+            }
+            size_t m = 1;
+            uint32_t next = j < len ? next_cp(p + j, len - j, &m) : 0;
+            int join = prev_khmer && is_khmer_letter(next);
+            if (space && !join) {
+                if (add_break(sq, i))
+                    return -1;
+                sq->raw.data[sq->raw.len++] = ' ';
+                }
+            if (add_break(sq, j))
+                return -1;
+            i = j;
+            prev_khmer = join;
             continue;
-        return 0;
+        }
+        if (cp == 0x2019) {
+            if (add_break(sq, i))
+                return -1;
+            sq->raw.data[sq->raw.len++] = '\'';
+            if (add_break(sq, i + n))
+                return -1;
+            prev_khmer = 0;
+            i += n;
+            continue;
+        }
+        memcpy(sq->raw.data + sq->raw.len, p + i, n);
+        sq->raw.len += n;
+        prev_khmer = is_khmer_letter(cp);
+        i += n;
     }
+    /* The tokenizer folds Khmer token by token, and ICU may cut a cluster
+     * (even between a coeng and its consonant), so folding the whole text
+     * could join what the reference keeps apart.  Text that needs the fold
+     * takes the full path instead; text that does not is left as it is by
+     * every token's fold too, since a token's clusters are pieces of the
+     * squeezed text's (a token holds no white space, and the ignorables the
+     * squeeze drops, NFKC drops from the token). */
+    if (pupa_khmer_fold_changes(sq->raw.data, sq->raw.len, 1))
+        return 0;
+    sq->raw.data[sq->raw.len] = '\0';
+    sq->text = sq->raw.data;
+    sq->len = sq->raw.len;
     return 1;
 }
 
-static int put_cp(pupa_buf *b, uint32_t c)
+uint32_t pupa_squeeze_to_raw(const pupa_squeeze *sq, uint32_t off)
 {
-    return pupa_buf_printf(b, "\\x{%X}", c);
-}
-
-/* One Khmer cluster starting at cps[i]; returns the index after it. */
-static int put_khmer_cluster(pupa_buf *b, const uint32_t *cps, size_t n, size_t *i)
-{
-    size_t j = *i;
-    int rc = 0;
-    if (!is_khmer_mark(cps[j]) && cps[j] != 0x17D2) {
-        rc = cps[j] == 0x17B1 ? pupa_buf_printf(b, "[\\x{17B1}\\x{17B2}]") : put_cp(b, cps[j]);
-        j++;
-    }
-    /* The marks as units: a coeng with its consonant, or one sign. */
-    size_t first = j, units = 0;
-    pupa_buf alt;
-    pupa_buf_init(&alt, 1 << 20);
-    for (; !rc && j < n && (is_khmer_mark(cps[j]) || cps[j] == 0x17D2); units++) {
-        if (units)
-            rc = pupa_buf_addc(&alt, '|');
-        if (rc)
-            break;
-        if (cps[j] == 0x17D2 && j + 1 < n && cps[j + 1] >= 0x1780 && cps[j + 1] <= 0x17A2) {
-            rc = cps[j + 1] == 0x178F ? pupa_buf_printf(&alt, "\\x{17D2}[\\x{178F}\\x{178A}]")
-                                      : pupa_buf_printf(&alt, "\\x{17D2}\\x{%X}", cps[j + 1]);
-            j += 2;
-        } else {
-            rc = put_cp(&alt, cps[j]);
-            j++;
-        }
-    }
-    (void)first;
-    if (!rc && units)
-        rc = pupa_buf_printf(b, "(?:" INSIDE_CLUSTER "(?:%s)){%zu}", alt.data, units);
-    pupa_buf_free(&alt);
-    *i = j;
-    return rc;
-}
-
-/* The raw-text pattern of one entry's norm (see the top of the file). */
-static int raw_pattern(const char *norm, pupa_buf *b)
-{
-    size_t len = strlen(norm), n = 0;
-    uint32_t *cps = malloc((len + 1) * sizeof *cps);
-    if (!cps)
-        return pupa_fail(PUPA_ENOMEM, "out of memory");
-    for (size_t i = 0; i < len;) {
-        size_t k = pupa_utf8_len((const unsigned char *)norm + i, len - i);
-        if (!k) {
-            free(cps);
-            return pupa_fail(PUPA_ELEXICON, "invalid UTF-8 in a normalised entry");
-        }
-        cps[n++] = pupa_utf8_decode((const unsigned char *)norm + i, k);
-        i += k;
-    }
-    int rc = 0, prev_khmer = 0;
-    for (size_t i = 0; !rc && i < n;) {
-        uint32_t c = cps[i];
-        if (pupa_is_khmer_cp(c)) {
-            if (prev_khmer)
-                rc = pupa_buf_printf(b, BETWEEN_CLUSTERS);
-            if (!rc)
-                rc = put_khmer_cluster(b, cps, n, &i);
-            prev_khmer = 1;
-            continue;
-        }
-        prev_khmer = 0;
-        i++;
-        if (c == ' ')
-            rc = pupa_buf_printf(b, GAP_SPACE);
-        else if (c == '\n')
-            rc = pupa_buf_printf(b, GAP_PUNCT);
-        else if (c == '\'')
-            rc = pupa_buf_printf(b, "['\\x{2019}]");
-        else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
-            rc = pupa_buf_addc(b, (char)c);
+    size_t lo = 0, hi = sq->nbrk;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (sq->brk[mid].out <= off)
+            lo = mid;
         else
-            rc = put_cp(b, c);
+            hi = mid;
     }
-    free(cps);
-    return rc;
+    return sq->brk[lo].in + (off - sq->brk[lo].out);
 }
 
-int pupa_fast_compile(const pupa_lexicon *lex, hs_database_t **out)
+void pupa_squeeze_free(pupa_squeeze *sq)
+{
+    pupa_buf_free(&sq->raw);
+    free(sq->brk);
+    memset(sq, 0, sizeof *sq);
+}
+
+/* Which side of a script change a character is on: ICU sometimes keeps
+ * Latin letters or digits and Khmer in one word ("Mayប្រហែល") and sometimes
+ * not, so a norm's " " between them, or its lack, is not knowable from the
+ * text alone. */
+enum { SIDE_NONE, SIDE_KHMER, SIDE_LATIN };
+static int side_of(uint32_t c)
+{
+    if (c >= 0x1780 && c <= 0x17FF)
+        return SIDE_KHMER;
+    if (c < 0x80)
+        return ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9') ? SIDE_LATIN
+                                                                                  : SIDE_NONE;
+    return u_isalnum((UChar32)c) ? SIDE_LATIN : SIDE_NONE;
+}
+
+/* A point between Khmer and Latin, with or without a " " separator, or a
+ * " " between two Khmer letters.  At
+ * index i of cps (n of them): returns how many code points the point takes
+ * (1 for a separator, 0 for none) or -1 if there is none at i. */
+static int script_change(const uint32_t *cps, size_t n, size_t i)
+{
+    if (i == 0 || i >= n)
+        return -1;
+    int a = side_of(cps[i - 1]);
+    if (cps[i] == ' ' && i + 1 < n) {
+        /* Also Khmer on both sides: the separator follows the script of a
+         * token's first letter, so "Tប៉ូលី" + "សបា" gives "tប៉ូលី សបា". */
+        int b = side_of(cps[i + 1]);
+        return a != SIDE_NONE && b != SIDE_NONE && (a == SIDE_KHMER || b == SIDE_KHMER) ? 1 : -1;
+    }
+    int b = side_of(cps[i]);
+    return a != SIDE_NONE && b != SIDE_NONE && a != b ? 0 : -1;
+}
+
+static uint32_t *decode_all(const char *norm, size_t *n)
+{
+    size_t len = strlen(norm);
+    uint32_t *cps = malloc((len + 1) * sizeof *cps);
+    *n = 0;
+    for (size_t i = 0; cps && i < len;) {
+        size_t k;
+        uint32_t c = next_cp((const unsigned char *)norm + i, len - i, &k);
+        cps[(*n)++] = k ? c : 0xFFFD;
+        i += k ? k : 1;
+    }
+    return cps;
+}
+
+/* A literal whose coeng-ta also matches coeng-da (same length: the start
+ * is still the end minus the length). */
+static char *fast_literal(const char *norm)
+{
+    static const char coeng_ta[] = "\\xe1\\x9f\\x92\\xe1\\x9e\\x8f";
+    static const char either[] = "\\xe1\\x9f\\x92\\xe1\\x9e[\\x8a\\x8f]";
+    char *lit = pupa_literal_expression(norm);
+    if (!lit || !strstr(lit, coeng_ta))
+        return lit;
+    pupa_buf b;
+    pupa_buf_init(&b, 1 << 24);
+    const char *p = lit, *hit;
+    int rc = 0;
+    while (!rc && (hit = strstr(p, coeng_ta))) {
+        rc = pupa_buf_add(&b, p, (size_t)(hit - p));
+        rc = rc ? rc : pupa_buf_add(&b, either, sizeof either - 1);
+        p = hit + sizeof coeng_ta - 1;
+    }
+    rc = rc ? rc : pupa_buf_add(&b, p, strlen(p));
+    free(lit);
+    if (rc) {
+        pupa_buf_free(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
+/* Does the entry need a regular expression and start-of-match tracking? */
+static int needs_som(const uint32_t *cps, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint32_t c = cps[i];
+        if (c == '\n' || (c >= 0x80 && !(c >= 0x1780 && c <= 0x17FF)) ||
+            script_change(cps, n, i) >= 0)
+            return 1;
+        if (c == 0x17D2 && i + 1 < n && cps[i + 1] == 0x178A)
+            return 1; /* coeng-da in a norm: see the top */
+    }
+    return 0;
+}
+
+/* The regular expression of a norm that needs one (see the top). */
+static char *som_expression(const uint32_t *cps, size_t n)
+{
+    pupa_buf b;
+    pupa_buf_init(&b, 1 << 24);
+    int rc = 0;
+    for (size_t i = 0; !rc && i < n; i++) {
+        uint32_t c = cps[i];
+        int change = script_change(cps, n, i);
+        if (change >= 0)
+            rc = pupa_buf_printf(&b, "\\x20?");
+        if (rc || change == 1)
+            continue; /* the separator itself is the optional space */
+        if (c == '\n')
+            rc = pupa_buf_printf(&b, GAP_PUNCT);
+        else if ((c == 0x178A || c == 0x178F) && i > 0 && cps[i - 1] == 0x17D2)
+            rc = pupa_buf_printf(&b, "[\\x{178A}\\x{178F}]");
+        else
+            rc = pupa_buf_printf(&b, "\\x{%X}", c);
+    }
+    if (rc) {
+        pupa_buf_free(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
+int pupa_fast_compile(const pupa_lexicon *lex, hs_database_t **out, uint32_t *som)
 {
     *out = NULL;
     size_t n = pupa_lexicon_nentries(lex);
@@ -161,17 +378,24 @@ int pupa_fast_compile(const pupa_lexicon *lex, hs_database_t **out)
     int rc = exprs && flags && ids ? 0 : pupa_fail(PUPA_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && i < n; i++) {
         const pupa_entry *e = pupa_lexicon_entry(lex, (uint32_t)i);
-        pupa_buf b;
-        pupa_buf_init(&b, 1 << 24);
-        rc = raw_pattern(e->norm, &b);
-        exprs[i] = b.data;
-        flags[i] = HS_FLAG_UTF8 | HS_FLAG_UCP | HS_FLAG_CASELESS | HS_FLAG_SOM_LEFTMOST;
+        size_t ncp;
+        uint32_t *cps = decode_all(e->norm, &ncp);
+        if (!cps) {
+            rc = pupa_fail(PUPA_ENOMEM, "out of memory");
+            break;
+        }
+        som[i] = (uint32_t)needs_som(cps, ncp);
+        exprs[i] = som[i] ? som_expression(cps, ncp) : fast_literal(e->norm);
+        free(cps);
+        flags[i] = HS_FLAG_CASELESS | (som[i] ? HS_FLAG_UTF8 | HS_FLAG_SOM_LEFTMOST : 0);
         ids[i] = (unsigned)i;
+        if (!exprs[i])
+            rc = pupa_fail(PUPA_ENOMEM, "out of memory");
     }
     if (!rc) {
         hs_compile_error_t *err = NULL;
-        if (hs_compile_multi((const char *const *)exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK,
-                             NULL, out, &err) != HS_SUCCESS) {
+        if (pupa_hs_compile_cached((const char *const *)exprs, flags, ids, (unsigned)n,
+                             out, &err) != HS_SUCCESS) {
             const pupa_entry *e = err && err->expression >= 0
                                       ? pupa_lexicon_entry(lex, (uint32_t)err->expression)
                                       : NULL;

@@ -212,7 +212,11 @@ int pupa_index_env_open(struct pupa_index *ix, const char *dir, int writable)
         return pupa_lmdb_fail(rc, dir);
     mdb_env_set_maxdbs(ix->env, 8);
     mdb_env_set_mapsize(ix->env, MAP_SIZE);
-    rc = mdb_env_open(ix->env, dir, writable ? MDB_NOTLS : (MDB_RDONLY | MDB_NOTLS), 0600);
+    /* A build syncs once at its end (pupa_index_env_close), not at every
+     * batch: a crash can lose the last batches but never tear the file, and
+     * the seal then says "building", so the next run redoes them. */
+    rc = mdb_env_open(ix->env, dir, writable ? (MDB_NOTLS | MDB_NOSYNC) : (MDB_RDONLY | MDB_NOTLS),
+                      0600);
     if (rc) {
         int err = pupa_lmdb_fail(rc, dir);
         mdb_env_close(ix->env);
@@ -250,8 +254,12 @@ fail:;
 
 void pupa_index_env_close(struct pupa_index *ix)
 {
-    if (ix->env)
+    if (ix->env) {
+        unsigned flags = 0;
+        if (mdb_env_get_flags(ix->env, &flags) == 0 && !(flags & MDB_RDONLY))
+            mdb_env_sync(ix->env, 1);
         mdb_env_close(ix->env);
+    }
     ix->env = NULL;
 }
 

@@ -204,3 +204,35 @@ size_t pupa_khmer_fold(const char *in_, size_t len, char *out_)
     }
     return o;
 }
+
+int pupa_khmer_fold_changes(const char *in_, size_t len, int order_only)
+{
+    const unsigned char *in = (const unsigned char *)in_;
+    for (size_t i = 0; i < len;) {
+        if (in[i] != 0xE1) {
+            i++;
+            continue;
+        }
+        unit u = unit_at(in, len, i);
+        unsigned char replaced[6];
+        if (!order_only && put_unit(in + i, u.len, replaced) &&
+            memcmp(replaced, in + i, u.len) != 0)
+            return 1;
+        i += u.len;
+        /* ICU may cut a token right after a coeng, making the consonant of a
+         * leading coeng pair a base of its own: check what follows it too. */
+        if (u.key != K_BASE && !(order_only && (u.key == K_COENG || u.key == K_COENG_RO)))
+            continue;
+        for (unsigned char prev = K_BASE; i < len;) {
+            unit m = unit_at(in, len, i);
+            if (m.key <= K_BASE)
+                break;
+            if (m.key < prev || (!order_only && put_unit(in + i, m.len, replaced) &&
+                                 memcmp(replaced, in + i, m.len) != 0))
+                return 1;
+            prev = m.key;
+            i += m.len;
+        }
+    }
+    return 0;
+}

@@ -17,6 +17,7 @@
  * because Hyperscan's \b knows nothing of Khmer.
  */
 #include "scan.h"
+#include "rules.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +36,9 @@ struct pupa_lexicon {
     hs_database_t *db; /* NULL when there are no entries */
     hs_database_t *raw_db; /* the fast path's, NULL if it cannot serve */
     uint32_t *norm_len;    /* strlen of each entry's norm */
+    uint32_t *raw_som;     /* see pupa_lexicon_raw_som */
     uint64_t hash;
+    pupa_ruleset *rules; /* rules.c: rules, exclusions, negation, hidden codes */
 };
 
 const hs_database_t *pupa_lexicon_db(const pupa_lexicon *lex) { return lex->db; }
@@ -43,6 +46,10 @@ const hs_database_t *pupa_lexicon_raw_db(const pupa_lexicon *lex) { return lex->
 uint32_t pupa_lexicon_norm_len(const pupa_lexicon *lex, uint32_t entry)
 {
     return lex->norm_len[entry];
+}
+uint32_t pupa_lexicon_raw_som(const pupa_lexicon *lex, uint32_t entry)
+{
+    return lex->raw_som[entry];
 }
 
 size_t pupa_lexicon_ncodes(const pupa_lexicon *lex) { return lex->ncodes; }
@@ -56,6 +63,7 @@ const pupa_entry *pupa_lexicon_entry(const pupa_lexicon *lex, uint32_t entry)
     return entry < lex->nentries ? &lex->entries[entry] : NULL;
 }
 uint64_t pupa_lexicon_hash(const pupa_lexicon *lex) { return lex->hash; }
+const pupa_ruleset *pupa_lexicon_rules(const pupa_lexicon *lex) { return lex->rules; }
 
 void pupa_lexicon_free(pupa_lexicon *lex)
 {
@@ -69,10 +77,12 @@ void pupa_lexicon_free(pupa_lexicon *lex)
         free((char *)lex->entries[i].norm);
     }
     free(lex->entries);
+    pupa_ruleset_free(lex->rules);
     free(lex->file);
     hs_free_database(lex->db);
     hs_free_database(lex->raw_db);
     free(lex->norm_len);
+    free(lex->raw_som);
     free(lex);
 }
 
@@ -83,6 +93,8 @@ typedef struct loader {
     yaml_document_t *doc;
     pupa_tokenizer *tok;
     const char *path;
+    int flags;   /* PUPA_LOAD_* (rules.h) */
+    int as_rule; /* add_entry makes a rule's pseudo-entry */
 } loader;
 
 static int code_id(pupa_lexicon *lex, const char *path, uint32_t *out)
@@ -151,7 +163,11 @@ static int add_entry(loader *ld, const char *code_path, const yaml_node_t *node)
 
     pupa_entry e = {.pattern = pattern, .file = ld->lex->file, .line = line};
     int rc = 0;
-    if (len >= 3 && pattern[0] == '/' && pattern[len - 1] == '/') {
+    if (ld->as_rule) {
+        e.kind = PUPA_ENTRY_RULE;
+        if (!(e.norm = pupa_strdup(PUPA_RULE_NORM)))
+            rc = pupa_fail(PUPA_ENOMEM, "out of memory");
+    } else if (len >= 3 && pattern[0] == '/' && pattern[len - 1] == '/') {
         e.kind = PUPA_ENTRY_REGEX;
         if (!(e.norm = pupa_strndup(pattern + 1, len - 2)))
             rc = pupa_fail(PUPA_ENOMEM, "out of memory");
@@ -180,6 +196,145 @@ static int add_entry(loader *ld, const char *code_path, const yaml_node_t *node)
     }
     ld->lex->entries[ld->lex->nentries++] = e;
     return 0;
+}
+
+/* ------------------------------------------------ the rule layer's keys
+ *
+ * A mapping key starting with "." is either one of these reserved keys,
+ * which apply to the code whose mapping holds them (a list item that is a
+ * mapping holds them for the list's code), or the name of a hidden code
+ * (rules.c).  quanteda dictionaries have no such keys, so they load as
+ * before. */
+
+static int reserved_name(const char *name, size_t n)
+{
+    static const char *const keys[] = {".rule", ".exclude", ".negated_as", ".negation"};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        if (strlen(keys[i]) == n && !memcmp(keys[i], name, n))
+            return (int)i;
+    return -1;
+}
+
+static int need_scalar(loader *ld, const yaml_node_t *v, const char *what)
+{
+    if (v->type == YAML_SCALAR_NODE)
+        return 0;
+    return pupa_fail(PUPA_ELEXICON, "%s:%u: %s takes a string or a list of strings", ld->path,
+                     (unsigned)v->start_mark.line + 1, what);
+}
+
+/* Calls fn for the scalar val, or for each item of the list val. */
+static int each_scalar(loader *ld, yaml_node_t *val, const char *what, const char *path,
+                       int (*fn)(loader *, const char *, const yaml_node_t *))
+{
+    if (val->type != YAML_SEQUENCE_NODE) {
+        int rc = need_scalar(ld, val, what);
+        return rc ? rc : fn(ld, path, val);
+    }
+    for (yaml_node_item_t *it = val->data.sequence.items.start;
+         it < val->data.sequence.items.top; it++) {
+        yaml_node_t *item = yaml_document_get_node(ld->doc, *it);
+        int rc = item ? need_scalar(ld, item, what) : PUPA_ELEXICON;
+        rc = rc ? rc : fn(ld, path, item);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int add_rule(loader *ld, const char *path, const yaml_node_t *node)
+{
+    ld->as_rule = 1;
+    int rc = add_entry(ld, path, node);
+    ld->as_rule = 0;
+    if (rc)
+        return rc;
+    const pupa_entry *e = &ld->lex->entries[ld->lex->nentries - 1];
+    return pupa_ruleset_add_rule(ld->lex->rules, e->code, (uint32_t)ld->lex->nentries - 1,
+                                 e->pattern, e->file, e->line);
+}
+
+static int add_cue(loader *ld, const char *path, const yaml_node_t *node)
+{
+    char *norm = NULL;
+    const char *s = (const char *)node->data.scalar.value;
+    int rc = normalise_words(ld, s, node->data.scalar.length,
+                             (uint32_t)node->start_mark.line + 1, s, &norm);
+    if (!rc)
+        rc = pupa_ruleset_add_cue(ld->lex->rules, norm,
+                                  !strcmp(path, "not_cues") ? PUPA_NOT_CUE
+                                  : !strcmp(path, "stops")  ? PUPA_CUE_STOP
+                                                            : PUPA_CUE);
+    free(norm);
+    return rc;
+}
+
+static int negation_settings(loader *ld, yaml_node_t *val)
+{
+    unsigned line = (unsigned)val->start_mark.line + 1;
+    if (val->type != YAML_MAPPING_NODE)
+        return pupa_fail(PUPA_ELEXICON,
+                         "%s:%u: .negation is a mapping of window, cues, not_cues, stops",
+                         ld->path, line);
+    for (yaml_node_pair_t *p = val->data.mapping.pairs.start; p < val->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *k = yaml_document_get_node(ld->doc, p->key);
+        yaml_node_t *v = yaml_document_get_node(ld->doc, p->value);
+        const char *key = k && k->type == YAML_SCALAR_NODE ? (const char *)k->data.scalar.value : "";
+        int rc;
+        if (!v)
+            rc = pupa_fail(PUPA_ELEXICON, "%s:%u: bad .negation", ld->path, line);
+        else if (!strcmp(key, "window")) {
+            char *end = NULL;
+            long w = v->type == YAML_SCALAR_NODE
+                         ? strtol((const char *)v->data.scalar.value, &end, 10) : 0;
+            rc = end && !*end ? pupa_ruleset_set_window(ld->lex->rules, (int)w) : PUPA_ELEXICON;
+            if (rc)
+                rc = pupa_fail(PUPA_ELEXICON, "%s:%u: .negation: window is a number of tokens "
+                               "from 1 to 16", ld->path, (unsigned)v->start_mark.line + 1);
+        } else if (!strcmp(key, "cues") || !strcmp(key, "not_cues") || !strcmp(key, "stops"))
+            rc = each_scalar(ld, v, key, key, add_cue);
+        else
+            rc = pupa_fail(PUPA_ELEXICON, "%s:%u: .negation: unknown setting '%s' (window, "
+                           "cues, not_cues, stops)", ld->path,
+                           (unsigned)(k ? k->start_mark.line : 0) + 1,
+                           key);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int reserved_key(loader *ld, int which, const char *path, int depth, yaml_node_t *key,
+                        yaml_node_t *val)
+{
+    unsigned line = (unsigned)key->start_mark.line + 1;
+    const char *name = (const char *)key->data.scalar.value;
+    if (which == 3) /* .negation */
+        return depth == 0 ? negation_settings(ld, val)
+                          : pupa_fail(PUPA_ELEXICON, "%s:%u: .negation belongs at the top "
+                                      "of the lexicon", ld->path, line);
+    if (depth == 0)
+        return pupa_fail(PUPA_ELEXICON, "%s:%u: %s must be under a code", ld->path, line, name);
+    if (which == 0)
+        return each_scalar(ld, val, name, path, add_rule);
+    if (which == 2) {
+        int rc = need_scalar(ld, val, name);
+        return rc ? rc : pupa_ruleset_add_negated_as(ld->lex->rules, path,
+                                                     (const char *)val->data.scalar.value,
+                                                     ld->lex->file, line);
+    }
+    /* .exclude: the phrases are entries of the hidden code PATH/.exclude */
+    size_t cap = strlen(path) + sizeof "/.exclude";
+    char *sub = malloc(cap);
+    if (!sub)
+        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    snprintf(sub, cap, "%s/.exclude", path);
+    int rc = each_scalar(ld, val, name, sub, add_entry);
+    if (!rc)
+        rc = pupa_ruleset_add_exclusion(ld->lex->rules, path, sub);
+    free(sub);
+    return rc;
 }
 
 static int walk(loader *ld, yaml_node_t *node, char *path, size_t path_len, int depth)
@@ -220,6 +375,13 @@ static int walk(loader *ld, yaml_node_t *node, char *path, size_t path_len, int 
                                  ld->path, key ? (unsigned)key->start_mark.line + 1 : line);
             const char *name = (const char *)key->data.scalar.value;
             size_t n = key->data.scalar.length;
+            int which = name[0] == '.' ? reserved_name(name, n) : -1;
+            if (which >= 0) {
+                int rc = reserved_key(ld, which, path ? path : "", depth, key, val);
+                if (rc)
+                    return rc;
+                continue;
+            }
             if (memchr(name, '/', n) || memchr(name, '\0', n))
                 return pupa_fail(PUPA_ELEXICON, "%s:%u: code name '%.*s' may not contain '/'",
                                  ld->path, (unsigned)key->start_mark.line + 1, (int)n, name);
@@ -286,7 +448,7 @@ static unsigned entry_flags(const pupa_entry *e)
 
 /* A literal as a Hyperscan expression: every byte that is not an ASCII
  * letter or digit escaped as \xHH, so no entry is ever read as syntax. */
-static char *literal_expression(const char *s)
+char *pupa_literal_expression(const char *s)
 {
     size_t n = strlen(s);
     char *out = malloc(n * 4 + 1);
@@ -319,7 +481,7 @@ static int compile(pupa_lexicon *lex)
         pupa_entry *e = &lex->entries[i];
         flags[i] = entry_flags(e);
         ids[i] = (unsigned)i;
-        exprs[i] = e->kind == PUPA_ENTRY_REGEX ? pupa_strdup(e->norm) : literal_expression(e->norm);
+        exprs[i] = e->kind == PUPA_ENTRY_REGEX ? pupa_strdup(e->norm) : pupa_literal_expression(e->norm);
         if (!exprs[i]) {
             rc = pupa_fail(PUPA_ENOMEM, "out of memory");
             break;
@@ -342,8 +504,8 @@ static int compile(pupa_lexicon *lex)
     }
     if (!rc) {
         hs_compile_error_t *err = NULL;
-        if (hs_compile_multi((const char *const *)exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK,
-                             NULL, &lex->db, &err) != HS_SUCCESS) {
+        if (pupa_hs_compile_cached((const char *const *)exprs, flags, ids, (unsigned)n,
+                             &lex->db, &err) != HS_SUCCESS) {
             if (err && err->expression >= 0 && (size_t)err->expression < n) {
                 pupa_entry *e = &lex->entries[err->expression];
                 rc = pupa_fail(PUPA_ELEXICON, "%s:%u: entry '%s': %s", e->file, e->line,
@@ -374,10 +536,18 @@ static uint64_t lexicon_hash(const pupa_lexicon *lex)
         h = pupa_hash(h, fields, sizeof fields);
         h = pupa_hash(h, e->pattern, strlen(e->pattern) + 1);
     }
-    return h;
+    return lex->rules ? pupa_ruleset_hash(lex->rules, h) : h;
 }
 
 int pupa_lexicon_load(pupa_lexicon **out, const char *path)
+{
+    return pupa_lexicon_load_ex(out, path, 0, NULL, NULL);
+}
+
+int pupa_lexicon_load_ex(pupa_lexicon **out, const char *path, int flags,
+                         void (*problem)(void *ctx, const char *file, uint32_t line,
+                                         const char *msg),
+                         void *ctx)
 {
     if (!out || !path)
         return pupa_fail(PUPA_EINVAL, "pupa_lexicon_load: NULL argument");
@@ -388,21 +558,28 @@ int pupa_lexicon_load(pupa_lexicon **out, const char *path)
     if (rc)
         return rc;
     pupa_lexicon *lex = calloc(1, sizeof *lex);
-    loader ld = {.lex = lex, .path = path};
+    loader ld = {.lex = lex, .path = path, .flags = flags};
     if (!lex || !(lex->file = pupa_strdup(path)))
         rc = pupa_fail(PUPA_ENOMEM, "out of memory");
     if (!rc)
         rc = pupa_tokenizer_new(&ld.tok);
     if (!rc)
+        rc = pupa_ruleset_new(&lex->rules);
+    if (!rc)
         rc = parse_yaml(&ld, bytes, len);
+    if (!rc) /* problems in rules go to the linter's callback, if any */
+        rc = pupa_ruleset_resolve(lex->rules, lex, problem, ctx, NULL);
+    if (!rc && (flags & PUPA_LOAD_RAW))
+        pupa_ruleset_deactivate(lex->rules);
     if (!rc)
         rc = compile(lex);
-    if (!rc && !(lex->norm_len = calloc(lex->nentries + 1, sizeof *lex->norm_len)))
+    if (!rc && (!(lex->norm_len = calloc(lex->nentries + 1, sizeof *lex->norm_len)) ||
+                !(lex->raw_som = calloc(lex->nentries + 1, sizeof *lex->raw_som))))
         rc = pupa_fail(PUPA_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && i < lex->nentries; i++)
         lex->norm_len[i] = (uint32_t)strlen(lex->entries[i].norm);
     if (!rc)
-        rc = pupa_fast_compile(lex, &lex->raw_db);
+        rc = pupa_fast_compile(lex, &lex->raw_db, lex->raw_som);
     pupa_tokenizer_free(ld.tok);
     free(bytes);
     if (rc) {

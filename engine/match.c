@@ -20,6 +20,7 @@
  * Negated hits are kept and flagged; counting them is the caller's choice.
  */
 #include "scan.h"
+#include "rules.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,7 @@ struct pupa_matcher {
     int mode;
     candidate *cands;
     size_t ncands, cands_cap;
+    pupa_squeeze squeeze;  /* the fast path's view of the segment */
 };
 
 int pupa_matcher_new(pupa_matcher **out, const pupa_lexicon *lex)
@@ -54,6 +56,7 @@ int pupa_matcher_new(pupa_matcher **out, const pupa_lexicon *lex)
     if (!m)
         return pupa_fail(PUPA_ENOMEM, "out of memory");
     m->lex = lex;
+    pupa_buf_init(&m->squeeze.raw, 2 * (size_t)PUPA_MAX_SEGMENT_BYTES + 1);
     int rc = pupa_tokenizer_new(&m->tok);
     /* One scratch, grown to serve both databases. */
     const hs_database_t *db = pupa_lexicon_db(lex), *raw = pupa_lexicon_raw_db(lex);
@@ -78,6 +81,7 @@ void pupa_matcher_free(pupa_matcher *m)
     free(m->tok_of);
     free(m->hits);
     free(m->cands);
+    pupa_squeeze_free(&m->squeeze);
     free(m);
 }
 
@@ -182,6 +186,8 @@ static int by_position(const void *a, const void *b)
 
 static void resolve_overlaps(pupa_matcher *m)
 {
+    if (m->nhits < 2)
+        return; /* and qsort is never handed a NULL array */
     qsort(m->hits, m->nhits, sizeof *m->hits, by_code_start_longest);
     size_t kept = 0;
     for (size_t i = 0; i < m->nhits; i++) {
@@ -203,24 +209,34 @@ static int punctuation_between(const pupa_tokens *ts, size_t t)
     return gap < ts->tok[t + 1].norm_start && ts->norm[gap] == '\n';
 }
 
-/* Marks hits [from, nhits), which index m->tokens. */
+/* Whether a cue stands within the window before token first.  *open is
+ * set when the look-back ran out of tokens before the window or a
+ * punctuation mark closed it: then text before these tokens could decide. */
+static int negated_before(const pupa_tokens *ts, size_t first, int *open)
+{
+    size_t t = first;
+    *open = 0;
+    for (int back = 0; back < PUPA_NEGATION_WINDOW; back++) {
+        if (t == 0) {
+            *open = 1;
+            return 0;
+        }
+        if (punctuation_between(ts, t - 1))
+            return 0;
+        t--;
+        const pupa_token *k = &ts->tok[t];
+        if (pupa_is_negation_cue(ts->norm + k->norm_start, k->norm_end - k->norm_start))
+            return 1;
+    }
+    return 0;
+}
+
+/* Marks hits [from, nhits), which index m->tokens of the whole segment. */
 static void mark_negation(pupa_matcher *m, size_t from)
 {
-    const pupa_tokens *ts = &m->tokens;
-    for (size_t i = from; i < m->nhits; i++) {
-        pupa_hit *h = &m->hits[i];
-        size_t t = h->tok_first;
-        for (int back = 0; back < PUPA_NEGATION_WINDOW && t > 0; back++) {
-            if (punctuation_between(ts, t - 1))
-                break;
-            t--;
-            const pupa_token *k = &ts->tok[t];
-            if (pupa_is_negation_cue(ts->norm + k->norm_start, k->norm_end - k->norm_start)) {
-                h->negated = 1;
-                break;
-            }
-        }
-    }
+    int open;
+    for (size_t i = from; i < m->nhits; i++)
+        m->hits[i].negated = negated_before(&m->tokens, m->hits[i].tok_first, &open);
 }
 
 /* Maps each byte of m->tokens.norm to its token (-1 on separators). */
@@ -283,18 +299,28 @@ static int has_visible(const char *text, size_t s, size_t e)
     return 0;
 }
 
-/* The stretch ICU confirms a candidate in.  ICU puts a boundary on both
- * sides of ASCII white space and its rules never look across it, so the
- * boundaries inside a white-space-delimited stretch are those of the whole
- * segment (checked on every shared corpus).  The stretch reaches back
- * PUPA_NEGATION_WINDOW visible chunks more, so the cues before a hit are in
- * it: each such chunk holds a word or punctuation, and punctuation ends the
- * look-back anyway. */
+/* The stretch ICU confirms a candidate in: the chunks (runs without ASCII
+ * white space) it touches.  ICU puts a boundary on both sides of ASCII
+ * white space and its rules never look across it, so the boundaries inside
+ * such a stretch are those of the whole segment (checked on every shared
+ * corpus). */
 static void candidate_span(const char *text, size_t len, candidate *c)
 {
     size_t a = c->from;
     while (a > 0 && !is_ascii_space(text[a - 1]))
         a--;
+    size_t b = c->to;
+    while (b < len && !is_ascii_space(text[b]))
+        b++;
+    c->span_start = (uint32_t)a;
+    c->span_end = (uint32_t)b;
+}
+
+/* Where to start tokenising to see the PUPA_NEGATION_WINDOW tokens before
+ * position a: that many visible chunks back.  Each such chunk holds a word
+ * or punctuation, and punctuation ends the look-back anyway. */
+static size_t negation_context(const char *text, size_t a)
+{
     for (int chunks = 0; chunks < PUPA_NEGATION_WINDOW && a > 0;) {
         size_t e = a;
         while (e > 0 && is_ascii_space(text[e - 1]))
@@ -306,11 +332,29 @@ static void candidate_span(const char *text, size_t len, candidate *c)
         if (has_visible(text, s, e))
             chunks++;
     }
-    size_t b = c->to;
-    while (b < len && !is_ascii_space(text[b]))
-        b++;
-    c->span_start = (uint32_t)a;
-    c->span_end = (uint32_t)b;
+    return a;
+}
+
+/* Settles the negation of hits [h0, nhits) whose look-back ran off the start
+ * of their stretch [a, b): one more ICU pass, from far enough back. */
+static int settle_negation(pupa_matcher *m, const char *text, size_t a, size_t b, size_t h0)
+{
+    size_t from = negation_context(text, a);
+    int rc = pupa_tokenize(m->tok, text + from, b - from, &m->tokens);
+    if (rc)
+        return rc;
+    const pupa_tokens *ts = &m->tokens;
+    for (size_t i = h0; i < m->nhits; i++) {
+        pupa_hit *h = &m->hits[i];
+        if (h->negated != -1)
+            continue;
+        size_t t = 0;
+        while (t < ts->ntok && from + ts->tok[t].src_start < h->start)
+            t++;
+        int open;
+        h->negated = t < ts->ntok ? negated_before(ts, t, &open) : 0;
+    }
+    return 0;
 }
 
 static int on_raw_candidate(unsigned int id, unsigned long long from, unsigned long long to,
@@ -322,7 +366,13 @@ static int on_raw_candidate(unsigned int id, unsigned long long from, unsigned l
         m->scan_rc = PUPA_ENOMEM;
         return 1;
     }
-    m->cands[m->ncands++] = (candidate){id, (uint32_t)from, (uint32_t)to, 0, 0};
+    /* Offsets in the squeezed text, mapped back to the segment's bytes: a
+     * literal starts its length before its end (fastscan.c). */
+    if (!pupa_lexicon_raw_som(m->lex, id))
+        from = to - pupa_lexicon_norm_len(m->lex, id);
+    uint32_t raw_from = pupa_squeeze_to_raw(&m->squeeze, (uint32_t)from);
+    uint32_t raw_to = to > from ? pupa_squeeze_to_raw(&m->squeeze, (uint32_t)to - 1) + 1 : raw_from;
+    m->cands[m->ncands++] = (candidate){id, raw_from, raw_to, 0, 0};
     return 0;
 }
 
@@ -367,22 +417,39 @@ static int confirm(pupa_matcher *m, const char *text, size_t a, size_t b, size_t
                 return pupa_fail(PUPA_ENOMEM, "out of memory while matching");
         }
     }
-    mark_negation(m, first_hit);
-    return 0;
+    /* Negation from this stretch where it can tell; -1 marks the hits whose
+     * look-back reached its start with text before it. */
+    int pending = 0;
+    for (size_t i = first_hit; i < m->nhits; i++) {
+        int open;
+        pupa_hit *h = &m->hits[i];
+        h->negated = negated_before(ts, h->tok_first, &open);
+        if (open && a > 0) {
+            h->negated = -1;
+            pending = 1;
+        }
+    }
+    return pending ? settle_negation(m, text, a, b, first_hit) : 0;
 }
 
+/* 1: done; 0: the segment cannot take the fast path; or an error. */
 static int match_fast(pupa_matcher *m, const char *text, size_t len)
 {
     m->ncands = 0;
     m->tokens = (pupa_tokens){"", 0, NULL, 0};
-    hs_error_t err = hs_scan(pupa_lexicon_raw_db(m->lex), text, (unsigned)len, 0, m->scratch,
-                             on_raw_candidate, m);
+    int sq = pupa_fast_squeeze(&m->squeeze, text, len);
+    if (sq <= 0)
+        return sq < 0 ? pupa_fail(PUPA_ENOMEM, "out of memory") : 0;
+    hs_error_t err = hs_scan(pupa_lexicon_raw_db(m->lex), m->squeeze.text,
+                             (unsigned)m->squeeze.len, 0, m->scratch, on_raw_candidate, m);
     if (m->scan_rc)
         return pupa_fail(m->scan_rc, "out of memory while matching");
     if (err != HS_SUCCESS)
         return pupa_fail(PUPA_EHS, "Hyperscan scan failed (%d)", (int)err);
     for (size_t i = 0; i < m->ncands; i++)
         candidate_span(text, len, &m->cands[i]);
+    if (m->ncands == 0)
+        return 1; /* no candidate: no hit, and ICU never ran */
     qsort(m->cands, m->ncands, sizeof *m->cands, by_span);
     for (size_t i = 0; i < m->ncands;) {
         size_t a = m->cands[i].span_start, b = m->cands[i].span_end, j = i + 1;
@@ -395,7 +462,7 @@ static int match_fast(pupa_matcher *m, const char *text, size_t len)
         i = j;
     }
     /* A hit confirmed from two candidates is dropped as an overlap later. */
-    return 0;
+    return 1;
 }
 
 int pupa_match(pupa_matcher *m, const char *text, size_t len, const pupa_hit **hits,
@@ -409,10 +476,17 @@ int pupa_match(pupa_matcher *m, const char *text, size_t len, const pupa_hit **h
     m->scan_rc = 0;
     if (!text)
         text = "";
-    int fast = m->mode == PUPA_MATCH_FAST && pupa_lexicon_raw_db(m->lex) &&
-               len <= PUPA_MAX_SEGMENT_BYTES && pupa_fast_safe_text(text, len);
-    int rc = fast ? match_fast(m, text, len) : match_full(m, text, len);
-    if (rc)
+    int rc = 0;
+    if (m->mode == PUPA_MATCH_FAST && pupa_lexicon_raw_db(m->lex) && len <= PUPA_MAX_SEGMENT_BYTES)
+        rc = match_fast(m, text, len);
+    int fast = rc == 1; /* m->tokens then cover only the last stretch */
+    if (rc == 0)
+        rc = match_full(m, text, len);
+    if (rc < 0)
+        return rc;
+    /* Rules, exclusions, codebook negation, hidden codes (rules.c). */
+    if ((rc = pupa_rules_apply(m->lex, m->tok, text, len, &m->tokens, !fast, &m->hits,
+                               &m->nhits, &m->hits_cap)))
         return rc;
     if (tokens)
         *tokens = m->tokens;

@@ -188,7 +188,8 @@ size_t pupa_khmer_fold(const char *in, size_t len, char *out);
 enum {
     PUPA_ENTRY_WORD = 0,   /* tokens equal to the entry */
     PUPA_ENTRY_PREFIX = 1, /* word*: a token starting with the entry */
-    PUPA_ENTRY_REGEX = 2   /* /re/: over the normalised stream */
+    PUPA_ENTRY_REGEX = 2,  /* /re/: over the normalised stream */
+    PUPA_ENTRY_RULE = 3    /* a .rule: pattern is its expression; never scanned */
 };
 
 typedef struct pupa_entry {
@@ -260,6 +261,10 @@ typedef struct pupa_build_opts {
                             resolved by the caller */
     int threads;         /* 0: OpenMP default */
     int tokenise_all;    /* non-zero: PUPA_MATCH_TOKENISE_ALL, else FAST */
+    /* nshards > 1: index only the corpus files of shard number shard
+     * (0-based), as pupa_shard_of() assigns them; pupa_index_merge joins
+     * the shards.  0 or 1: the whole corpus. */
+    uint32_t shard, nshards;
     pupa_read_opts read;
     /* Called, on the calling thread, once per file that failed to read. */
     void (*on_file_error)(void *ctx, const char *relpath, const char *message);
@@ -289,6 +294,22 @@ void pupa_index_close(pupa_index *ix);
  * damaged file sealed this way is then read, and only pupa's own record
  * checks stand between it and LMDB. */
 int pupa_index_seal(const char *index_dir);
+
+/* The shard (0-based, below nshards) of a corpus file: a hash of its
+ * relative path, so a file keeps its shard when others are added or
+ * removed.  Stable across machines and versions (docs/scaling.md). */
+uint32_t pupa_shard_of(const char *relpath, uint32_t nshards);
+/* Joins shard indexes (built with nshards > 1, or any indexes of disjoint
+ * files) into a new index at out_dir, which must not hold one yet.  Every
+ * shard must come from the same lexicon (its hash, codes and entries).
+ * Documents get ids in corpus path order, as a single build gives them,
+ * so every query answers as it would on one build of the whole corpus.
+ * Shards are opened through the seal and decoded with bounds checks;
+ * postings and participants are derived again from the records.  stats:
+ * files_seen and files_added count the files, docs, segments (coded) and
+ * hits as pupa_index_build counts them.  On failure out_dir is removed. */
+int pupa_index_merge(const char *const *shard_dirs, size_t nshards, const char *out_dir,
+                     pupa_build_stats *stats);
 
 /* --------------------------------------------------------------- queries */
 
@@ -485,6 +506,7 @@ typedef struct pupa_timeline_cell {
     char *doc, *code, *entry, *text;
     size_t text_len;
     uint32_t segment, hit_start, hit_end;
+    int negated;        /* the quoted hit is negated (only with f->negated) */
 } pupa_timeline_cell;
 typedef struct pupa_timeline_year {
     int year;
@@ -499,6 +521,98 @@ typedef struct pupa_timeline {
 int pupa_timeline_build(pupa_index *ix, const char *participant, int depth, int quotes,
                         const pupa_filter *f, pupa_timeline **out);
 void pupa_timeline_free(pupa_timeline *t);
+
+/* ------------------------------------------------------ codebook tools */
+
+/* Rules, exclusions and negation settings are part of the YAML codebook
+ * (docs/lexicon.md) and act inside pupa_match.  A code whose path has a
+ * component starting with "." is hidden: a term list that rules and
+ * exclusions read, whose own hits pupa_match never returns. */
+int pupa_lexicon_code_hidden(const pupa_lexicon *lex, uint32_t code);
+
+/* pupa lexicon check (lint.c). */
+enum { PUPA_LINT_INFO = 0, PUPA_LINT_WARNING = 1, PUPA_LINT_ERROR = 2 };
+typedef struct pupa_lint_issue {
+    int severity;        /* PUPA_LINT_* */
+    const char *file;    /* NULL when the issue has no place */
+    uint32_t line;
+    const char *code;    /* the code concerned, or NULL */
+    const char *entry;   /* the entry's pattern, or NULL */
+    const char *message;
+    uint64_t count;      /* PUPA_LINT_INFO: the entry's hits in the corpus */
+} pupa_lint_issue;
+typedef struct pupa_lint_opts {
+    /* Files or folders whose text (every .txt, .tsv and .jsonl line, one
+     * segment a line) entries are counted in; none: no corpus checks. */
+    const char *const *corpus;
+    size_t ncorpus;
+    int counts; /* also report every entry's count as PUPA_LINT_INFO */
+    /* Called once per issue; the strings are valid during the call. */
+    void (*on_issue)(void *ctx, const pupa_lint_issue *issue);
+    void *ctx;
+} pupa_lint_opts;
+/* Checks the lexicon at path: load errors, rules with unknown codes or
+ * cycles, duplicate and shadowed entries, Khmer entries that are not
+ * normalised or hold invalid characters, unused hidden codes, and entries
+ * never found in the corpus.  Returns 0 when the check ran, whatever it
+ * found (*nerrors, *nwarnings count it), or an error when it could not run
+ * (an unreadable corpus). */
+int pupa_lexicon_check(const char *path, const pupa_lint_opts *opts, size_t *nerrors,
+                       size_t *nwarnings);
+
+/* pupa lexicon import (liwc.c): a LIWC .dic file (category legend between
+ * "%" lines, then "term<TAB>ids", "*" ending a prefix; spaces may stand for
+ * tabs) as a YAML codebook, one code per category.  *yaml is malloc'd and
+ * NUL-terminated; the caller frees it.  Lines that cannot be imported are
+ * skipped and reported to warn (may be NULL). */
+typedef struct pupa_liwc_stats {
+    size_t categories, terms, skipped;
+} pupa_liwc_stats;
+int pupa_liwc_to_yaml(const char *dic_path, char **yaml, size_t *len,
+                      void (*warn)(void *ctx, uint32_t line, const char *msg), void *ctx,
+                      pupa_liwc_stats *stats);
+
+/* pupa eval (eval.c): agreement of the codebook with human codes.
+ * The gold file is CSV with a header naming its columns: doc (a transcript
+ * path relative to root), then segment (1-based, as pupa numbers coded
+ * turns) or start,end (a byte span in the file, attributed to the segment
+ * holding its start), then code.  Every coded segment of every document
+ * named is a unit; a unit has a code at the chosen depth when a human, or
+ * a counted (not negated) hit, gives it one. */
+typedef struct pupa_eval_opts {
+    int depth;          /* codes cut to this many path components; 0: whole */
+    const char *root;   /* NULL: the gold file's folder */
+    pupa_read_opts read;
+} pupa_eval_opts;
+typedef struct pupa_eval_score {
+    const char *code;   /* "micro" / "macro" for the overall rows */
+    uint32_t tp, fp, fn, tn;
+    /* NAN when undefined (no positives on that side; kappa with chance
+     * agreement 1).  Macro averages the codes humans used, an undefined
+     * precision counting as 0. */
+    double precision, recall, f1, kappa;
+} pupa_eval_score;
+typedef struct pupa_eval_miss {
+    const char *doc;
+    uint32_t segment;
+    const char *code;
+    int human;          /* 1: humans coded it and pupa did not; 0: the reverse */
+    const char *text;   /* the segment's text */
+    size_t text_len;
+} pupa_eval_miss;
+typedef struct pupa_eval pupa_eval;
+int pupa_eval_run(pupa_eval **out, const pupa_lexicon *lex, const char *gold_csv,
+                  const pupa_eval_opts *opts);
+size_t pupa_eval_nunits(const pupa_eval *ev);
+/* Codes in byte order of their names; valid while ev lives. */
+size_t pupa_eval_ncodes(const pupa_eval *ev);
+const pupa_eval_score *pupa_eval_code(const pupa_eval *ev, size_t i);
+const pupa_eval_score *pupa_eval_micro(const pupa_eval *ev);
+const pupa_eval_score *pupa_eval_macro(const pupa_eval *ev);
+/* Disagreements, by document, segment and code. */
+size_t pupa_eval_nmisses(const pupa_eval *ev);
+const pupa_eval_miss *pupa_eval_miss_at(const pupa_eval *ev, size_t i);
+void pupa_eval_free(pupa_eval *ev);
 
 #ifdef __cplusplus
 }

@@ -1,17 +1,23 @@
 /*
- * query.c: answering questions from an index, never from the transcripts.
+ * query.c: answering questions from an index, never from the transcripts:
+ * the access paths, filters and code patterns every query shares
+ * (query.h), quotes, and tables.  analysis.c builds co-occurrence,
+ * cross-references, streaks and timelines on the same helpers.
  *
  * Access paths (keys in index.c):
- *  - a code filter reads, for each code under the prefix, only its postings
- *    in the year range: [code, year_min] .. [code, year_max];
- *  - a participant filter, without a code, reads that participant's keys;
+ *  - a participant filter reads only that participant's keys
+ *    (participants: participant 0x00 year doc), then her documents' turns;
+ *  - otherwise a code filter reads, for each code the pattern matches,
+ *    only its postings in the year range: [code, year_min] .. [code, year_max];
+ *    a table always takes this path (every code when no pattern is given),
+ *    since a turn without a posting has nothing to count;
  *  - otherwise every document is visited.
  * The (doc, turn) pairs found are ordered by participant, year, document
  * id and turn, so output is the same whatever order documents were added.
  * Every record read is decoded through the bounds-checked readers of
  * index.c: a damaged index gives PUPA_ECORRUPT.
  */
-#include "index.h"
+#include "query.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,23 +36,11 @@ static int pstr_eq(pupa_str s, const char *z)
     return z && s.s && s.len == strlen(z) && memcmp(s.s, z, s.len) == 0;
 }
 
-static int pstr_cmp(pupa_str a, pupa_str b)
+int pupa_str_cmp(pupa_str a, pupa_str b)
 {
     size_t n = a.len < b.len ? a.len : b.len;
     int c = n ? memcmp(a.s, b.s, n) : 0;
     return c ? c : (a.len > b.len) - (a.len < b.len);
-}
-
-/* Code path prefix on "/" boundaries: "violence" covers "violence/physical"
- * but not "violent". */
-static int code_under(const char *code, const char *prefix)
-{
-    size_t n = strlen(prefix);
-    while (n && prefix[n - 1] == '/')
-        n--;
-    if (n == 0)
-        return 1;
-    return strncmp(code, prefix, n) == 0 && (code[n] == '\0' || code[n] == '/');
 }
 
 static int pstr_int(pupa_str s, int *out)
@@ -63,8 +57,107 @@ static int pstr_int(pupa_str s, int *out)
     return 1;
 }
 
-/* Document-level filters: everything but code, lang, speaker, negated. */
-static int doc_passes(const pupa_doc_rec *d, const pupa_filter *f)
+static char *pstr_dup(pupa_str s) { return s.s ? pupa_strndup(s.s, s.len) : NULL; }
+
+/* ------------------------------------------------------ code patterns */
+
+/* One pattern component ("*", "a" or "a,b,c") against one code component. */
+static int component_match(const char *c, size_t clen, const char *p, size_t plen)
+{
+    if (plen == 1 && p[0] == '*')
+        return 1;
+    while (plen) {
+        const char *comma = memchr(p, ',', plen);
+        size_t n = comma ? (size_t)(comma - p) : plen;
+        if (n == clen && memcmp(c, p, n) == 0)
+            return 1;
+        p += n;
+        plen -= n;
+        if (comma) {
+            p++;
+            plen--;
+        }
+    }
+    return 0;
+}
+
+int pupa_code_match(const char *code, const char *pattern)
+{
+    if (!pattern)
+        return 1;
+    const char *p = pattern, *c = code;
+    for (;;) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            return 1;
+        if (!*c)
+            return 0; /* the code is shorter than the pattern */
+        size_t plen = strcspn(p, "/"), clen = strcspn(c, "/");
+        if (!component_match(c, clen, p, plen))
+            return 0;
+        p += plen;
+        c += clen;
+        if (*c == '/')
+            c++;
+    }
+}
+
+size_t pupa_code_prefix_len(const char *code, int depth)
+{
+    size_t i = 0;
+    for (int d = 0; code[i]; i++)
+        if (code[i] == '/' && ++d == depth)
+            break;
+    return i;
+}
+
+const char *pupa_code_component(const char *code, int level, size_t *len)
+{
+    const char *c = code;
+    for (int l = 1; l < level && *c; l++) {
+        c += strcspn(c, "/");
+        if (*c == '/')
+            c++;
+    }
+    *len = level >= 1 ? strcspn(c, "/") : 0;
+    return c;
+}
+
+/* ------------------------------------------------------------ filters */
+
+pupa_str pupa_q_doc_value(const pupa_doc_rec *d, const char *key, char *buf, size_t cap)
+{
+    if (!strcmp(key, "year")) {
+        int n = snprintf(buf, cap, "%u", d->year);
+        return (pupa_str){buf, (uint32_t)(n > 0 && (size_t)n < cap ? n : 0)};
+    }
+    if (!strcmp(key, "participant"))
+        return d->participant;
+    return pupa_doc_rec_meta(d, key);
+}
+
+/* Same key: any value; different keys: all of them. */
+static int where_passes(const pupa_doc_rec *d, const pupa_filter *f)
+{
+    char buf[16];
+    for (size_t i = 0; i < f->nwhere; i++) {
+        const char *key = f->where[i].key;
+        int seen = 0, ok = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = !strcmp(f->where[j].key, key);
+        if (seen)
+            continue; /* decided with the key's first occurrence */
+        pupa_str v = pupa_q_doc_value(d, key, buf, sizeof buf);
+        for (size_t j = i; j < f->nwhere && !ok; j++)
+            ok = !strcmp(f->where[j].key, key) && pstr_eq(v, f->where[j].value);
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+int pupa_q_doc_passes(const pupa_doc_rec *d, const pupa_filter *f)
 {
     if (f->year_min && (int)d->year < f->year_min) return 0;
     if (f->year_max && (int)d->year > f->year_max) return 0;
@@ -77,10 +170,10 @@ static int doc_passes(const pupa_doc_rec *d, const pupa_filter *f)
         if (f->age_min && age < f->age_min) return 0;
         if (f->age_max && age > f->age_max) return 0;
     }
-    return 1;
+    return where_passes(d, f);
 }
 
-static int seg_passes(const pupa_seg_rec *s, const pupa_filter *f)
+int pupa_q_seg_passes(const pupa_seg_rec *s, const pupa_filter *f)
 {
     if (s->number == 0) return 0;
     if (f->lang >= 0 && s->lang != f->lang) return 0;
@@ -88,274 +181,511 @@ static int seg_passes(const pupa_seg_rec *s, const pupa_filter *f)
     return 1;
 }
 
-/* ------------------------------------------------------ finding turns */
-
-typedef struct turn_ref {
-    uint32_t doc, turn;
-} turn_ref;
-
-typedef struct finder {
-    MDB_txn *txn;
-    const struct pupa_index *ix;
-    pupa_codebook cb;
-    turn_ref *refs;
-    size_t nrefs, cap;
-} finder;
-
-static int add_ref(finder *fd, uint32_t doc, uint32_t turn)
+int pupa_q_hit_counts(const pupa_hit_rec *h, const pupa_filter *f)
 {
-    if (pupa_grow(&fd->refs, &fd->cap, fd->nrefs + 1, sizeof *fd->refs))
-        return PUPA_ENOMEM;
-    fd->refs[fd->nrefs++] = (turn_ref){doc, turn};
-    return 0;
+    return !h->negated || f->negated;
 }
 
-static int get_doc(finder *fd, uint32_t doc, pupa_doc_rec *d)
+/* -------------------------------------------------------- transaction */
+
+int pupa_q_begin(pupa_q *q, pupa_index *ix)
+{
+    memset(q, 0, sizeof *q);
+    q->ix = ix;
+    int rc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, &q->txn);
+    if (rc) {
+        q->txn = NULL;
+        return pupa_lmdb_fail(rc, "index read");
+    }
+    if ((rc = pupa_codebook_load(q->txn, ix, &q->cb))) {
+        mdb_txn_abort(q->txn);
+        q->txn = NULL;
+    }
+    return rc;
+}
+
+void pupa_q_end(pupa_q *q)
+{
+    if (q->txn)
+        mdb_txn_abort(q->txn);
+    q->txn = NULL;
+    pupa_codebook_free(&q->cb);
+}
+
+int pupa_q_doc(pupa_q *q, uint32_t doc, pupa_doc_rec *d)
 {
     unsigned char k[PUPA_DOC_KEY];
     pupa_put_u32(k, doc);
     MDB_val key = {sizeof k, k}, v;
-    int rc = mdb_get(fd->txn, fd->ix->docs, &key, &v);
+    int rc = mdb_get(q->txn, q->ix->docs, &key, &v);
     if (rc)
         return rc == MDB_NOTFOUND ? pupa_fail(PUPA_ECORRUPT, "index: posting for a missing document")
                                   : pupa_lmdb_fail(rc, "index read");
     return pupa_doc_rec_decode(&v, d);
 }
 
-static int get_seg(finder *fd, uint32_t doc, uint32_t turn, pupa_seg_rec *s)
+int pupa_q_seg(pupa_q *q, uint32_t doc, uint32_t turn, pupa_seg_rec *s)
 {
     unsigned char k[PUPA_SEG_KEY];
     pupa_put_u32(k, doc);
     pupa_put_u32(k + 4, turn);
     MDB_val key = {sizeof k, k}, v;
-    int rc = mdb_get(fd->txn, fd->ix->segs, &key, &v);
+    int rc = mdb_get(q->txn, q->ix->segs, &key, &v);
     if (rc)
         return rc == MDB_NOTFOUND ? pupa_fail(PUPA_ECORRUPT, "index: posting for a missing segment")
                                   : pupa_lmdb_fail(rc, "index read");
     return pupa_seg_rec_decode(&v, s);
 }
 
-/* Turns with a posting of a code under f->code, within the year range. */
-static int find_by_code(finder *fd, const pupa_filter *f)
+int pupa_q_hit(pupa_q *q, const pupa_seg_rec *s, uint32_t i, int with_entry, pupa_hit_rec *h)
 {
+    int rc = pupa_seg_rec_hit(s, i, h);
+    if (!rc && (h->code >= q->cb.ncodes || (with_entry && h->entry >= q->cb.nentries)))
+        rc = pupa_fail(PUPA_ECORRUPT, "index: hit of an unknown code or entry");
+    return rc;
+}
+
+/* ------------------------------------------------------- access paths */
+
+int pupa_q_postings(pupa_q *q, const unsigned char *sel, const pupa_filter *f,
+                    pupa_posting_fn fn, void *ctx)
+{
+    /* Years are u16 in keys: a range beyond it selects nothing. */
+    if (f->year_min > 0xFFFF || (f->year_max && f->year_max < f->year_min))
+        return 0;
     MDB_cursor *cur;
-    int rc = mdb_cursor_open(fd->txn, fd->ix->postings, &cur);
+    int rc = mdb_cursor_open(q->txn, q->ix->postings, &cur);
     if (rc)
         return pupa_lmdb_fail(rc, "index read");
-    for (size_t c = 0; !rc && c < fd->cb.ncodes; c++) {
-        if (!code_under(fd->cb.codes[c], f->code))
+    for (size_t c = 0; !rc && c < q->cb.ncodes; c++) {
+        if (!sel[c])
             continue;
         unsigned char lo[6];
         pupa_put_u32(lo, (uint32_t)c);
         pupa_put_u16(lo + 4, (uint16_t)(f->year_min > 0 ? f->year_min : 0));
         MDB_val k = {sizeof lo, lo}, v;
-        for (int g = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); g == 0;
+        int g;
+        for (g = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); g == 0;
              g = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
             if (k.mv_size != PUPA_POSTING_KEY || v.mv_size != 8) {
                 rc = pupa_fail(PUPA_ECORRUPT, "index: damaged posting");
                 break;
             }
-            const unsigned char *p = k.mv_data;
-            if (pupa_get_u32(p) != c)
-                break;
-            if (f->year_max && pupa_get_u16(p + 4) > f->year_max)
-                break;
-            const unsigned char *pv = v.mv_data;
+            const unsigned char *p = k.mv_data, *pv = v.mv_data;
+            uint32_t year = pupa_get_u16(p + 4);
+            if (pupa_get_u32(p) != c || (f->year_max && (int)year > f->year_max))
+                break; /* past this code's keys in the range */
             if (!pupa_get_u32(pv) && !(f->negated && pupa_get_u32(pv + 4)))
                 continue;
-            if ((rc = add_ref(fd, pupa_get_u32(p + 6), pupa_get_u32(p + 10))))
+            if ((rc = fn(ctx, (uint32_t)c, year, pupa_get_u32(p + 6), pupa_get_u32(p + 10))))
                 break;
         }
+        if (!rc && g && g != MDB_NOTFOUND)
+            rc = pupa_lmdb_fail(g, "index read");
     }
     mdb_cursor_close(cur);
     return rc;
 }
 
-static int add_doc_turns(finder *fd, uint32_t doc)
+int pupa_q_doc_segs(pupa_q *q, uint32_t doc, uint32_t from, pupa_seg_fn fn, void *ctx)
 {
-    pupa_doc_rec d;
-    int rc = get_doc(fd, doc, &d);
-    for (uint32_t t = 0; !rc && t < d.nturns; t++)
-        rc = add_ref(fd, doc, t);
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(q->txn, q->ix->segs, &cur);
+    if (rc)
+        return pupa_lmdb_fail(rc, "index read");
+    unsigned char lo[PUPA_SEG_KEY];
+    pupa_put_u32(lo, doc);
+    pupa_put_u32(lo + 4, from);
+    MDB_val k = {sizeof lo, lo}, v;
+    int g;
+    for (g = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); !rc && g == 0;
+         g = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != PUPA_SEG_KEY) {
+            rc = pupa_fail(PUPA_ECORRUPT, "index: damaged segment key");
+            break;
+        }
+        if (pupa_get_u32(k.mv_data) != doc)
+            break;
+        pupa_seg_rec s;
+        if (!(rc = pupa_seg_rec_decode(&v, &s)))
+            rc = fn(ctx, pupa_get_u32((const unsigned char *)k.mv_data + 4), &s);
+    }
+    if (!rc && g && g != MDB_NOTFOUND)
+        rc = pupa_lmdb_fail(g, "index read");
+    mdb_cursor_close(cur);
+    return rc > 0 ? 0 : rc;
+}
+
+int pupa_q_participant_docs(pupa_q *q, const char *participant, uint32_t **docs, size_t *n)
+{
+    *docs = NULL;
+    *n = 0;
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(q->txn, q->ix->participants, &cur);
+    if (rc)
+        return pupa_lmdb_fail(rc, "index read");
+    size_t len = strlen(participant), cap = 0;
+    MDB_val k = {len + 1, (void *)participant}, v; /* participant then 0x00 */
+    int g;
+    for (g = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); !rc && g == 0;
+         g = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size < len + 1 || memcmp(k.mv_data, participant, len + 1) != 0)
+            break;
+        /* No participant holds 0x00, so every key with this prefix is hers. */
+        if (k.mv_size != len + 7) {
+            rc = pupa_fail(PUPA_ECORRUPT, "index: damaged participant key");
+            break;
+        }
+        if (pupa_grow(docs, &cap, *n + 1, sizeof **docs))
+            rc = PUPA_ENOMEM;
+        else
+            (*docs)[(*n)++] = pupa_get_u32((const unsigned char *)k.mv_data + len + 3);
+    }
+    if (!rc && g && g != MDB_NOTFOUND)
+        rc = pupa_lmdb_fail(g, "index read");
+    mdb_cursor_close(cur);
+    if (rc) {
+        free(*docs);
+        *docs = NULL;
+        *n = 0;
+    }
     return rc;
 }
 
-static int find_all(finder *fd, const pupa_filter *f)
+typedef struct turn_list {
+    pupa_q *q;
+    const pupa_filter *f;
+    pupa_q_ref *refs;
+    size_t n, cap;
+} turn_list;
+
+/* Keeps a turn whose document passes the filter. */
+static int add_turn(turn_list *tl, const pupa_doc_rec *d, uint32_t doc, uint32_t turn)
 {
-    MDB_cursor *cur;
-    int rc;
-    if (f->participant) {
-        if ((rc = mdb_cursor_open(fd->txn, fd->ix->participants, &cur)))
-            return pupa_lmdb_fail(rc, "index read");
-        size_t n = strlen(f->participant);
-        char *lo = malloc(n + 1);
-        if (!lo) {
-            mdb_cursor_close(cur);
-            return PUPA_ENOMEM;
-        }
-        memcpy(lo, f->participant, n + 1); /* participant then 0x00 */
-        MDB_val k = {n + 1, lo}, v;
-        rc = 0;
-        for (int g = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); !rc && g == 0;
-             g = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-            if (k.mv_size != n + 7 || memcmp(k.mv_data, lo, n + 1) != 0)
-                break;
-            rc = add_doc_turns(fd, pupa_get_u32((const unsigned char *)k.mv_data + n + 3));
-        }
-        free(lo);
-        mdb_cursor_close(cur);
+    if (!pupa_q_doc_passes(d, tl->f))
+        return 0;
+    if (pupa_grow(&tl->refs, &tl->cap, tl->n + 1, sizeof *tl->refs))
+        return PUPA_ENOMEM;
+    tl->refs[tl->n++] = (pupa_q_ref){doc, turn, d->year, d->participant, d->id};
+    return 0;
+}
+
+static int add_posting(void *ctx, uint32_t code, uint32_t year, uint32_t doc, uint32_t turn)
+{
+    (void)code;
+    (void)year;
+    turn_list *tl = ctx;
+    pupa_doc_rec d;
+    int rc = pupa_q_doc(tl->q, doc, &d);
+    return rc ? rc : add_turn(tl, &d, doc, turn);
+}
+
+typedef struct doc_turns {
+    turn_list *tl;
+    pupa_doc_rec d;
+    uint32_t doc;
+} doc_turns;
+
+static int add_seg(void *ctx, uint32_t turn, const pupa_seg_rec *s)
+{
+    doc_turns *dt = ctx;
+    return s->number ? add_turn(dt->tl, &dt->d, dt->doc, turn) : 0;
+}
+
+static int add_doc_turns(void *ctx, uint32_t doc)
+{
+    turn_list *tl = ctx;
+    doc_turns dt = {tl, {0}, doc};
+    int rc = pupa_q_doc(tl->q, doc, &dt.d);
+    if (rc || !pupa_q_doc_passes(&dt.d, tl->f))
         return rc;
+    return pupa_q_doc_segs(tl->q, doc, 0, add_seg, &dt);
+}
+
+int pupa_q_docs(pupa_q *q, const pupa_filter *f, pupa_docid_fn fn, void *ctx)
+{
+    if (f->participant) {
+        uint32_t *docs;
+        size_t n;
+        int rc = pupa_q_participant_docs(q, f->participant, &docs, &n);
+        for (size_t i = 0; !rc && i < n; i++)
+            rc = fn(ctx, docs[i]);
+        free(docs);
+        return rc > 0 ? 0 : rc;
     }
-    if ((rc = mdb_cursor_open(fd->txn, fd->ix->docs, &cur)))
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(q->txn, q->ix->docs, &cur);
+    if (rc)
         return pupa_lmdb_fail(rc, "index read");
     MDB_val k, v;
-    for (int g = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc && g == 0;
+    int g;
+    for (g = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc && g == 0;
          g = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (k.mv_size != PUPA_DOC_KEY) {
             rc = pupa_fail(PUPA_ECORRUPT, "index: damaged document key");
             break;
         }
-        rc = add_doc_turns(fd, pupa_get_u32(k.mv_data));
+        rc = fn(ctx, pupa_get_u32(k.mv_data));
     }
+    if (!rc && g && g != MDB_NOTFOUND)
+        rc = pupa_lmdb_fail(g, "index read");
     mdb_cursor_close(cur);
+    return rc > 0 ? 0 : rc;
+}
+
+static int turns_of_codes(turn_list *tl)
+{
+    unsigned char *sel = calloc(tl->q->cb.ncodes + 1, 1);
+    if (!sel)
+        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    for (size_t c = 0; c < tl->q->cb.ncodes; c++)
+        sel[c] = (unsigned char)pupa_code_match(tl->q->cb.codes[c], tl->f->code);
+    int rc = pupa_q_postings(tl->q, sel, tl->f, add_posting, tl);
+    free(sel);
     return rc;
 }
 
-/* Sorting refs needs each doc's participant, year and id. */
-typedef struct sort_ref {
-    turn_ref r;
-    pupa_str participant, id;
-    uint32_t year;
-} sort_ref;
-
 static int by_attribution(const void *a, const void *b)
 {
-    const sort_ref *x = a, *y = b;
-    int c = pstr_cmp(x->participant, y->participant);
+    const pupa_q_ref *x = a, *y = b;
+    int c = pupa_str_cmp(x->participant, y->participant);
     if (c) return c;
     if (x->year != y->year) return x->year < y->year ? -1 : 1;
-    if ((c = pstr_cmp(x->id, y->id))) return c;
-    if (x->r.turn != y->r.turn) return x->r.turn < y->r.turn ? -1 : 1;
-    return 0;
+    if ((c = pupa_str_cmp(x->id, y->id))) return c;
+    if (x->doc != y->doc) return x->doc < y->doc ? -1 : 1;
+    return (x->turn > y->turn) - (x->turn < y->turn);
 }
 
-static int same_ref(const sort_ref *a, const sort_ref *b)
+int pupa_q_turns(pupa_q *q, const pupa_filter *f, pupa_q_ref **out, size_t *nout)
 {
-    return a->r.doc == b->r.doc && a->r.turn == b->r.turn;
-}
-
-/* Finds the turns a filter selects, keeps those whose document passes,
- * and orders them; *out holds nrefs sort_refs valid for fd->txn. */
-static int find_turns(finder *fd, const pupa_filter *f, sort_ref **out, size_t *nout)
-{
-    int rc = f->code ? find_by_code(fd, f) : find_all(fd, f);
-    if (rc)
-        return rc;
-    sort_ref *s = malloc((fd->nrefs ? fd->nrefs : 1) * sizeof *s);
-    if (!s)
-        return pupa_fail(PUPA_ENOMEM, "out of memory");
-    size_t n = 0;
-    for (size_t i = 0; !rc && i < fd->nrefs; i++) {
-        pupa_doc_rec d;
-        if ((rc = get_doc(fd, fd->refs[i].doc, &d)))
-            break;
-        if (!doc_passes(&d, f))
-            continue;
-        s[n++] = (sort_ref){fd->refs[i], d.participant, d.id, d.year};
-    }
+    turn_list tl = {q, f, NULL, 0, 0};
+    /* A participant has a few dozen documents; a code may have postings
+     * in thousands: her own keys are the cheaper path whenever she is named. */
+    int rc = f->code && !f->participant ? turns_of_codes(&tl) : pupa_q_docs(q, f, add_doc_turns, &tl);
     if (rc) {
-        free(s);
+        free(tl.refs);
         return rc;
     }
-    qsort(s, n, sizeof *s, by_attribution);
+    if (tl.n)
+        qsort(tl.refs, tl.n, sizeof *tl.refs, by_attribution);
     size_t u = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!u || !same_ref(&s[u - 1], &s[i]))
-            s[u++] = s[i];
-    *out = s;
+    for (size_t i = 0; i < tl.n; i++)
+        if (!u || tl.refs[u - 1].doc != tl.refs[i].doc || tl.refs[u - 1].turn != tl.refs[i].turn)
+            tl.refs[u++] = tl.refs[i];
+    *out = tl.refs;
     *nout = u;
     return 0;
 }
 
-static int finder_begin(finder *fd, pupa_index *ix)
+/* -------------------------------------------------------------- names */
+
+static int names_rehash(pupa_names *s, size_t nslots)
 {
-    memset(fd, 0, sizeof *fd);
-    fd->ix = ix;
-    int rc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, &fd->txn);
-    if (rc)
-        return pupa_lmdb_fail(rc, "index read");
-    if ((rc = pupa_codebook_load(fd->txn, ix, &fd->cb))) {
-        mdb_txn_abort(fd->txn);
-        fd->txn = NULL;
+    uint32_t *slots = calloc(nslots, sizeof *slots);
+    if (!slots)
+        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    for (size_t i = 0; i < s->n; i++) {
+        size_t h = (size_t)pupa_hash(PUPA_HASH_INIT, s->v[i], strlen(s->v[i])) & (nslots - 1);
+        while (slots[h])
+            h = (h + 1) & (nslots - 1);
+        slots[h] = (uint32_t)i + 1;
     }
-    return rc;
+    free(s->slots);
+    s->slots = slots;
+    s->nslots = nslots;
+    return 0;
 }
 
-static void finder_end(finder *fd)
+int pupa_names_add(pupa_names *s, const char *str, size_t len, uint32_t *id)
 {
-    if (fd->txn)
-        mdb_txn_abort(fd->txn);
-    pupa_codebook_free(&fd->cb);
-    free(fd->refs);
+    /* Open addressing at most half full: a probe ends within a few slots. */
+    if ((s->n + 1) * 2 > s->nslots && names_rehash(s, s->nslots ? s->nslots * 2 : 64))
+        return PUPA_ENOMEM;
+    size_t h = (size_t)pupa_hash(PUPA_HASH_INIT, str, len) & (s->nslots - 1);
+    for (; s->slots[h]; h = (h + 1) & (s->nslots - 1)) {
+        const char *v = s->v[s->slots[h] - 1];
+        if (strlen(v) == len && memcmp(v, str, len) == 0) {
+            *id = s->slots[h] - 1;
+            return 0;
+        }
+    }
+    if (s->n >= UINT32_MAX - 1)
+        return pupa_fail(PUPA_ETOOBIG, "too many distinct names");
+    if (pupa_grow(&s->v, &s->cap, s->n + 1, sizeof *s->v))
+        return PUPA_ENOMEM;
+    if (!(s->v[s->n] = pupa_strndup(str, len)))
+        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    s->slots[h] = (uint32_t)s->n + 1;
+    *id = (uint32_t)s->n++;
+    return 0;
+}
+
+typedef struct named {
+    const char *s;
+    uint32_t id;
+} named;
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const named *)a)->s, ((const named *)b)->s);
+}
+
+int pupa_names_sort(pupa_names *s, uint32_t **map)
+{
+    named *order = malloc((s->n ? s->n : 1) * sizeof *order);
+    *map = malloc((s->n ? s->n : 1) * sizeof **map);
+    if (!order || !*map) {
+        free(order);
+        free(*map);
+        *map = NULL;
+        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < s->n; i++)
+        order[i] = (named){s->v[i], (uint32_t)i};
+    if (s->n)
+        qsort(order, s->n, sizeof *order, by_name);
+    for (size_t i = 0; i < s->n; i++) {
+        s->v[i] = (char *)order[i].s;
+        (*map)[order[i].id] = (uint32_t)i;
+    }
+    free(order);
+    return names_rehash(s, s->nslots ? s->nslots : 64);
+}
+
+char **pupa_names_take(pupa_names *s)
+{
+    char **v = s->v;
+    s->v = NULL;
+    s->n = s->cap = 0;
+    free(s->slots);
+    s->slots = NULL;
+    s->nslots = 0;
+    return v;
+}
+
+void pupa_names_free(pupa_names *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i]);
+    free(s->v);
+    free(s->slots);
+    memset(s, 0, sizeof *s);
 }
 
 /* -------------------------------------------------------------- quotes */
 
-static char *pstr_dup(pupa_str s) { return s.s ? pupa_strndup(s.s, s.len) : NULL; }
+typedef struct context {
+    pupa_turn *turns;
+    size_t n, cap, nbefore;
+} context;
+
+static void context_clear(context *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        free((char *)c->turns[i].speaker);
+        free((char *)c->turns[i].text);
+    }
+    c->n = c->nbefore = 0;
+}
+
+typedef struct context_read {
+    context *c;
+    uint32_t turn;
+    uint64_t last;
+} context_read;
+
+static int context_turn(void *ctx, uint32_t t, const pupa_seg_rec *s)
+{
+    context_read *r = ctx;
+    context *c = r->c;
+    if (t > r->last)
+        return 1; /* past the window: done */
+    if (t == r->turn)
+        return 0;
+    if (pupa_grow(&c->turns, &c->cap, c->n + 1, sizeof *c->turns))
+        return PUPA_ENOMEM;
+    pupa_turn *x = &c->turns[c->n++];
+    *x = (pupa_turn){t, s->number, s->role, pstr_dup(s->speaker), pstr_dup(s->text), s->text.len};
+    if ((s->speaker.s && !x->speaker) || !x->text)
+        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    c->nbefore += t < r->turn;
+    return 0;
+}
+
+/* The turns within width of (doc, turn), interviewer turns included. */
+static int context_of(pupa_q *q, uint32_t doc, uint32_t turn, uint32_t width, context *c)
+{
+    context_clear(c);
+    context_read r = {c, turn, (uint64_t)turn + width};
+    return pupa_q_doc_segs(q, doc, turn > width ? turn - width : 0, context_turn, &r);
+}
 
 int pupa_quotes(pupa_index *ix, const pupa_filter *f, int (*cb)(void *, const pupa_quote *),
                 void *ctx)
 {
     if (!ix || !f || !cb)
         return pupa_fail(PUPA_EINVAL, "pupa_quotes: NULL argument");
-    finder fd;
-    int rc = finder_begin(&fd, ix);
+    pupa_q q;
+    int rc = pupa_q_begin(&q, ix);
     if (rc)
         return rc;
-    sort_ref *refs = NULL;
+    pupa_q_ref *refs = NULL;
     size_t nrefs = 0, emitted = 0;
-    rc = find_turns(&fd, f, &refs, &nrefs);
+    context cx = {0};
+    rc = pupa_q_turns(&q, f, &refs, &nrefs);
     int stop = 0;
     for (size_t i = 0; !rc && !stop && i < nrefs; i++) {
         pupa_doc_rec d;
         pupa_seg_rec s;
-        if ((rc = get_doc(&fd, refs[i].r.doc, &d)) ||
-            (rc = get_seg(&fd, refs[i].r.doc, refs[i].r.turn, &s)))
+        if ((rc = pupa_q_doc(&q, refs[i].doc, &d)) ||
+            (rc = pupa_q_seg(&q, refs[i].doc, refs[i].turn, &s)))
             break;
-        if (!seg_passes(&s, f))
+        if (!pupa_q_seg_passes(&s, f))
             continue;
         /* Callbacks get NUL-terminated copies, freed after each segment. */
-        char *strs[8] = {pstr_dup(d.id), pstr_dup(d.participant), pstr_dup(d.group),
+        char *strs[7] = {pstr_dup(d.id), pstr_dup(d.participant), pstr_dup(d.group),
                          pstr_dup(d.gender), pstr_dup(d.age), pstr_dup(s.speaker),
                          pstr_dup(s.text)};
         if (!strs[0] || !strs[1] || !strs[6])
             rc = pupa_fail(PUPA_ENOMEM, "out of memory");
+        int have_context = 0;
         for (uint32_t h = 0; !rc && !stop && h < s.nhits; h++) {
             pupa_hit_rec hr;
-            if ((rc = pupa_seg_rec_hit(&s, h, &hr)))
+            if ((rc = pupa_q_hit(&q, &s, h, 1, &hr)))
                 break;
-            if (hr.code >= fd.cb.ncodes || hr.entry >= fd.cb.nentries) {
-                rc = pupa_fail(PUPA_ECORRUPT, "index: hit of an unknown code");
-                break;
-            }
-            if ((hr.negated && !f->negated) || (f->code && !code_under(fd.cb.codes[hr.code], f->code)))
+            if (!pupa_q_hit_counts(&hr, f) || !pupa_code_match(q.cb.codes[hr.code], f->code))
                 continue;
-            pupa_quote q = {
+            /* Context is read once per segment, and only for one that is quoted. */
+            if (f->context && !have_context) {
+                if ((rc = context_of(&q, refs[i].doc, refs[i].turn, f->context, &cx)))
+                    break;
+                have_context = 1;
+            }
+            pupa_quote qt = {
                 .doc = strs[0], .participant = strs[1], .group = strs[2], .gender = strs[3],
                 .age = strs[4], .year = (int)d.year, .segment = s.number, .speaker = strs[5],
                 .lang = s.lang, .text = strs[6], .text_len = s.text.len,
-                .seg_start = s.start, .seg_end = s.end, .code = fd.cb.codes[hr.code],
-                .entry = fd.cb.entries[hr.entry], .hit_start = hr.start, .hit_end = hr.end,
+                .seg_start = s.start, .seg_end = s.end, .code = q.cb.codes[hr.code],
+                .entry = q.cb.entries[hr.entry], .hit_start = hr.start, .hit_end = hr.end,
                 .start = hr.fstart, .end = hr.fend, .negated = hr.negated,
+                .turn = refs[i].turn,
             };
-            if (cb(ctx, &q) || (f->limit && ++emitted >= f->limit))
+            if (have_context) {
+                qt.before = cx.turns;
+                qt.nbefore = cx.nbefore;
+                qt.after = cx.turns + cx.nbefore;
+                qt.nafter = cx.n - cx.nbefore;
+            }
+            if (cb(ctx, &qt) || (f->limit && ++emitted >= f->limit))
                 stop = 1;
         }
-        for (size_t j = 0; j < 8; j++)
+        for (size_t j = 0; j < sizeof strs / sizeof *strs; j++)
             free(strs[j]);
     }
+    context_clear(&cx);
+    free(cx.turns);
     free(refs);
-    finder_end(&fd);
+    pupa_q_end(&q);
     return rc;
 }
 
@@ -363,8 +693,7 @@ int pupa_quotes(pupa_index *ix, const pupa_filter *f, int (*cb)(void *, const pu
 
 /* One (row, column, participant, turn) fact; counted after sorting. */
 typedef struct fact {
-    uint32_t row, col, participant;
-    turn_ref ref;
+    uint32_t row, col, participant, doc, turn;
 } fact;
 
 static int by_row_col_participant(const void *a, const void *b)
@@ -373,80 +702,24 @@ static int by_row_col_participant(const void *a, const void *b)
     if (x->row != y->row) return x->row < y->row ? -1 : 1;
     if (x->col != y->col) return x->col < y->col ? -1 : 1;
     if (x->participant != y->participant) return x->participant < y->participant ? -1 : 1;
-    if (x->ref.doc != y->ref.doc) return x->ref.doc < y->ref.doc ? -1 : 1;
-    return (x->ref.turn > y->ref.turn) - (x->ref.turn < y->ref.turn);
+    if (x->doc != y->doc) return x->doc < y->doc ? -1 : 1;
+    return (x->turn > y->turn) - (x->turn < y->turn);
 }
 
-/* Interns s into a sorted-later list of names; returns its index. */
-static int intern(char ***names, size_t *n, size_t *cap, const char *s, size_t len, uint32_t *out)
+/* Sorts facts and counts distinct participants and turns per (row, col);
+ * cells are indexed row * ncols + col.  Totals are counted by zeroing the
+ * row or column of every fact first. */
+static void count_cells(fact *facts, size_t n, pupa_cell *cells, size_t ncols)
 {
-    for (size_t i = 0; i < *n; i++)
-        if (strlen((*names)[i]) == len && memcmp((*names)[i], s, len) == 0) {
-            *out = (uint32_t)i;
-            return 0;
-        }
-    if (pupa_grow(names, cap, *n + 1, sizeof **names))
-        return PUPA_ENOMEM;
-    if (!((*names)[*n] = pupa_strndup(s, len)))
-        return pupa_fail(PUPA_ENOMEM, "out of memory");
-    *out = (uint32_t)(*n)++;
-    return 0;
-}
-
-/* The first depth components of a code path. */
-static size_t code_prefix_len(const char *code, int depth)
-{
-    size_t i = 0;
-    for (int d = 0; code[i]; i++)
-        if (code[i] == '/' && ++d == depth)
-            break;
-    return i;
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sorts names and rewrites ids in facts through the permutation. */
-static int sort_names(char **names, size_t n, fact *facts, size_t nfacts, int is_row)
-{
-    char **sorted = malloc((n ? n : 1) * sizeof *sorted);
-    uint32_t *map = malloc((n ? n : 1) * sizeof *map);
-    if (!sorted || !map) {
-        free(sorted);
-        free(map);
-        return pupa_fail(PUPA_ENOMEM, "out of memory");
-    }
-    memcpy(sorted, names, n * sizeof *names);
-    qsort(sorted, n, sizeof *sorted, cmp_names);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++)
-            if (names[i] == sorted[j]) {
-                map[i] = (uint32_t)j;
-                break;
-            }
-    for (size_t i = 0; i < nfacts; i++) {
-        uint32_t *id = is_row ? &facts[i].row : &facts[i].col;
-        *id = map[*id];
-    }
-    memcpy(names, sorted, n * sizeof *names);
-    free(sorted);
-    free(map);
-    return 0;
-}
-
-static void count_cells(const fact *facts, size_t n, pupa_cell *cell_of, size_t ncols, int totals)
-{
-    /* Facts are sorted by row, col, participant, turn; totals ignore col. */
+    if (n)
+        qsort(facts, n, sizeof *facts, by_row_col_participant);
     for (size_t i = 0; i < n; i++) {
-        const fact *f = &facts[i];
-        pupa_cell *c = &cell_of[totals ? f->row : (size_t)f->row * ncols + f->col];
-        int new_group = i == 0 || facts[i - 1].row != f->row || (!totals && facts[i - 1].col != f->col);
-        if (new_group || facts[i - 1].participant != f->participant)
+        const fact *f = &facts[i], *p = i ? &facts[i - 1] : NULL;
+        pupa_cell *c = &cells[(size_t)f->row * ncols + f->col];
+        int same_cell = p && p->row == f->row && p->col == f->col;
+        if (!same_cell || p->participant != f->participant)
             c->individuals++;
-        if (new_group || facts[i - 1].ref.doc != f->ref.doc || facts[i - 1].ref.turn != f->ref.turn ||
-            facts[i - 1].participant != f->participant)
+        if (!same_cell || p->doc != f->doc || p->turn != f->turn)
             c->comments++;
     }
 }
@@ -459,107 +732,229 @@ void pupa_table_free(pupa_table *t)
         free(t->rows[i]);
     for (size_t i = 0; i < t->ncols; i++)
         free(t->cols[i]);
+    for (size_t i = 0; t->col_values && i < t->ncols * t->ndims; i++)
+        free(t->col_values[i]);
+    for (size_t i = 0; i < t->ndims; i++)
+        free(t->dims[i]);
     free(t->rows);
     free(t->cols);
+    free(t->col_values);
+    free(t->dims);
     free(t->cells);
     free(t->row_total);
+    free(t->col_total);
     free(t);
 }
 
-static int by_row_participant(const void *a, const void *b)
+#define MAX_DIMS 8
+#define COL_SEP '\x1f' /* joins a column's values: below every printable byte */
+
+/* Splits the interned column keys into per-dimension values and labels. */
+static int table_columns(pupa_table *t, const pupa_names *cols)
 {
-    const fact *x = a, *y = b;
-    if (x->row != y->row) return x->row < y->row ? -1 : 1;
-    if (x->participant != y->participant) return x->participant < y->participant ? -1 : 1;
-    if (x->ref.doc != y->ref.doc) return x->ref.doc < y->ref.doc ? -1 : 1;
-    return (x->ref.turn > y->ref.turn) - (x->ref.turn < y->ref.turn);
+    t->cols = calloc(cols->n + 1, sizeof *t->cols);
+    t->col_values = calloc(cols->n * t->ndims + 1, sizeof *t->col_values);
+    if (!t->cols || !t->col_values)
+        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    t->ncols = cols->n; /* only now: pupa_table_free walks them */
+    for (size_t c = 0; c < t->ncols; c++) {
+        const char *key = cols->v[c];
+        pupa_buf label;
+        pupa_buf_init(&label, 1u << 20);
+        int rc = 0;
+        for (size_t d = 0; !rc && d < t->ndims; d++) {
+            size_t n = strcspn(key, "\x1f");
+            if (!(t->col_values[c * t->ndims + d] = pupa_strndup(key, n)))
+                rc = pupa_fail(PUPA_ENOMEM, "out of memory");
+            if (!rc && d)
+                rc = pupa_buf_add(&label, " / ", 3);
+            if (!rc)
+                rc = pupa_buf_add(&label, key, n);
+            key += n + (key[n] == COL_SEP);
+        }
+        if (!rc && !t->ndims)
+            rc = pupa_buf_add(&label, "all", 3);
+        if (!rc && !(t->cols[c] = pupa_strndup(label.data, label.len)))
+            rc = pupa_fail(PUPA_ENOMEM, "out of memory");
+        pupa_buf_free(&label);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
-int pupa_table_build(pupa_index *ix, int depth, const char *column_key, const pupa_filter *f,
+/* Appends the value of every dimension for one hit to key. */
+static int column_key(pupa_buf *key, const pupa_table_spec *spec, const pupa_str *meta,
+                      const char *code)
+{
+    key->len = 0;
+    int rc = 0;
+    for (size_t d = 0; !rc && d < spec->ndims; d++) {
+        pupa_str v = meta[d];
+        if (spec->dims[d].kind == PUPA_DIM_CODE) {
+            size_t n;
+            const char *s = pupa_code_component(code, spec->dims[d].level, &n);
+            v = (pupa_str){n ? s : NULL, (uint32_t)n};
+        }
+        if (!v.s)
+            v = (pupa_str){"(none)", 6};
+        if (d)
+            rc = pupa_buf_addc(key, COL_SEP);
+        /* The separator inside a value would split it in two: drop it. */
+        for (uint32_t i = 0; !rc && i < v.len; i++)
+            if (v.s[i] != COL_SEP)
+                rc = pupa_buf_addc(key, v.s[i]);
+    }
+    return rc ? rc : pupa_buf_addc(key, '\0');
+}
+
+static int check_spec(const pupa_table_spec *spec)
+{
+    if (spec->depth < 1 || spec->ndims > MAX_DIMS || (spec->ndims && !spec->dims))
+        return pupa_fail(PUPA_EINVAL, "table: depth below 1 or more than %d dimensions", MAX_DIMS);
+    for (size_t d = 0; d < spec->ndims; d++) {
+        const pupa_dim *x = &spec->dims[d];
+        if (!x->name || (x->kind != PUPA_DIM_META && x->kind != PUPA_DIM_CODE) ||
+            (x->kind == PUPA_DIM_CODE && x->level < 1))
+            return pupa_fail(PUPA_EINVAL, "table: bad column dimension %zu", d + 1);
+    }
+    return 0;
+}
+
+/* Facts of one turn: one per counted hit under f->code. */
+static int table_turn(pupa_q *q, const pupa_table_spec *spec, const pupa_filter *f,
+                      const pupa_q_ref *ref, pupa_names *rows, pupa_names *cols,
+                      pupa_names *parts, pupa_buf *key, fact **facts, size_t *nfacts,
+                      size_t *cap)
+{
+    pupa_doc_rec d;
+    pupa_seg_rec s;
+    int rc;
+    if ((rc = pupa_q_doc(q, ref->doc, &d)) || (rc = pupa_q_seg(q, ref->doc, ref->turn, &s)))
+        return rc;
+    if (!pupa_q_seg_passes(&s, f))
+        return 0;
+    pupa_str meta[MAX_DIMS];
+    char years[MAX_DIMS][16];
+    for (size_t i = 0; i < spec->ndims; i++)
+        meta[i] = spec->dims[i].kind == PUPA_DIM_META
+                      ? pupa_q_doc_value(&d, spec->dims[i].name, years[i], sizeof years[i])
+                      : (pupa_str){NULL, 0};
+    uint32_t part;
+    if ((rc = pupa_names_add(parts, d.participant.s, d.participant.len, &part)))
+        return rc;
+    for (uint32_t h = 0; !rc && h < s.nhits; h++) {
+        pupa_hit_rec hr;
+        if ((rc = pupa_q_hit(q, &s, h, 0, &hr)))
+            break;
+        const char *code = q->cb.codes[hr.code];
+        if (!pupa_q_hit_counts(&hr, f) || !pupa_code_match(code, f->code))
+            continue;
+        uint32_t row, col;
+        if ((rc = pupa_names_add(rows, code, pupa_code_prefix_len(code, spec->depth), &row)) ||
+            (rc = column_key(key, spec, meta, code)) ||
+            (rc = pupa_names_add(cols, key->data, key->len - 1, &col)) ||
+            (rc = pupa_grow(facts, cap, *nfacts + 1, sizeof **facts)))
+            break;
+        (*facts)[(*nfacts)++] = (fact){row, col, part, ref->doc, ref->turn};
+    }
+    return rc;
+}
+
+/* Cells, row totals, column totals and the grand total from the facts. */
+static int table_count(pupa_table *t, fact *facts, size_t n)
+{
+    fact *copy = malloc((n ? n : 1) * sizeof *copy);
+    t->cells = calloc(t->nrows * t->ncols + 1, sizeof *t->cells);
+    t->row_total = calloc(t->nrows + 1, sizeof *t->row_total);
+    t->col_total = calloc(t->ncols + 1, sizeof *t->col_total);
+    if (!copy || !t->cells || !t->row_total || !t->col_total) {
+        free(copy);
+        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    }
+    count_cells(facts, n, t->cells, t->ncols);
+    for (size_t i = 0; i < n; i++) {
+        copy[i] = facts[i];
+        copy[i].row = 0;
+        facts[i].col = 0;
+    }
+    count_cells(copy, n, t->col_total, t->ncols);
+    count_cells(facts, n, t->row_total, 1);
+    for (size_t i = 0; i < n; i++)
+        facts[i].row = 0;
+    count_cells(facts, n, &t->total, 1);
+    free(copy);
+    return 0;
+}
+
+int pupa_table_query(pupa_index *ix, const pupa_table_spec *spec, const pupa_filter *f,
                      pupa_table **out)
 {
-    if (!ix || !column_key || !f || !out || depth < 1)
-        return pupa_fail(PUPA_EINVAL, "pupa_table_build: bad argument");
+    if (!ix || !spec || !f || !out)
+        return pupa_fail(PUPA_EINVAL, "pupa_table_query: NULL argument");
     *out = NULL;
-    finder fd;
-    int rc = finder_begin(&fd, ix);
-    if (rc)
+    int rc = check_spec(spec);
+    pupa_q q;
+    if (rc || (rc = pupa_q_begin(&q, ix)))
         return rc;
     pupa_table *t = calloc(1, sizeof *t);
+    pupa_names rows = {0}, cols = {0}, parts = {0};
+    pupa_buf key;
+    pupa_buf_init(&key, 1u << 20);
     fact *facts = NULL;
-    size_t nfacts = 0, facts_cap = 0, rows_cap = 0, cols_cap = 0, parts_cap = 0, nparts = 0;
-    char **parts = NULL;
-    sort_ref *refs = NULL;
-    size_t nrefs = 0;
+    size_t nfacts = 0, cap = 0, nrefs = 0;
+    pupa_q_ref *refs = NULL;
+    uint32_t *rmap = NULL, *cmap = NULL;
     pupa_filter all = *f;
     if (!all.code)
         all.code = ""; /* every code: read postings, not every turn */
     if (!t)
         rc = pupa_fail(PUPA_ENOMEM, "out of memory");
     if (!rc)
-        rc = find_turns(&fd, &all, &refs, &nrefs);
-    int by_year = strcmp(column_key, "year") == 0;
-    for (size_t i = 0; !rc && i < nrefs; i++) {
-        pupa_doc_rec d;
-        pupa_seg_rec s;
-        if ((rc = get_doc(&fd, refs[i].r.doc, &d)) ||
-            (rc = get_seg(&fd, refs[i].r.doc, refs[i].r.turn, &s)))
-            break;
-        if (!seg_passes(&s, f))
-            continue;
-        char yearbuf[16];
-        pupa_str colv = by_year ? (pupa_str){yearbuf, (uint32_t)snprintf(yearbuf, sizeof yearbuf, "%u", d.year)}
-                                : pupa_doc_rec_meta(&d, column_key);
-        if (!colv.s)
-            colv = (pupa_str){"(none)", 6};
-        uint32_t col, part;
-        if ((rc = intern(&t->cols, &t->ncols, &cols_cap, colv.s, colv.len, &col)) ||
-            (rc = intern(&parts, &nparts, &parts_cap, d.participant.s, d.participant.len, &part)))
-            break;
-        for (uint32_t h = 0; !rc && h < s.nhits; h++) {
-            pupa_hit_rec hr;
-            if ((rc = pupa_seg_rec_hit(&s, h, &hr)))
-                break;
-            if (hr.code >= fd.cb.ncodes) {
-                rc = pupa_fail(PUPA_ECORRUPT, "index: hit of an unknown code");
-                break;
-            }
-            const char *code = fd.cb.codes[hr.code];
-            if ((hr.negated && !f->negated) || (f->code && !code_under(code, f->code)))
-                continue;
-            uint32_t row;
-            if ((rc = intern(&t->rows, &t->nrows, &rows_cap, code, code_prefix_len(code, depth), &row)) ||
-                (rc = pupa_grow(&facts, &facts_cap, nfacts + 1, sizeof *facts)))
-                break;
-            facts[nfacts++] = (fact){row, col, part, refs[i].r};
+        rc = pupa_q_turns(&q, &all, &refs, &nrefs);
+    for (size_t i = 0; !rc && i < nrefs; i++)
+        rc = table_turn(&q, spec, f, &refs[i], &rows, &cols, &parts, &key, &facts, &nfacts, &cap);
+    if (!rc && !(rc = pupa_names_sort(&rows, &rmap)) && !(rc = pupa_names_sort(&cols, &cmap))) {
+        for (size_t i = 0; i < nfacts; i++) {
+            facts[i].row = rmap[facts[i].row];
+            facts[i].col = cmap[facts[i].col];
         }
-    }
-    if (!rc)
-        rc = sort_names(t->rows, t->nrows, facts, nfacts, 1);
-    if (!rc)
-        rc = sort_names(t->cols, t->ncols, facts, nfacts, 0);
-    if (!rc) {
-        t->cells = calloc(t->nrows * t->ncols + 1, sizeof *t->cells);
-        t->row_total = calloc(t->nrows + 1, sizeof *t->row_total);
-        if (!t->cells || !t->row_total)
+        t->nrows = rows.n;
+        t->rows = pupa_names_take(&rows);
+        t->dims = calloc(spec->ndims + 1, sizeof *t->dims);
+        if (!t->dims)
             rc = pupa_fail(PUPA_ENOMEM, "out of memory");
+        for (size_t d = 0; !rc && d < spec->ndims; d++, t->ndims++)
+            if (!(t->dims[d] = pupa_strdup(spec->dims[d].name)))
+                rc = pupa_fail(PUPA_ENOMEM, "out of memory");
     }
-    if (!rc) {
-        qsort(facts, nfacts, sizeof *facts, by_row_col_participant);
-        count_cells(facts, nfacts, t->cells, t->ncols, 0);
-        qsort(facts, nfacts, sizeof *facts, by_row_participant);
-        count_cells(facts, nfacts, t->row_total, t->ncols, 1);
-    }
-    for (size_t i = 0; i < nparts; i++)
-        free(parts[i]);
-    free(parts);
+    if (!rc)
+        rc = table_columns(t, &cols);
+    if (!rc)
+        rc = table_count(t, facts, nfacts);
+    pupa_names_free(&rows);
+    pupa_names_free(&cols);
+    pupa_names_free(&parts);
+    pupa_buf_free(&key);
+    free(rmap);
+    free(cmap);
     free(facts);
     free(refs);
-    finder_end(&fd);
+    pupa_q_end(&q);
     if (rc) {
         pupa_table_free(t);
         return rc;
     }
     *out = t;
     return 0;
+}
+
+int pupa_table_build(pupa_index *ix, int depth, const char *column_key, const pupa_filter *f,
+                     pupa_table **out)
+{
+    if (!column_key)
+        return pupa_fail(PUPA_EINVAL, "pupa_table_build: NULL column key");
+    pupa_dim dim = {PUPA_DIM_META, column_key, 0};
+    pupa_table_spec spec = {depth, &dim, 1};
+    return pupa_table_query(ix, &spec, f, out);
 }

@@ -21,8 +21,10 @@ void pupa_q_end(pupa_q *q);
 /* Records by key; a missing one is damage (a posting names it). */
 int pupa_q_doc(pupa_q *q, uint32_t doc, pupa_doc_rec *d);
 int pupa_q_seg(pupa_q *q, uint32_t doc, uint32_t turn, pupa_seg_rec *s);
-/* The i-th hit of s, with its code and entry checked against the codebook. */
-int pupa_q_hit(pupa_q *q, const pupa_seg_rec *s, uint32_t i, pupa_hit_rec *h);
+/* The i-th hit of s, with its code (and its entry, when the caller shows
+ * it) checked against the codebook.  Counting never reads the entry, so a
+ * damaged one does not stop a table. */
+int pupa_q_hit(pupa_q *q, const pupa_seg_rec *s, uint32_t i, int with_entry, pupa_hit_rec *h);
 /* Does a hit count under f (negated hits only with f->negated)? */
 int pupa_q_hit_counts(const pupa_hit_rec *h, const pupa_filter *f);
 
@@ -53,6 +55,16 @@ typedef int (*pupa_posting_fn)(void *ctx, uint32_t code, uint32_t year, uint32_t
                                uint32_t turn);
 int pupa_q_postings(pupa_q *q, const unsigned char *sel, const pupa_filter *f,
                     pupa_posting_fn fn, void *ctx);
+/* The turns of a document from turn `from` on, in turn order, read from
+ * their own segs keys (not from the document's turn count, which could be
+ * damaged).  fn returns non-zero to stop with that value: a positive one
+ * stops early without an error. */
+typedef int (*pupa_seg_fn)(void *ctx, uint32_t turn, const pupa_seg_rec *s);
+int pupa_q_doc_segs(pupa_q *q, uint32_t doc, uint32_t from, pupa_seg_fn fn, void *ctx);
+/* Every document a filter can admit: the participant's own keys when f
+ * names one, else every docs key.  fn (the document id) as above. */
+typedef int (*pupa_docid_fn)(void *ctx, uint32_t doc);
+int pupa_q_docs(pupa_q *q, const pupa_filter *f, pupa_docid_fn fn, void *ctx);
 /* Document ids of one participant, in year order, from her own keys. */
 int pupa_q_participant_docs(pupa_q *q, const char *participant, uint32_t **docs, size_t *n);
 

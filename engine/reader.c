@@ -125,8 +125,25 @@ static int check_text(const char *name, const char *b, size_t n)
     const unsigned char *p = (const unsigned char *)b;
     size_t i = 0;
     while (i < n) {
+        /* Eight ASCII bytes at a time, none of them NUL: the common case. */
+        while (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if ((w & 0x8080808080808080ull) ||
+                ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull))
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
         if (p[i] >= 0x01 && p[i] < 0x80) {
             i++;
+            continue;
+        }
+        /* A Khmer letter, the bulk of Khmer text: E1 9E xx or E1 9F xx. */
+        if (p[i] == 0xE1 && i + 2 < n && (p[i + 1] == 0x9E || p[i + 1] == 0x9F) &&
+            (p[i + 2] & 0xC0) == 0x80) {
+            i += 3;
             continue;
         }
         if (p[i] == 0)
@@ -258,6 +275,13 @@ int pupa_lang_detect(const char *text, size_t len)
             if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
                 latin = true;
             i++;
+            continue;
+        }
+        /* Khmer U+1780-U+17FF without decoding: E1 9E xx, E1 9F xx. */
+        if (c == 0xE1 && i + 2 < len && (p[i + 1] == 0x9E || p[i + 1] == 0x9F) &&
+            (p[i + 2] & 0xC0) == 0x80) {
+            km = true;
+            i += 3;
             continue;
         }
         size_t k = pupa_utf8_len(p + i, len - i);

@@ -17,12 +17,41 @@ const hs_database_t *pupa_lexicon_raw_db(const pupa_lexicon *lex);
 /* The byte length of each entry's norm, for the hot callbacks. */
 uint32_t pupa_lexicon_norm_len(const pupa_lexicon *lex, uint32_t entry);
 
-/* Compiles the raw-text database of every entry (fastscan.c).  *out is NULL
- * and 0 is returned when some entry cannot be served by the fast path. */
-int pupa_fast_compile(const pupa_lexicon *lex, hs_database_t **out);
-/* True when every character of text is one the fast path folds exactly:
- * ASCII, Khmer, white space, zero-width characters and common quotes and
- * dashes.  Other segments take the full tokenisation path. */
-int pupa_fast_safe_text(const char *text, size_t len);
+/* Whether the fast path's pattern for the entry reports its start
+ * (fastscan.c); otherwise a match starts at its end minus norm_len. */
+uint32_t pupa_lexicon_raw_som(const pupa_lexicon *lex, uint32_t entry);
+
+/* A caseless-ready Hyperscan literal: every byte that is not an ASCII
+ * letter or digit escaped as \xHH (lexicon.c).  Free with free(). */
+char *pupa_literal_expression(const char *s);
+
+/* Compiles the fast path's database of every entry (fastscan.c), and fills
+ * som[entry] (see pupa_lexicon_raw_som).  *out is NULL and 0 is returned
+ * when some entry cannot be served by the fast path. */
+int pupa_fast_compile(const pupa_lexicon *lex, hs_database_t **out, uint32_t *som);
+
+/* A segment squeezed for the fast path (fastscan.c), and where its bytes
+ * came from: a break point says squeezed offset out is original offset in,
+ * and the bytes after it follow one for one until the next break point. */
+typedef struct pupa_squeeze_break {
+    uint32_t out, in;
+} pupa_squeeze_break;
+typedef struct pupa_squeeze {
+    const char *text; /* the squeezed text */
+    size_t len;
+    pupa_buf raw;
+    pupa_squeeze_break *brk;
+    size_t nbrk, brk_cap;
+} pupa_squeeze;
+/* 1: squeezed; 0: the text has a character the squeeze cannot fold
+ * exactly (tokenise it in full); -1: out of memory. */
+int pupa_fast_squeeze(pupa_squeeze *sq, const char *text, size_t len);
+/* The original offset of squeezed offset off. */
+uint32_t pupa_squeeze_to_raw(const pupa_squeeze *sq, uint32_t off);
+void pupa_squeeze_free(pupa_squeeze *sq);
+
+/* hs_compile_multi in block mode, through the on-disk cache (dbcache.c). */
+int pupa_hs_compile_cached(const char *const *exprs, const unsigned *flags, const unsigned *ids,
+                           unsigned n, hs_database_t **db, hs_compile_error_t **err);
 
 #endif

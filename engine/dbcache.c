@@ -1,0 +1,120 @@
+/*
+ * dbcache.c: compiled Hyperscan databases cached on disk, so start-up with
+ * a large codebook does not recompile.
+ *
+ * A database is stored with hs_serialize_database under a key that hashes
+ * everything the compiled bytes depend on: every expression, its flags and
+ * id, Hyperscan's version, and the platform (CPU features and tuning) the
+ * database is compiled for.  The expressions are the normalised entries, so
+ * a new ICU that normalises differently gives a new key too.
+ *
+ * Where: $PUPA_CACHE_DIR, else $XDG_CACHE_HOME/pupa, else ~/.cache/pupa
+ * (created 0700).  PUPA_CACHE_DIR=off disables the cache.  The cache is
+ * untrusted like any file: Hyperscan checks a serialised database's CRC and
+ * platform when deserialising, and a file that fails is compiled anew and
+ * replaced.  A cache that cannot be written is not an error.
+ */
+#include "scan.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_CACHED_DB (512u * 1024u * 1024u)
+
+static int cache_dir(char *out, size_t cap)
+{
+    const char *env = getenv("PUPA_CACHE_DIR");
+    if (env && strcmp(env, "off") == 0)
+        return 0;
+    if (env && *env) {
+        snprintf(out, cap, "%s", env);
+    } else if ((env = getenv("XDG_CACHE_HOME")) && *env) {
+        snprintf(out, cap, "%s/pupa", env);
+    } else if ((env = getenv("HOME")) && *env) {
+        char parent[4096];
+        snprintf(parent, sizeof parent, "%s/.cache", env);
+        mkdir(parent, 0700);
+        snprintf(out, cap, "%s/.cache/pupa", env);
+    } else {
+        return 0;
+    }
+    if (mkdir(out, 0700) != 0 && errno != EEXIST)
+        return 0;
+    return 1;
+}
+
+static uint64_t compile_key(const char *const *exprs, const unsigned *flags, const unsigned *ids,
+                            unsigned n)
+{
+    uint64_t h = PUPA_HASH_INIT;
+    const char *version = hs_version();
+    h = pupa_hash(h, version, strlen(version) + 1);
+    hs_platform_info_t plat;
+    memset(&plat, 0, sizeof plat);
+    if (hs_populate_platform(&plat) == HS_SUCCESS)
+        h = pupa_hash(h, &plat, sizeof plat);
+    for (unsigned i = 0; i < n; i++) {
+        h = pupa_hash(h, exprs[i], strlen(exprs[i]) + 1);
+        h = pupa_hash(h, &flags[i], sizeof flags[i]);
+        h = pupa_hash(h, &ids[i], sizeof ids[i]);
+    }
+    return h;
+}
+
+static hs_database_t *cache_load(const char *path)
+{
+    char *bytes;
+    size_t len;
+    if (pupa_read_all(path, MAX_CACHED_DB, &bytes, &len) != 0) {
+        pupa_clear_error();
+        return NULL;
+    }
+    hs_database_t *db = NULL;
+    if (hs_deserialize_database(bytes, len, &db) != HS_SUCCESS)
+        db = NULL;
+    free(bytes);
+    return db;
+}
+
+static void cache_store(const char *path, const hs_database_t *db)
+{
+    char *bytes = NULL;
+    size_t len = 0;
+    if (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS)
+        return;
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (f) {
+        chmod(tmp, 0600);
+        int ok = fwrite(bytes, 1, len, f) == len;
+        ok = fclose(f) == 0 && ok;
+        /* rename is atomic: a concurrent reader sees the old file or the new */
+        if (!ok || rename(tmp, path) != 0)
+            unlink(tmp);
+    }
+    free(bytes);
+}
+
+int pupa_hs_compile_cached(const char *const *exprs, const unsigned *flags, const unsigned *ids,
+                           unsigned n, hs_database_t **db, hs_compile_error_t **err)
+{
+    *db = NULL;
+    *err = NULL;
+    char dir[4096], path[4200];
+    int cached = cache_dir(dir, sizeof dir);
+    if (cached) {
+        snprintf(path, sizeof path, "%s/%016llx.hsdb", dir,
+                 (unsigned long long)compile_key(exprs, flags, ids, n));
+        if ((*db = cache_load(path)))
+            return HS_SUCCESS;
+    }
+    hs_error_t rc = hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, db, err);
+    if (rc == HS_SUCCESS && cached)
+        cache_store(path, *db);
+    return rc;
+}

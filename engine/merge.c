@@ -1,0 +1,536 @@
+/*
+ * merge.c: sharding a corpus and joining shard indexes (pupa merge).
+ *
+ * A corpus too large for one machine is indexed in shards: pupa index
+ * --shard K/N keeps the files whose relative path hashes to shard K-1
+ * (pupa_shard_of), so each job reads only its share, anywhere, and a file
+ * keeps its shard as others come and go.  pupa_index_merge then joins the
+ * shards into one index that answers every query byte for byte as a single
+ * build of the whole corpus would:
+ *
+ *  - The files databases are walked together in key order, which is the
+ *    corpus path order pupa_corpus_list gives, and each file's documents
+ *    get the next ids: document ids follow path order as in one build.
+ *  - files, docs and segs records are copied (doc ids renumbered);
+ *    postings and participants are derived from them again, as build.c
+ *    derives them, so a shard's derived tables are never trusted.
+ *  - Records are put in build.c's order (write_file) and committed in
+ *    build.c's batches (256 files or 64 MB), so when no file failed to
+ *    read, data.mdb itself is byte-identical to a single build's
+ *    (tests/cli_merge.sh checks it; a change to build.c's writer shows
+ *    up there).
+ *
+ * Shards are untrusted input: each is opened through the seal
+ * (pupa_index_open) and every record is decoded with index.c's
+ * bounds-checked readers.  Doc ranges in files must lie below next_doc
+ * and not overlap, and hits must name codes and entries of the codebook,
+ * else the merge fails with PUPA_ECORRUPT naming the shard.  Shards from
+ * different lexicons, or holding the same file, are refused.  A build
+ * with --shard records "shard" (u32 K-1, u32 N) in meta, so a missing
+ * shard is refused rather than silently leaving its files out.
+ */
+#include "index.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* build.c's batch limits and files value size: a merge commits where a
+ * build commits, so that the two data.mdb files are the same bytes. */
+#define BATCH_FILES 256
+#define BATCH_BYTES (64u * 1024u * 1024u)
+#define FILE_VALUE_BYTES 32
+
+uint32_t pupa_shard_of(const char *relpath, uint32_t nshards)
+{
+    if (nshards <= 1 || !relpath)
+        return 0;
+    uint64_t h = pupa_hash(PUPA_HASH_INIT, relpath, strlen(relpath));
+    /* FNV-1a's low bits depend only on the bytes' low bits: mix every bit
+     * down (MurmurHash3's fmix64) before the modulo, for even shards. */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return (uint32_t)(h % nshards);
+}
+
+typedef struct shard {
+    const char *dir;
+    pupa_index *ix;
+    MDB_txn *txn;
+    MDB_cursor *cur;  /* over files, in key order */
+    MDB_val key, val; /* the current file; done when the cursor ran out */
+    int done;
+    uint32_t next_doc;
+    int has_spec;      /* meta "shard" present */
+    uint32_t k, n;     /* its shard number and count */
+} shard;
+
+typedef struct merger {
+    shard *shards;
+    size_t nshards;
+    struct pupa_index out;
+    MDB_txn *txn;            /* the batch being written */
+    uint32_t next_doc;       /* in the merged index */
+    size_t ncodes, nentries; /* of the shared codebook */
+    uint32_t *counted, *negated;
+    pupa_buf key;
+    pupa_build_stats st;
+} merger;
+
+/* A failure inside a shard, named by its folder. */
+static int shard_fail(const shard *s, int rc)
+{
+    char msg[900];
+    snprintf(msg, sizeof msg, "%s", pupa_errmsg()[0] ? pupa_errmsg() : pupa_strerror(rc));
+    return pupa_fail(rc, "%s: %s", s->dir, msg);
+}
+
+static int meta_get(const shard *s, const char *name, MDB_val *v)
+{
+    MDB_val k = {strlen(name), (void *)name};
+    int rc = mdb_get(s->txn, s->ix->meta, &k, v);
+    if (rc == MDB_NOTFOUND)
+        return PUPA_ENOTFOUND;
+    return rc ? pupa_lmdb_fail(rc, s->dir) : 0;
+}
+
+static int same_val(const MDB_val *a, const MDB_val *b)
+{
+    return a->mv_size == b->mv_size && memcmp(a->mv_data, b->mv_data, a->mv_size) == 0;
+}
+
+/* Opens one shard through the seal and reads its meta. */
+static int shard_open(shard *s)
+{
+    int rc = pupa_index_open(&s->ix, s->dir);
+    if (rc)
+        return rc; /* the message names the folder already */
+    if ((rc = mdb_txn_begin(s->ix->env, NULL, MDB_RDONLY, &s->txn)))
+        return pupa_lmdb_fail(rc, s->dir);
+    MDB_val v;
+    if ((rc = meta_get(s, "next_doc", &v)) || v.mv_size != 4)
+        return pupa_fail(PUPA_ECORRUPT, "%s: index without a document counter", s->dir);
+    s->next_doc = pupa_get_u32(v.mv_data);
+    rc = meta_get(s, "shard", &v);
+    if (rc == 0) {
+        if (v.mv_size != 8)
+            return pupa_fail(PUPA_ECORRUPT, "%s: damaged shard record", s->dir);
+        s->has_spec = 1;
+        s->k = pupa_get_u32(v.mv_data);
+        s->n = pupa_get_u32((const unsigned char *)v.mv_data + 4);
+        if (s->n < 2 || s->k >= s->n)
+            return pupa_fail(PUPA_ECORRUPT, "%s: damaged shard record", s->dir);
+    } else if (rc != PUPA_ENOTFOUND) {
+        return rc;
+    }
+    if ((rc = mdb_cursor_open(s->txn, s->ix->files, &s->cur)))
+        return pupa_lmdb_fail(rc, s->dir);
+    return 0;
+}
+
+static void shard_close(shard *s)
+{
+    if (s->cur)
+        mdb_cursor_close(s->cur);
+    if (s->txn)
+        mdb_txn_abort(s->txn);
+    pupa_index_close(s->ix);
+}
+
+/* Every shard must carry the lexicon of the first, byte for byte: hits
+ * name codes and entries by position. */
+static int check_lexicons(merger *m)
+{
+    static const char *const names[] = {"lexicon_hash", "codes", "entries"};
+    shard *first = &m->shards[0];
+    for (size_t n = 0; n < sizeof names / sizeof *names; n++) {
+        MDB_val want;
+        int rc = meta_get(first, names[n], &want);
+        if (rc)
+            return rc == PUPA_ENOTFOUND
+                       ? pupa_fail(PUPA_ECORRUPT, "%s: index without %s", first->dir, names[n])
+                       : rc;
+        for (size_t i = 1; i < m->nshards; i++) {
+            MDB_val got;
+            rc = meta_get(&m->shards[i], names[n], &got);
+            if (rc && rc != PUPA_ENOTFOUND)
+                return rc;
+            if (rc || !same_val(&want, &got))
+                return pupa_fail(PUPA_EINVAL,
+                                 "%s: built with another lexicon than %s (%s differ); "
+                                 "build every shard with the same -l LEXICON",
+                                 m->shards[i].dir, first->dir, names[n]);
+        }
+    }
+    pupa_codebook cb;
+    int rc = pupa_codebook_load(first->txn, first->ix, &cb);
+    if (rc)
+        return shard_fail(first, rc);
+    m->ncodes = cb.ncodes;
+    m->nentries = cb.nentries;
+    pupa_codebook_free(&cb);
+    m->counted = calloc(m->ncodes ? 2 * m->ncodes : 1, sizeof *m->counted);
+    m->negated = m->counted + m->ncodes;
+    return m->counted ? 0 : pupa_fail(PUPA_ENOMEM, "out of memory");
+}
+
+/* Shards of one --shard N must all be there, once each. */
+static int check_shard_set(const merger *m)
+{
+    const shard *a = NULL;
+    for (size_t i = 0; i < m->nshards; i++) {
+        const shard *s = &m->shards[i];
+        if (!s->has_spec)
+            continue;
+        if (a && s->n != a->n)
+            return pupa_fail(PUPA_EINVAL, "%s is shard %u/%u but %s is shard %u/%u: give "
+                             "the shards of one --shard split", s->dir, s->k + 1, s->n, a->dir,
+                             a->k + 1, a->n);
+        a = a ? a : s;
+        for (size_t j = 0; j < i; j++)
+            if (m->shards[j].has_spec && m->shards[j].k == s->k)
+                return pupa_fail(PUPA_EINVAL, "%s and %s are both shard %u/%u",
+                                 m->shards[j].dir, s->dir, s->k + 1, s->n);
+    }
+    if (!a)
+        return 0;
+    for (uint32_t k = 0; k < a->n; k++) {
+        size_t i = 0;
+        while (i < m->nshards && !(m->shards[i].has_spec && m->shards[i].k == k))
+            i++;
+        if (i == m->nshards)
+            return pupa_fail(PUPA_EINVAL, "shard %u/%u is missing: merge all %u shards, or "
+                             "its files would be left out", k + 1, a->n, a->n);
+    }
+    return 0;
+}
+
+typedef struct range {
+    uint32_t first, count;
+} range;
+
+static int cmp_range(const void *a, const void *b)
+{
+    const range *x = a, *y = b;
+    return (x->first > y->first) - (x->first < y->first);
+}
+
+/* The files of a shard must claim document ranges below next_doc that do
+ * not overlap: a damaged files record must not copy a document twice. */
+static int check_ranges(shard *s)
+{
+    range *r = NULL;
+    size_t n = 0, cap = 0;
+    MDB_val k, v;
+    int rc = 0, g;
+    for (int op = MDB_FIRST; !rc && (g = mdb_cursor_get(s->cur, &k, &v, op)) == 0; op = MDB_NEXT) {
+        if (v.mv_size != FILE_VALUE_BYTES || k.mv_size == 0) {
+            rc = pupa_fail(PUPA_ECORRUPT, "%s: damaged file record", s->dir);
+            break;
+        }
+        if ((rc = pupa_grow(&r, &cap, n + 1, sizeof *r)))
+            break;
+        r[n].first = pupa_get_u32(v.mv_data);
+        r[n].count = pupa_get_u32((const unsigned char *)v.mv_data + 4);
+        if ((uint64_t)r[n].first + r[n].count > s->next_doc)
+            rc = pupa_fail(PUPA_ECORRUPT, "%s: file record beyond the document counter", s->dir);
+        n++;
+    }
+    if (!rc && g != MDB_NOTFOUND)
+        rc = pupa_lmdb_fail(g, s->dir);
+    if (!rc && n)
+        qsort(r, n, sizeof *r, cmp_range);
+    for (size_t i = 1; !rc && i < n; i++)
+        if (r[i - 1].count && (uint64_t)r[i - 1].first + r[i - 1].count > r[i].first)
+            rc = pupa_fail(PUPA_ECORRUPT, "%s: two files claim the same documents", s->dir);
+    free(r);
+    return rc;
+}
+
+/* ------------------------------------------------------------ writing */
+
+static int put(merger *m, MDB_dbi dbi, const void *k, size_t kn, const void *v, size_t vn)
+{
+    MDB_val key = {kn, (void *)k}, val = {vn, (void *)v};
+    int rc = mdb_put(m->txn, dbi, &key, &val, 0);
+    return rc ? pupa_lmdb_fail(rc, "index write") : 0;
+}
+
+static int meta_put_u32(merger *m, const char *name, uint32_t v)
+{
+    unsigned char b[4];
+    pupa_put_u32(b, v);
+    return put(m, m->out.meta, name, strlen(name), b, 4);
+}
+
+/* A meta record of the first shard, checked equal in all by check_lexicons. */
+static int copy_meta(merger *m, const char *name)
+{
+    MDB_val v;
+    int rc = meta_get(&m->shards[0], name, &v);
+    return rc ? rc : put(m, m->out.meta, name, strlen(name), v.mv_data, v.mv_size);
+}
+
+/* The first transaction, as build.c's prepare() writes it for a new index. */
+static int write_meta(merger *m)
+{
+    MDB_dbi data[] = {m->out.files, m->out.docs, m->out.segs, m->out.postings,
+                      m->out.participants};
+    int rc = 0;
+    for (size_t i = 0; !rc && i < sizeof data / sizeof *data; i++)
+        if ((rc = mdb_drop(m->txn, data[i], 0)))
+            rc = pupa_lmdb_fail(rc, "index write");
+    rc = rc ? rc : meta_put_u32(m, "format", PUPA_INDEX_FORMAT);
+    rc = rc ? rc : copy_meta(m, "lexicon_hash");
+    rc = rc ? rc : meta_put_u32(m, "next_doc", 0);
+    rc = rc ? rc : copy_meta(m, "codes");
+    return rc ? rc : copy_meta(m, "entries");
+}
+
+/* One turn: its record as it is, and its postings derived from its hits
+ * in code order, as build.c's code_turn() counts them. */
+static int merge_turn(merger *m, shard *s, uint32_t doc, uint32_t newdoc, uint32_t year,
+                      uint32_t t)
+{
+    unsigned char sk[PUPA_SEG_KEY];
+    pupa_put_u32(sk, doc);
+    pupa_put_u32(sk + 4, t);
+    MDB_val key = {sizeof sk, sk}, val;
+    int rc = mdb_get(s->txn, s->ix->segs, &key, &val);
+    if (rc == MDB_NOTFOUND)
+        return pupa_fail(PUPA_ECORRUPT, "%s: document %u lacks turn %u", s->dir, doc, t);
+    if (rc)
+        return pupa_lmdb_fail(rc, s->dir);
+    pupa_seg_rec sr;
+    if ((rc = pupa_seg_rec_decode(&val, &sr)))
+        return shard_fail(s, rc);
+    for (uint32_t i = 0; i < sr.nhits; i++) {
+        pupa_hit_rec h;
+        if ((rc = pupa_seg_rec_hit(&sr, i, &h)))
+            return shard_fail(s, rc);
+        if (h.code >= m->ncodes || h.entry >= m->nentries)
+            return pupa_fail(PUPA_ECORRUPT, "%s: a hit names no code of the lexicon", s->dir);
+        (h.negated ? m->negated : m->counted)[h.code]++;
+    }
+    if (sr.number > 0)
+        m->st.segments++;
+    m->st.hits += sr.nhits;
+    pupa_put_u32(sk, newdoc);
+    if ((rc = put(m, m->out.segs, sk, sizeof sk, val.mv_data, val.mv_size)))
+        return rc;
+    for (size_t c = 0; sr.nhits && c < m->ncodes; c++) {
+        if (!m->counted[c] && !m->negated[c])
+            continue;
+        unsigned char pk[PUPA_POSTING_KEY], pv[8];
+        pupa_put_u32(pk, (uint32_t)c);
+        pupa_put_u16(pk + 4, (uint16_t)year);
+        pupa_put_u32(pk + 6, newdoc);
+        pupa_put_u32(pk + 10, t);
+        pupa_put_u32(pv, m->counted[c]);
+        pupa_put_u32(pv + 4, m->negated[c]);
+        m->counted[c] = m->negated[c] = 0;
+        if ((rc = put(m, m->out.postings, pk, sizeof pk, pv, sizeof pv)))
+            return rc;
+    }
+    return 0;
+}
+
+/* One document under its new id, in build.c's write_file() order. */
+static int merge_doc(merger *m, shard *s, uint32_t doc, uint32_t newdoc)
+{
+    unsigned char dk[PUPA_DOC_KEY];
+    pupa_put_u32(dk, doc);
+    MDB_val key = {sizeof dk, dk}, val;
+    int rc = mdb_get(s->txn, s->ix->docs, &key, &val);
+    if (rc == MDB_NOTFOUND)
+        return pupa_fail(PUPA_ECORRUPT, "%s: a file names document %u, which is missing",
+                         s->dir, doc);
+    if (rc)
+        return pupa_lmdb_fail(rc, s->dir);
+    pupa_doc_rec d;
+    if ((rc = pupa_doc_rec_decode(&val, &d)))
+        return shard_fail(s, rc);
+    pupa_put_u32(dk, newdoc);
+    if ((rc = put(m, m->out.docs, dk, sizeof dk, val.mv_data, val.mv_size)))
+        return rc;
+    /* participants: participant, 0x00, u16 year, u32 doc (index.c). */
+    unsigned char tail[7] = {0};
+    pupa_put_u16(tail + 1, (uint16_t)d.year);
+    pupa_put_u32(tail + 3, newdoc);
+    m->key.len = 0;
+    if ((rc = pupa_buf_add(&m->key, d.participant.s, d.participant.len)) ||
+        (rc = pupa_buf_add(&m->key, tail, sizeof tail)) ||
+        (rc = put(m, m->out.participants, m->key.data, m->key.len, "", 0)))
+        return rc;
+    for (uint32_t t = 0; t < d.nturns; t++)
+        if ((rc = merge_turn(m, s, doc, newdoc, d.year, t)))
+            return rc;
+    return 0;
+}
+
+/* The shard's current file: its documents, then its files record. */
+static int merge_file(merger *m, shard *s)
+{
+    const unsigned char *fv = s->val.mv_data;
+    uint32_t first = pupa_get_u32(fv), count = pupa_get_u32(fv + 4), newfirst = m->next_doc;
+    int rc = 0;
+    for (uint32_t d = 0; !rc && d < count; d++)
+        rc = merge_doc(m, s, first + d, m->next_doc++);
+    if (rc)
+        return rc;
+    unsigned char out[FILE_VALUE_BYTES];
+    memcpy(out, fv, sizeof out); /* size, mtime and manifest row stay */
+    pupa_put_u32(out, newfirst);
+    m->st.files_seen++;
+    m->st.files_added++;
+    m->st.docs += count;
+    return put(m, m->out.files, s->key.mv_data, s->key.mv_size, out, sizeof out);
+}
+
+/* LMDB's default key order: bytes, then the shorter first. */
+static int key_cmp(const MDB_val *a, const MDB_val *b)
+{
+    size_t n = a->mv_size < b->mv_size ? a->mv_size : b->mv_size;
+    int c = memcmp(a->mv_data, b->mv_data, n);
+    return c ? c : (a->mv_size > b->mv_size) - (a->mv_size < b->mv_size);
+}
+
+static int advance(shard *s, MDB_cursor_op op)
+{
+    int rc = mdb_cursor_get(s->cur, &s->key, &s->val, op);
+    s->done = rc == MDB_NOTFOUND;
+    return rc && rc != MDB_NOTFOUND ? pupa_lmdb_fail(rc, s->dir) : 0;
+}
+
+static int begin(merger *m)
+{
+    int rc = mdb_txn_begin(m->out.env, NULL, 0, &m->txn);
+    return rc ? pupa_lmdb_fail(rc, "index write") : 0;
+}
+
+static int commit(merger *m)
+{
+    int rc = mdb_txn_commit(m->txn);
+    m->txn = NULL;
+    return rc ? pupa_lmdb_fail(rc, "index commit") : 0;
+}
+
+/* Walks every shard's files in key order, in build.c's batches. */
+static int merge_all(merger *m)
+{
+    int rc = 0;
+    for (size_t i = 0; !rc && i < m->nshards; i++)
+        rc = advance(&m->shards[i], MDB_FIRST);
+    size_t nfiles = 0;
+    uint64_t bytes = 0;
+    while (!rc) {
+        shard *low = NULL;
+        for (size_t i = 0; i < m->nshards; i++) {
+            shard *s = &m->shards[i];
+            if (s->done)
+                continue;
+            int c = low ? key_cmp(&s->key, &low->key) : -1;
+            if (c == 0)
+                return pupa_fail(PUPA_EINVAL, "%.*s is in both %s and %s: shards must not overlap",
+                                 (int)(s->key.mv_size > 300 ? 300 : s->key.mv_size),
+                                 (const char *)s->key.mv_data, low->dir, s->dir);
+            if (c < 0)
+                low = s;
+        }
+        if (!low)
+            break;
+        if (m->txn && (nfiles == BATCH_FILES || bytes >= BATCH_BYTES)) {
+            if ((rc = meta_put_u32(m, "next_doc", m->next_doc)) || (rc = commit(m)))
+                break;
+            nfiles = 0;
+            bytes = 0;
+        }
+        if (!m->txn && (rc = begin(m)))
+            break;
+        nfiles++;
+        bytes += pupa_get_u64((const unsigned char *)low->val.mv_data + 8);
+        if (!(rc = merge_file(m, low)))
+            rc = advance(low, MDB_NEXT);
+    }
+    if (!rc && m->txn && !(rc = meta_put_u32(m, "next_doc", m->next_doc)))
+        rc = commit(m);
+    return rc;
+}
+
+/* A failed merge leaves nothing: the files it made, and the folder if it
+ * made that too. */
+static void remove_output(const char *dir, int made_dir)
+{
+    static const char *const names[] = {"data.mdb", "lock.mdb", "pupa.seal", "pupa.seal.tmp"};
+    char path[4200];
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    if (made_dir)
+        rmdir(dir);
+}
+
+int pupa_index_merge(const char *const *shard_dirs, size_t nshards, const char *out_dir,
+                     pupa_build_stats *stats)
+{
+    if (!shard_dirs || !nshards || !out_dir)
+        return pupa_fail(PUPA_EINVAL, "pupa_index_merge: no shards or no output");
+    if (stats)
+        memset(stats, 0, sizeof *stats);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/data.mdb", out_dir);
+    struct stat sb;
+    if (stat(path, &sb) == 0)
+        return pupa_fail(PUPA_EINVAL, "%s: an index is there already; merge writes a new one",
+                         out_dir);
+    merger m = {0};
+    pupa_buf_init(&m.key, (size_t)1 << 20);
+    m.nshards = nshards;
+    m.shards = calloc(nshards, sizeof *m.shards);
+    int rc = m.shards ? 0 : pupa_fail(PUPA_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < nshards; i++) {
+        m.shards[i].dir = shard_dirs[i];
+        rc = shard_open(&m.shards[i]);
+    }
+    rc = rc ? rc : check_lexicons(&m);
+    rc = rc ? rc : check_shard_set(&m);
+    for (size_t i = 0; !rc && i < nshards; i++)
+        rc = check_ranges(&m.shards[i]);
+    int made_dir = 0, unsealed = 0;
+    if (!rc) {
+        made_dir = mkdir(out_dir, 0700) == 0;
+        /* "building" until the end: a reader refuses a merge in progress. */
+        unsealed = !(rc = pupa_index_unseal(out_dir));
+    }
+    rc = rc ? rc : pupa_index_env_open(&m.out, out_dir, 1);
+    rc = rc ? rc : begin(&m);
+    rc = rc ? rc : write_meta(&m);
+    rc = rc ? rc : commit(&m);
+    rc = rc ? rc : merge_all(&m);
+    if (m.txn)
+        mdb_txn_abort(m.txn);
+    pupa_index_env_close(&m.out);
+    if (!rc)
+        rc = pupa_index_seal(out_dir);
+    if (rc && (unsealed || made_dir)) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", pupa_errmsg());
+        remove_output(out_dir, made_dir);
+        pupa_fail(rc, "%s", msg);
+    }
+    for (size_t i = 0; m.shards && i < nshards; i++)
+        shard_close(&m.shards[i]);
+    free(m.shards);
+    free(m.counted);
+    pupa_buf_free(&m.key);
+    if (stats && !rc)
+        *stats = m.st;
+    return rc;
+}
