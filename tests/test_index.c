@@ -276,7 +276,7 @@ static const char FILE_D[] = "---\n"
 
 static void write_corpus(const char *dir)
 {
-    char p[1024];
+    char p[1100];
     snprintf(p, sizeof p, "%s/a.txt", dir);
     write_str(p, FILE_A);
     snprintf(p, sizeof p, "%s/b.txt", dir);
@@ -599,7 +599,7 @@ static void test_build_and_query(const char *corpus, const char *index)
 
     /* Owner only, whatever the umask. */
     CHECK_EQ_INT(mode_of(index), 0700);
-    char p[1024];
+    char p[1100];
     snprintf(p, sizeof p, "%s/data.mdb", index);
     CHECK_EQ_INT(mode_of(p), 0600);
     snprintf(p, sizeof p, "%s/lock.mdb", index);
@@ -1032,7 +1032,7 @@ static void test_bad_input(const char *corpus, const char *index)
                                          "group: boys\n"
                                          "---\n"
                                          "P: hit me\n";
-    char p[1024];
+    char p[1100];
     snprintf(p, sizeof p, "%s/e_bad.txt", corpus);
     write_str(p, bad_utf8);
     snprintf(p, sizeof p, "%s/sub/f_nopart.txt", corpus);
@@ -1153,7 +1153,7 @@ static void write_big_corpus(const char *dir)
                 sb_printf(&b, KM_I_LOVE " " MOTHER_DA " " KM_MUCH);
             sb_printf(&b, "\n");
         }
-        char p[1024];
+        char p[1100];
         snprintf(p, sizeof p, "%s/gen/%c/g%02d.txt", dir, 'a' + i % 3, i);
         write_str(p, b.s);
         free(b.s);
@@ -1200,7 +1200,7 @@ static void test_threads(const char *corpus, const char *ix1dir, const char *ix2
      * layout is not: a batch holds threads * 16 files, so one thread commits
      * more transactions.  A second build with the same settings, though,
      * writes the very same bytes. */
-    char p2[1024], p3[1024];
+    char p2[1100], p3[1100];
     snprintf(p2, sizeof p2, "%s/data.mdb", ix2dir);
     snprintf(p3, sizeof p3, "%s", tpath("ix3c"));
     pupa_build_stats s3;
@@ -1342,7 +1342,7 @@ static uint64_t lcg(uint64_t *x)
 
 static void test_corrupt(const char *good)
 {
-    char src_data[1024], src_lock[1024], src_seal[1024];
+    char src_data[1100], src_lock[1100], src_seal[1100];
     snprintf(src_data, sizeof src_data, "%s/data.mdb", good);
     snprintf(src_lock, sizeof src_lock, "%s/lock.mdb", good);
     snprintf(src_seal, sizeof src_seal, "%s/pupa.seal", good);
@@ -1354,7 +1354,7 @@ static void test_corrupt(const char *good)
         return;
     }
     const char *dir = tpath("bad-ix");
-    char data[1024], lock[1024], seal[1024];
+    char data[1100], lock[1100], seal[1100];
     snprintf(data, sizeof data, "%s/data.mdb", dir);
     snprintf(lock, sizeof lock, "%s/lock.mdb", dir);
     snprintf(seal, sizeof seal, "%s/pupa.seal", dir);
