@@ -11,11 +11,18 @@
  * kernel can drop).  The command's stdin, stdout and stderr are this
  * program's.
  *
+ * It also samples each thread's CPU time (/proc/PID/task/TID/stat) and
+ * reports the busiest thread's: with N threads, the total CPU time over the
+ * busiest thread's bounds the speed-up the run could have had on N idle
+ * cores, a figure that other processes on a shared machine do not distort
+ * the way they distort elapsed time.
+ *
  * Why not measure from Python with os.wait4: Linux carries a process's peak
  * RSS across exec, so a child forked from the Python driver reports the
  * driver's own size (100 MB and more) as its peak.  Forked from this small
  * program, the child starts from a megabyte or two.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +32,50 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#define MAX_TASKS 1024
+static long task_id[MAX_TASKS], task_ticks[MAX_TASKS];
+static int ntasks;
+
+/* Records the CPU ticks of every thread of pid. */
+static void sample_tasks(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        long tid = atol(e->d_name);
+        if (tid <= 0)
+            continue;
+        char sp[96], buf[1024];
+        snprintf(sp, sizeof sp, "/proc/%d/task/%ld/stat", (int)pid, tid);
+        FILE *f = fopen(sp, "r");
+        if (!f)
+            continue;
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        char *p = strrchr(buf, ')');
+        unsigned long ut = 0, st = 0;
+        /* After "pid (comm)": state and 10 more fields, then utime, stime. */
+        if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
+                         &st) != 2)
+            continue;
+        int i = 0;
+        while (i < ntasks && task_id[i] != tid)
+            i++;
+        if (i == ntasks) {
+            if (ntasks == MAX_TASKS)
+                continue;
+            task_id[ntasks++] = tid;
+        }
+        task_ticks[i] = (long)(ut + st);
+    }
+    closedir(d);
+}
 
 /* Adds the current RssAnon and RssFile (KB) of pid to the peaks. */
 static void sample(pid_t pid, long *anon, long *file)
@@ -74,10 +125,17 @@ int main(int argc, char **argv)
             return 1;
         }
         sample(pid, &anon, &file);
+        sample_tasks(pid);
         struct timespec nap = {0, 5000000};
         nanosleep(&nap, NULL);
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
+    long tick = sysconf(_SC_CLK_TCK), busiest = 0, total = 0;
+    for (int i = 0; i < ntasks; i++) {
+        total += task_ticks[i];
+        if (task_ticks[i] > busiest)
+            busiest = task_ticks[i];
+    }
     int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     FILE *f = fopen(argv[1], "w");
     if (!f) {
@@ -86,10 +144,13 @@ int main(int argc, char **argv)
     }
     fprintf(f,
             "{\"wall_s\":%.6f,\"user_s\":%.6f,\"sys_s\":%.6f,\"maxrss_kb\":%ld,"
-            "\"rss_anon_kb\":%ld,\"rss_file_kb\":%ld,\"rc\":%d}\n",
+            "\"rss_anon_kb\":%ld,\"rss_file_kb\":%ld,\"threads_seen\":%d,"
+            "\"busiest_thread_cpu_s\":%.3f,\"threads_cpu_s\":%.3f,\"rc\":%d}\n",
             (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
             (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
-            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss, anon, file, rc);
+            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss, anon, file, ntasks,
+            tick > 0 ? (double)busiest / (double)tick : 0, tick > 0 ? (double)total / (double)tick : 0,
+            rc);
     fclose(f);
     return rc;
 }

@@ -44,6 +44,7 @@ pupa_index *open_index(const char *path);
 
 int cmd_code(int argc, char **argv);
 int cmd_index(int argc, char **argv);
+int cmd_seal(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_quotes(int argc, char **argv);
 int cmd_table(int argc, char **argv);

@@ -10,8 +10,9 @@
 #include <string.h>
 
 static const char eval_help[] =
-    "usage: pupa eval GOLD.csv [-l LEXICON] [--depth N] [--root DIR] [--misses]\n"
-    "                 [--format text|csv|tsv|json] [read options]\n"
+    "usage: pupa eval GOLD.csv [-l LEXICON] [--depth N] [--root DIR] [--lang en|km|mixed]\n"
+    "                 [--misses]"
+    " [--format text|csv|tsv|json] [read options]\n"
     "Codes every document GOLD.csv names and compares with its human codes.\n"
     "GOLD.csv has a header naming its columns: doc (a transcript path relative to\n"
     "DIR, by default GOLD.csv's folder), segment (1-based among coded turns) or\n"
@@ -19,7 +20,8 @@ static const char eval_help[] =
     "codes are cut to depth N (default 2; 0 keeps whole paths).  Per code: TP, FP,\n"
     "FN, TN over the units, precision, recall, F1 and Cohen's kappa; micro pools\n"
     "all codes, macro averages the codes the humans used.  --misses lists every\n"
-    "disagreement with its segment.  LEXICON defaults to lexicons/butterfly.yml.\n";
+    "disagreement with its segment.  --lang keeps the segments in one language.\n"
+    "LEXICON defaults to lexicons/butterfly.yml.\n";
 
 static void num(char *buf, size_t cap, double v)
 {
@@ -106,12 +108,13 @@ int cmd_eval(int argc, char **argv)
                             {"depth", required_argument, 0, 'd'},
                             {"root", required_argument, 0, 'r'},
                             {"misses", no_argument, 0, 'm'},
+                            {"lang", required_argument, 0, 'L'},
                             {"format", required_argument, 0, 'f'},
                             {"help", no_argument, 0, 'h'},
                             read_options[0], read_options[1], read_options[2],
                             {0, 0, 0, 0}};
     const char *lexpath = NULL;
-    pupa_eval_opts eo = {.depth = 2};
+    pupa_eval_opts eo = {.depth = 2, .lang = -1};
     int fmt = FMT_TEXT, misses = 0, ch, lo, hi;
     while ((ch = getopt_long(argc, argv, "l:d:r:f:h", opts, NULL)) != -1) {
         if (read_option(ch, &eo.read))
@@ -126,6 +129,12 @@ int cmd_eval(int argc, char **argv)
             break;
         case 'r': eo.root = optarg; break;
         case 'm': misses = 1; break;
+        case 'L':
+            if (!strcmp(optarg, "en")) eo.lang = PUPA_LANG_EN;
+            else if (!strcmp(optarg, "km")) eo.lang = PUPA_LANG_KM;
+            else if (!strcmp(optarg, "mixed")) eo.lang = PUPA_LANG_MIXED;
+            else die_usage("eval", "--lang is en, km or mixed");
+            break;
         case 'f': fmt = parse_format("eval", optarg); break;
         case 'h': fputs(eval_help, stdout); return 0;
         default: die_usage("eval", "unknown option");

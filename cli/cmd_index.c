@@ -117,3 +117,25 @@ int cmd_index(int argc, char **argv)
     return st.files_failed ? 1 : 0;
 }
 
+
+static const char seal_help[] =
+    "usage: pupa seal INDEX\n"
+    "Accepts INDEX's data.mdb as it is now: records its size and checksum in\n"
+    "INDEX/pupa.seal.  pupa index and pupa merge seal what they write; use this\n"
+    "only after restoring or copying a data.mdb by other means.  Every reader\n"
+    "refuses an index whose data.mdb does not match its seal.\n";
+
+int cmd_seal(int argc, char **argv)
+{
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        fputs(seal_help, stdout);
+        return 0;
+    }
+    if (argc != 2)
+        die_usage("seal", "give exactly one INDEX");
+    if (pupa_index_seal(argv[1])) {
+        report(argv[1]);
+        return 1;
+    }
+    return 0;
+}

@@ -212,6 +212,7 @@ static const char main_help[] =
     "  code     code transcript files and print the hits (no index)\n"
     "  index    build or update the index of a corpus folder\n"
     "  merge    join shard indexes (pupa index --shard K/N) into one index\n"
+    "  seal     accept an index's data.mdb after a restore (see --help)\n"
     "  quotes   print attributed quotes from an index\n"
     "  table    print individuals / comments per code and group or year\n"
     "  cooccur  count codes together, per segment or participant-year\n"
@@ -232,6 +233,7 @@ int main(int argc, char **argv)
     argc--;
     if (!strcmp(cmd, "code")) return cmd_code(argc, argv);
     if (!strcmp(cmd, "index")) return cmd_index(argc, argv);
+    if (!strcmp(cmd, "seal")) return cmd_seal(argc, argv);
     if (!strcmp(cmd, "merge")) return cmd_merge(argc, argv);
     if (!strcmp(cmd, "quotes")) return cmd_quotes(argc, argv);
     if (!strcmp(cmd, "table")) return cmd_table(argc, argv);

@@ -397,8 +397,8 @@ static int note_shard(MDB_txn *txn, const struct pupa_index *ix, const pupa_buil
 {
     MDB_val k = {5, "shard"}, v;
     unsigned char b[8];
-    pupa_put_u32(b, o->shard);
-    pupa_put_u32(b + 4, o->nshards);
+    pupa_put_u32(b, o->nshards);
+    pupa_put_u32(b + 4, o->shard);
     /* Looked up first: an unchanged index must not be written to. */
     int had = mdb_get(txn, ix->meta, &k, &v) == 0;
     if (o->nshards > 1)

@@ -224,6 +224,7 @@ static int column_of(const char *name)
 typedef struct loader {
     pupa_eval *ev;
     const char *root;
+    int lang;
     const pupa_read_opts *read;
     pupa_manifest *manifest;
 } loader;
@@ -263,7 +264,7 @@ static int doc_named(loader *ld, const char *name, csv *c, uint32_t *out)
     d->first_unit = (uint32_t)ev->nunits;
     for (size_t s = 0; s < d->doc->nsegs; s++) {
         const pupa_segment *seg = &d->doc->segs[s];
-        if (seg->number == 0)
+        if (seg->number == 0 || (ld->lang >= 0 && seg->lang != ld->lang))
             continue;
         if ((rc = pupa_grow(&ev->units, &ev->units_cap, ev->nunits + 1, sizeof *ev->units)))
             return rc;
@@ -292,10 +293,18 @@ static int unit_of_row(loader *ld, csv *c, uint32_t d, char **f, const int *col,
     const evdoc *doc = &ld->ev->docs[d];
     uint64_t v = 0;
     if (col[COL_SEGMENT] >= 0 && *f[col[COL_SEGMENT]]) {
-        if (!parse_u64(f[col[COL_SEGMENT]], &v) || v == 0 || v > doc->nunits)
+        uint32_t coded = 0;
+        for (size_t s = 0; s < doc->doc->nsegs; s++)
+            coded += doc->doc->segs[s].number > 0;
+        if (!parse_u64(f[col[COL_SEGMENT]], &v) || v == 0 || v > coded)
             return pupa_fail(PUPA_EFORMAT, "%s:%u: segment '%s': %s has %u coded segments",
-                             c->path, c->row, f[col[COL_SEGMENT]], doc->name, doc->nunits);
-        *u = doc->first_unit + (uint32_t)v - 1;
+                             c->path, c->row, f[col[COL_SEGMENT]], doc->name, coded);
+        for (uint32_t i = 0; i < doc->nunits; i++)
+            if (ld->ev->units[doc->first_unit + i].segment == v) {
+                *u = doc->first_unit + i;
+                return 0;
+            }
+        *u = UINT32_MAX; /* a segment in another language: not a unit */
         return 0;
     }
     uint64_t end = 0;
@@ -356,7 +365,7 @@ static int read_gold(loader *ld, const char *gold, const char *bytes, size_t len
             rc = unit_of_row(ld, &c, d, f, col, &u);
         if (!rc)
             rc = intern_code(ld->ev, cp, cl, depth, &code);
-        if (!rc)
+        if (!rc && u != UINT32_MAX)
             rc = add_label(ld->ev, u, code, 1);
     }
     if (n < 0)
@@ -375,10 +384,14 @@ static void score(pupa_eval_score *s)
     s->precision = ratio(s->tp, s->tp + s->fp);
     s->recall = ratio(s->tp, s->tp + s->fn);
     s->f1 = ratio(2 * s->tp, 2 * s->tp + s->fp + s->fn);
-    double po = (s->tp + s->tn) / n,
-           pe = (((double)s->tp + s->fp) * ((double)s->tp + s->fn) +
-                 ((double)s->fn + s->tn) * ((double)s->fp + s->tn)) / (n * n);
-    s->kappa = n > 0 && pe < 1 ? (po - pe) / (1 - pe) : NAN;
+    s->kappa = NAN;
+    if (n > 0) {
+        double po = (s->tp + s->tn) / n,
+               pe = (((double)s->tp + s->fp) * ((double)s->tp + s->fn) +
+                     ((double)s->fn + s->tn) * ((double)s->fp + s->tn)) / (n * n);
+        if (pe < 1)
+            s->kappa = (po - pe) / (1 - pe);
+    }
 }
 
 static int by_unit_code(const void *a, const void *b)
@@ -522,7 +535,7 @@ int pupa_eval_run(pupa_eval **out, const pupa_lexicon *lex, const char *gold_csv
     if (rc)
         return rc;
     pupa_eval *ev = calloc(1, sizeof *ev);
-    loader ld = {.ev = ev, .root = root, .read = &opts->read};
+    loader ld = {.ev = ev, .root = root, .lang = opts->lang, .read = &opts->read};
     if (!ev)
         rc = pupa_fail(PUPA_ENOMEM, "out of memory");
     char mpath[4200];

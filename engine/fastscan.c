@@ -376,28 +376,33 @@ int pupa_fast_compile(const pupa_lexicon *lex, hs_database_t **out, uint32_t *so
     char **exprs = calloc(n, sizeof *exprs);
     unsigned *flags = calloc(n, sizeof *flags), *ids = calloc(n, sizeof *ids);
     int rc = exprs && flags && ids ? 0 : pupa_fail(PUPA_ENOMEM, "out of memory");
-    for (size_t i = 0; !rc && i < n; i++) {
-        const pupa_entry *e = pupa_lexicon_entry(lex, (uint32_t)i);
+    size_t total = n;
+    n = 0;
+    for (size_t k = 0; !rc && k < total; k++) {
+        const pupa_entry *e = pupa_lexicon_entry(lex, (uint32_t)k);
+        if (e->kind == PUPA_ENTRY_RULE)
+            continue; /* evaluated from hits (rules.c), never scanned */
+        size_t i = n++;
         size_t ncp;
         uint32_t *cps = decode_all(e->norm, &ncp);
         if (!cps) {
             rc = pupa_fail(PUPA_ENOMEM, "out of memory");
             break;
         }
-        som[i] = (uint32_t)needs_som(cps, ncp);
-        exprs[i] = som[i] ? som_expression(cps, ncp) : fast_literal(e->norm);
+        som[k] = (uint32_t)needs_som(cps, ncp);
+        exprs[i] = som[k] ? som_expression(cps, ncp) : fast_literal(e->norm);
         free(cps);
-        flags[i] = HS_FLAG_CASELESS | (som[i] ? HS_FLAG_UTF8 | HS_FLAG_SOM_LEFTMOST : 0);
-        ids[i] = (unsigned)i;
+        flags[i] = HS_FLAG_CASELESS | (som[k] ? HS_FLAG_UTF8 | HS_FLAG_SOM_LEFTMOST : 0);
+        ids[i] = (unsigned)k;
         if (!exprs[i])
             rc = pupa_fail(PUPA_ENOMEM, "out of memory");
     }
-    if (!rc) {
+    if (!rc && n) {
         hs_compile_error_t *err = NULL;
         if (pupa_hs_compile_cached((const char *const *)exprs, flags, ids, (unsigned)n,
                              out, &err) != HS_SUCCESS) {
-            const pupa_entry *e = err && err->expression >= 0
-                                      ? pupa_lexicon_entry(lex, (uint32_t)err->expression)
+            const pupa_entry *e = err && err->expression >= 0 && (size_t)err->expression < n
+                                      ? pupa_lexicon_entry(lex, ids[err->expression])
                                       : NULL;
             rc = e ? pupa_fail(PUPA_ELEXICON, "%s:%u: entry '%s': fast-path pattern: %s", e->file,
                                e->line, e->pattern, err->message)

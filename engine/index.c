@@ -15,6 +15,8 @@
  *     "next_doc"      u32 next unused document id
  *     "codes"         u32 n, then n str: code paths; a code id is a position
  *     "entries"       u32 n, then n str: "file:line" of each lexicon entry
+ *     "shard"         only in a shard (pupa index --shard K/N): u32 N, then
+ *                     u32 each shard number it holds (merge.c)
  *
  *   files         key: the file's path relative to the corpus root
  *     value: u32 first doc id, u32 doc count, u64 size, u64 mtime (ns),
@@ -92,19 +94,24 @@ static int data_checksum(const char *dir, uint64_t *size, uint64_t *sum)
         fclose(f);
         return pupa_fail(PUPA_ENOMEM, "out of memory");
     }
+    /* Four independent lanes, so the multiplies overlap: every query opens
+     * the index through this, so it runs near memory speed. */
+    uint64_t lane[4] = {PUPA_HASH_INIT, PUPA_HASH_INIT ^ 1, PUPA_HASH_INIT ^ 2, PUPA_HASH_INIT ^ 3};
     uint64_t h = PUPA_HASH_INIT, total = 0;
     size_t n;
     while ((n = fread(buf, 1, chunk, f)) > 0) {
-        size_t words = n / 8;
-        for (size_t i = 0; i < words; i++) {
-            uint64_t w;
-            memcpy(&w, buf + i * 8, 8);
-            h ^= w * 0x9E3779B97F4A7C15ull;
-            h = ((h << 29) | (h >> 35)) * 0xBF58476D1CE4E5B9ull;
-        }
-        h = pupa_hash(h, buf + words * 8, n - words * 8);
+        size_t blocks = n / 32;
+        for (size_t i = 0; i < blocks; i++)
+            for (int k = 0; k < 4; k++) {
+                uint64_t w;
+                memcpy(&w, buf + i * 32 + k * 8, 8);
+                lane[k] ^= w * 0x9E3779B97F4A7C15ull;
+                lane[k] = ((lane[k] << 29) | (lane[k] >> 35)) * 0xBF58476D1CE4E5B9ull;
+            }
+        h = pupa_hash(h, buf + blocks * 32, n - blocks * 32);
         total += n;
     }
+    h = pupa_hash(h, lane, sizeof lane);
     int err = ferror(f);
     fclose(f);
     free(buf);

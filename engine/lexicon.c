@@ -470,17 +470,21 @@ static int compile(pupa_lexicon *lex)
 {
     if (lex->nentries == 0)
         return 0;
-    size_t n = lex->nentries;
-    char **exprs = calloc(n, sizeof *exprs);
-    unsigned *flags = calloc(n, sizeof *flags);
-    unsigned *ids = calloc(n, sizeof *ids);
+    char **exprs = calloc(lex->nentries, sizeof *exprs);
+    unsigned *flags = calloc(lex->nentries, sizeof *flags);
+    unsigned *ids = calloc(lex->nentries, sizeof *ids);
     int rc = 0;
     if (!exprs || !flags || !ids)
         rc = pupa_fail(PUPA_ENOMEM, "out of memory");
-    for (size_t i = 0; !rc && i < n; i++) {
-        pupa_entry *e = &lex->entries[i];
+    /* Rules are evaluated from hits (rules.c), never scanned. */
+    size_t n = 0;
+    for (size_t k = 0; !rc && k < lex->nentries; k++) {
+        pupa_entry *e = &lex->entries[k];
+        if (e->kind == PUPA_ENTRY_RULE)
+            continue;
+        size_t i = n++;
         flags[i] = entry_flags(e);
-        ids[i] = (unsigned)i;
+        ids[i] = (unsigned)k;
         exprs[i] = e->kind == PUPA_ENTRY_REGEX ? pupa_strdup(e->norm) : pupa_literal_expression(e->norm);
         if (!exprs[i]) {
             rc = pupa_fail(PUPA_ENOMEM, "out of memory");
@@ -502,12 +506,12 @@ static int compile(pupa_lexicon *lex)
             free(info);
         }
     }
-    if (!rc) {
+    if (!rc && n) {
         hs_compile_error_t *err = NULL;
         if (pupa_hs_compile_cached((const char *const *)exprs, flags, ids, (unsigned)n,
                              &lex->db, &err) != HS_SUCCESS) {
             if (err && err->expression >= 0 && (size_t)err->expression < n) {
-                pupa_entry *e = &lex->entries[err->expression];
+                pupa_entry *e = &lex->entries[ids[err->expression]];
                 rc = pupa_fail(PUPA_ELEXICON, "%s:%u: entry '%s': %s", e->file, e->line,
                                e->pattern, err->message);
             } else {

@@ -203,7 +203,7 @@ static int add_term(importer *im, uint32_t line, char *text)
         im->st.skipped++;
         return 0;
     }
-    size_t used = 0;
+    size_t used = 0, repeated = 0;
     for (size_t i = first_id; i < n; i++) {
         long id;
         if (!field_id(im, line, f[i], &id))
@@ -222,15 +222,18 @@ static int add_term(importer *im, uint32_t line, char *text)
         int dup = 0;
         for (size_t k = 0; k < c->nterms; k++)
             dup |= !strcmp(im->terms[c->terms[k]], term);
-        if (dup)
+        if (dup) {
+            repeated++;
             continue;
+        }
         if ((rc = pupa_grow(&c->terms, &c->cap, c->nterms + 1, sizeof *c->terms)))
             return rc;
         c->terms[c->nterms++] = im->nterms - 1;
         used++;
     }
     if (!used) {
-        warnf(im, line, "'%s' has no category: skipped", term);
+        warnf(im, line, repeated ? "'%s' is listed again: skipped" : "'%s' has no category: skipped",
+              term);
         im->st.skipped++;
     } else
         im->st.terms++;

@@ -25,9 +25,14 @@
  * bounds-checked readers.  Doc ranges in files must lie below next_doc
  * and not overlap, and hits must name codes and entries of the codebook,
  * else the merge fails with PUPA_ECORRUPT naming the shard.  Shards from
- * different lexicons, or holding the same file, are refused.  A build
- * with --shard records "shard" (u32 K-1, u32 N) in meta, so a missing
- * shard is refused rather than silently leaving its files out.
+ * different lexicons, or holding the same file, are refused.
+ *
+ * Which shards an index holds is in meta "shard": u32 N, then the 0-based
+ * numbers of the shards it holds, ascending.  A build with --shard K/N
+ * writes N, K-1; a partial merge (PUPA_MERGE_PARTIAL) writes the union of
+ * its inputs; a merge that completes the split writes nothing, as a single
+ * build does not.  So a missing or repeated shard is refused, even through
+ * a tree of partial merges, rather than leaving files out in silence.
  */
 #include "index.h"
 
@@ -67,9 +72,13 @@ typedef struct shard {
     MDB_val key, val; /* the current file; done when the cursor ran out */
     int done;
     uint32_t next_doc;
-    int has_spec;      /* meta "shard" present */
-    uint32_t k, n;     /* its shard number and count */
+    uint32_t n;        /* meta "shard": the split's size, 0 if none */
+    uint32_t nheld;    /*   how many of its shards this index holds */
+    const unsigned char *held; /* their numbers, u32 each, in the map */
 } shard;
+
+/* More shards than this in a record is damage (the CLI allows 1e6). */
+#define MAX_SPLIT (1u << 24)
 
 typedef struct merger {
     shard *shards;
@@ -80,6 +89,7 @@ typedef struct merger {
     size_t ncodes, nentries; /* of the shared codebook */
     uint32_t *counted, *negated;
     pupa_buf key;
+    pupa_buf split;          /* the output's "shard" record; empty for none */
     pupa_build_stats st;
 } merger;
 
@@ -119,12 +129,16 @@ static int shard_open(shard *s)
     s->next_doc = pupa_get_u32(v.mv_data);
     rc = meta_get(s, "shard", &v);
     if (rc == 0) {
-        if (v.mv_size != 8)
-            return pupa_fail(PUPA_ECORRUPT, "%s: damaged shard record", s->dir);
-        s->has_spec = 1;
-        s->k = pupa_get_u32(v.mv_data);
-        s->n = pupa_get_u32((const unsigned char *)v.mv_data + 4);
-        if (s->n < 2 || s->k >= s->n)
+        const unsigned char *p = v.mv_data;
+        int bad = v.mv_size < 8 || v.mv_size % 4 || (s->n = pupa_get_u32(p)) < 2 ||
+                  s->n > MAX_SPLIT;
+        s->nheld = bad ? 0 : (uint32_t)(v.mv_size / 4 - 1);
+        s->held = p + 4;
+        for (uint32_t i = 0; !bad && i < s->nheld; i++) {
+            uint32_t k = pupa_get_u32(s->held + 4 * i);
+            bad = k >= s->n || (i && k <= pupa_get_u32(s->held + 4 * (i - 1)));
+        }
+        if (bad)
             return pupa_fail(PUPA_ECORRUPT, "%s: damaged shard record", s->dir);
     } else if (rc != PUPA_ENOTFOUND) {
         return rc;
@@ -180,35 +194,55 @@ static int check_lexicons(merger *m)
     return m->counted ? 0 : pupa_fail(PUPA_ENOMEM, "out of memory");
 }
 
-/* Shards of one --shard N must all be there, once each. */
-static int check_shard_set(const merger *m)
+/* Shards of one --shard split must each be given once, and all of them
+ * unless partial.  union_out gets the "shard" record of what the inputs
+ * hold together when that is not the whole split, else stays empty. */
+static int check_shard_set(const merger *m, int partial, pupa_buf *union_out)
 {
     const shard *a = NULL;
-    for (size_t i = 0; i < m->nshards; i++) {
+    unsigned char *seen = NULL; /* per shard number: the input holding it, + 1 */
+    int rc = 0;
+    for (size_t i = 0; !rc && i < m->nshards; i++) {
         const shard *s = &m->shards[i];
-        if (!s->has_spec)
+        if (!s->n)
             continue;
-        if (a && s->n != a->n)
-            return pupa_fail(PUPA_EINVAL, "%s is shard %u/%u but %s is shard %u/%u: give "
-                             "the shards of one --shard split", s->dir, s->k + 1, s->n, a->dir,
-                             a->k + 1, a->n);
+        if (a && s->n != a->n) {
+            rc = pupa_fail(PUPA_EINVAL, "%s holds shards of %u but %s of %u: give the shards "
+                           "of one --shard split", s->dir, s->n, a->dir, a->n);
+            break;
+        }
+        if (!a && !(seen = calloc(s->n, 1))) {
+            rc = pupa_fail(PUPA_ENOMEM, "out of memory");
+            break;
+        }
         a = a ? a : s;
-        for (size_t j = 0; j < i; j++)
-            if (m->shards[j].has_spec && m->shards[j].k == s->k)
-                return pupa_fail(PUPA_EINVAL, "%s and %s are both shard %u/%u",
-                                 m->shards[j].dir, s->dir, s->k + 1, s->n);
+        for (uint32_t h = 0; !rc && h < s->nheld; h++) {
+            uint32_t k = pupa_get_u32(s->held + 4 * h);
+            if (seen[k])
+                rc = pupa_fail(PUPA_EINVAL, "shard %u/%u is given twice (in %s)", k + 1, s->n,
+                               s->dir);
+            seen[k] = 1;
+        }
     }
-    if (!a)
-        return 0;
-    for (uint32_t k = 0; k < a->n; k++) {
-        size_t i = 0;
-        while (i < m->nshards && !(m->shards[i].has_spec && m->shards[i].k == k))
-            i++;
-        if (i == m->nshards)
-            return pupa_fail(PUPA_EINVAL, "shard %u/%u is missing: merge all %u shards, or "
-                             "its files would be left out", k + 1, a->n, a->n);
+    uint32_t missing = 0, first_missing = 0;
+    union_out->len = 0;
+    if (!rc && a) {
+        rc = pupa_rec_put_u32(union_out, a->n);
+        for (uint32_t k = 0; !rc && k < a->n; k++) {
+            if (seen[k])
+                rc = pupa_rec_put_u32(union_out, k);
+            else if (!missing++)
+                first_missing = k;
+        }
     }
-    return 0;
+    if (!rc && missing && !partial)
+        rc = pupa_fail(PUPA_EINVAL, "shard %u/%u is missing (%u of %u are): merge all of them, "
+                       "or merge groups with --partial, then the groups", first_missing + 1,
+                       a->n, missing, a->n);
+    if (!missing)
+        union_out->len = 0; /* complete, or no split: no record, as after a single build */
+    free(seen);
+    return rc;
 }
 
 typedef struct range {
@@ -290,7 +324,10 @@ static int write_meta(merger *m)
     rc = rc ? rc : copy_meta(m, "lexicon_hash");
     rc = rc ? rc : meta_put_u32(m, "next_doc", 0);
     rc = rc ? rc : copy_meta(m, "codes");
-    return rc ? rc : copy_meta(m, "entries");
+    rc = rc ? rc : copy_meta(m, "entries");
+    if (!rc && m->split.len)
+        rc = put(m, m->out.meta, "shard", 5, m->split.data, m->split.len);
+    return rc;
 }
 
 /* One turn: its record as it is, and its postings derived from its hits
@@ -377,6 +414,8 @@ static int merge_doc(merger *m, shard *s, uint32_t doc, uint32_t newdoc)
 /* The shard's current file: its documents, then its files record. */
 static int merge_file(merger *m, shard *s)
 {
+    if (s->val.mv_size != FILE_VALUE_BYTES) /* check_ranges saw it; cheap to be sure */
+        return pupa_fail(PUPA_ECORRUPT, "%s: damaged file record", s->dir);
     const unsigned char *fv = s->val.mv_data;
     uint32_t first = pupa_get_u32(fv), count = pupa_get_u32(fv + 4), newfirst = m->next_doc;
     int rc = 0;
@@ -478,7 +517,7 @@ static void remove_output(const char *dir, int made_dir)
 }
 
 int pupa_index_merge(const char *const *shard_dirs, size_t nshards, const char *out_dir,
-                     pupa_build_stats *stats)
+                     int flags, pupa_build_stats *stats)
 {
     if (!shard_dirs || !nshards || !out_dir)
         return pupa_fail(PUPA_EINVAL, "pupa_index_merge: no shards or no output");
@@ -492,15 +531,21 @@ int pupa_index_merge(const char *const *shard_dirs, size_t nshards, const char *
                          out_dir);
     merger m = {0};
     pupa_buf_init(&m.key, (size_t)1 << 20);
+    pupa_buf_init(&m.split, 4 + 4 * (size_t)MAX_SPLIT);
     m.nshards = nshards;
     m.shards = calloc(nshards, sizeof *m.shards);
     int rc = m.shards ? 0 : pupa_fail(PUPA_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && i < nshards; i++) {
         m.shards[i].dir = shard_dirs[i];
         rc = shard_open(&m.shards[i]);
+        /* Each open index reserves 256 GiB of address space (index.c):
+         * some hundreds exhaust it. */
+        if (rc == PUPA_ELMDB && i >= 128)
+            rc = pupa_fail(rc, "%s: cannot open a shard beyond %zu at once; merge groups "
+                           "with --partial, then merge the groups", shard_dirs[i], i);
     }
     rc = rc ? rc : check_lexicons(&m);
-    rc = rc ? rc : check_shard_set(&m);
+    rc = rc ? rc : check_shard_set(&m, (flags & PUPA_MERGE_PARTIAL) != 0, &m.split);
     for (size_t i = 0; !rc && i < nshards; i++)
         rc = check_ranges(&m.shards[i]);
     int made_dir = 0, unsealed = 0;
@@ -530,6 +575,7 @@ int pupa_index_merge(const char *const *shard_dirs, size_t nshards, const char *
     free(m.shards);
     free(m.counted);
     pupa_buf_free(&m.key);
+    pupa_buf_free(&m.split);
     if (stats && !rc)
         *stats = m.st;
     return rc;

@@ -305,11 +305,15 @@ uint32_t pupa_shard_of(const char *relpath, uint32_t nshards);
  * Documents get ids in corpus path order, as a single build gives them,
  * so every query answers as it would on one build of the whole corpus.
  * Shards are opened through the seal and decoded with bounds checks;
- * postings and participants are derived again from the records.  stats:
- * files_seen and files_added count the files, docs, segments (coded) and
- * hits as pupa_index_build counts them.  On failure out_dir is removed. */
+ * postings and participants are derived again from the records.  Shards
+ * of one --shard split must all be given, unless flags has
+ * PUPA_MERGE_PARTIAL: the result then records which it holds, so merging
+ * such partial merges is checked in turn.  stats: files_seen and
+ * files_added count the files; docs, segments (coded) and hits are counted
+ * as pupa_index_build counts them.  A failed merge leaves nothing behind. */
+enum { PUPA_MERGE_PARTIAL = 1 };
 int pupa_index_merge(const char *const *shard_dirs, size_t nshards, const char *out_dir,
-                     pupa_build_stats *stats);
+                     int flags, pupa_build_stats *stats);
 
 /* --------------------------------------------------------------- queries */
 
@@ -582,6 +586,7 @@ int pupa_liwc_to_yaml(const char *dic_path, char **yaml, size_t *len,
 typedef struct pupa_eval_opts {
     int depth;          /* codes cut to this many path components; 0: whole */
     const char *root;   /* NULL: the gold file's folder */
+    int lang;           /* PUPA_LANG_*: only segments in that language; -1: all */
     pupa_read_opts read;
 } pupa_eval_opts;
 typedef struct pupa_eval_score {

@@ -9,6 +9,7 @@
  */
 #include "check.h"
 #include "pupa.h"
+#include "tmpdir.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,18 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static char tmpdir[256];
-static char lexpath[512];
-
 static pupa_lexicon *load(const char *yaml)
 {
-    FILE *f = fopen(lexpath, "wb");
-    if (!f) {
-        perror(lexpath);
-        exit(1);
-    }
-    fputs(yaml, f);
-    fclose(f);
+    const char *lexpath = put("lex.yml", yaml);
     pupa_lexicon *lex = NULL;
     if (pupa_lexicon_load(&lex, lexpath)) {
         fprintf(stderr, "load failed: %s\n", pupa_errmsg());
@@ -430,11 +422,7 @@ static void test_order(void)
 
 static void expect_error(int line, const char *yaml, ...)
 {
-    FILE *f = fopen(lexpath, "wb");
-    if (!f)
-        exit(1);
-    fputs(yaml, f);
-    fclose(f);
+    const char *lexpath = put("lex.yml", yaml);
     pupa_lexicon *lex = NULL;
     int rc = pupa_lexicon_load(&lex, lexpath);
     if (rc != PUPA_ELEXICON || lex) {
@@ -529,16 +517,68 @@ static void test_plain(void)
     pupa_lexicon_free(lex);
 }
 
+/* The default codebook on real text, English and Khmer: the fast path and
+ * full tokenising give the same hits line by line, rules included (the rule
+ * layer re-tokenises for the fast path's hits). */
+static void test_corpus_modes(const char *corpora, const char *src)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/lexicons/butterfly.yml", src);
+    pupa_lexicon *lex = NULL;
+    CHECK_EQ_INT(pupa_lexicon_load(&lex, path), 0);
+    if (!lex)
+        return;
+    static const char *files[] = {"ntrex/newstest2019-src.eng.txt",
+                                  "ntrex/newstest2019-ref.khm.txt"};
+    pupa_matcher *full = NULL, *fast = NULL;
+    CHECK_EQ_INT(pupa_matcher_new(&full, lex), 0);
+    CHECK_EQ_INT(pupa_matcher_new(&fast, lex), 0);
+    if (full && fast && pupa_matcher_set_mode(fast, PUPA_MATCH_FAST) == 0) {
+        size_t lines = 0, hits = 0, bad = 0;
+        for (size_t k = 0; k < 2; k++) {
+            snprintf(path, sizeof path, "%s/%s", corpora, files[k]);
+            FILE *f = fopen(path, "rb");
+            if (!f) {
+                fprintf(stderr, "%s: missing\n", path);
+                check_failures++;
+                continue;
+            }
+            char line[65536];
+            while (fgets(line, sizeof line, f)) {
+                size_t len = strcspn(line, "\r\n");
+                const pupa_hit *a, *b;
+                size_t na = 0, nb = 0;
+                if (pupa_match(full, line, len, &a, &na, NULL) ||
+                    pupa_match(fast, line, len, &b, &nb, NULL)) {
+                    bad++;
+                    continue;
+                }
+                /* a's array is the full matcher's: still valid after b's call */
+                int same = na == nb;
+                for (size_t i = 0; same && i < na; i++)
+                    same = a[i].code == b[i].code && a[i].entry == b[i].entry &&
+                           a[i].start == b[i].start && a[i].end == b[i].end &&
+                           a[i].negated == b[i].negated;
+                if (!same && bad++ < 3)
+                    fprintf(stderr, "modes differ on: %.*s\n", (int)len, line);
+                lines++;
+                hits += na;
+            }
+            fclose(f);
+        }
+        fprintf(stderr, "butterfly codebook, both modes: %zu lines, %zu hits, %zu differ\n",
+                lines, hits, bad);
+        CHECK_EQ_INT(bad, 0);
+        CHECK(hits > 300);
+    }
+    pupa_matcher_free(full);
+    pupa_matcher_free(fast);
+    pupa_lexicon_free(lex);
+}
+
 int main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/pupa-rules-XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 1;
-    }
-    snprintf(lexpath, sizeof lexpath, "%s/lex.yml", tmpdir);
+    tmp_setup("rules");
     test_operator_semantics();
     test_precedence();
     test_exclusions();
@@ -549,7 +589,13 @@ int main(int argc, char **argv)
     test_errors();
     test_hash();
     test_plain();
-    unlink(lexpath);
-    rmdir(tmpdir);
+    if (argc > 2) {
+        struct stat st;
+        if (stat(argv[1], &st) == 0 && S_ISDIR(st.st_mode))
+            test_corpus_modes(argv[1], argv[2]);
+        else
+            fprintf(stderr, "shared corpora not found: the corpus check is skipped\n");
+    }
+    tmp_cleanup();
     return check_result();
 }
