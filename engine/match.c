@@ -36,8 +36,6 @@ struct pupa_matcher {
     hs_scratch_t *scratch;
     pupa_tokenizer *tok;
     pupa_tokens tokens;
-    int32_t *tok_of; /* norm byte -> token index, -1 on separators */
-    size_t tok_of_cap;
     pupa_hit *hits;
     size_t nhits, hits_cap;
     int scan_rc;
@@ -78,7 +76,6 @@ void pupa_matcher_free(pupa_matcher *m)
         return;
     hs_free_scratch(m->scratch);
     pupa_tokenizer_free(m->tok);
-    free(m->tok_of);
     free(m->hits);
     free(m->cands);
     pupa_squeeze_free(&m->squeeze);
@@ -135,15 +132,32 @@ static int add_hit(pupa_matcher *m, uint32_t id, int32_t first, int32_t last, ui
     return 0;
 }
 
+/* The token holding norm byte pos, or -1 on a separator.  A binary
+ * search per candidate: candidates are far fewer than bytes. */
+static int32_t token_at(const pupa_tokens *ts, size_t pos)
+{
+    size_t lo = 0, hi = ts->ntok;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (ts->tok[mid].norm_start <= pos)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo > 0 && pos < ts->tok[lo - 1].norm_end ? (int32_t)(lo - 1) : -1;
+}
+
 /* The boundary rule, for a candidate spanning norm bytes [from, to): it
  * must start where a token starts and, unless a prefix entry, end where a
- * token ends.  Returns the last token, or -1. */
-static int32_t on_boundaries(const pupa_matcher *m, int kind, size_t from, size_t to)
+ * token ends.  Returns the last token and sets *first, or returns -1. */
+static int32_t on_boundaries(const pupa_matcher *m, int kind, size_t from, size_t to,
+                             int32_t *first)
 {
     if (to <= from || to > m->tokens.norm_len)
         return -1;
-    int32_t first = m->tok_of[from], last = m->tok_of[to - 1];
-    if (first < 0 || last < 0 || m->tokens.tok[first].norm_start != from)
+    *first = token_at(&m->tokens, from);
+    int32_t last = token_at(&m->tokens, to - 1);
+    if (*first < 0 || last < 0 || m->tokens.tok[*first].norm_start != from)
         return -1;
     if (kind != PUPA_ENTRY_PREFIX && m->tokens.tok[last].norm_end != to)
         return -1;
@@ -158,10 +172,10 @@ static int on_candidate(unsigned int id, unsigned long long from, unsigned long 
     int kind = pupa_lexicon_entry(m->lex, id)->kind;
     if (kind != PUPA_ENTRY_REGEX)
         from = to - pupa_lexicon_norm_len(m->lex, id);
-    int32_t last = on_boundaries(m, kind, (size_t)from, (size_t)to);
+    int32_t first, last = on_boundaries(m, kind, (size_t)from, (size_t)to, &first);
     if (last < 0)
         return 0;
-    return add_hit(m, id, m->tok_of[from], last, 0) ? 1 : 0; /* 1 stops the scan */
+    return add_hit(m, id, first, last, 0) ? 1 : 0; /* 1 stops the scan */
 }
 
 static int by_code_start_longest(const void *a, const void *b)
@@ -239,20 +253,6 @@ static void mark_negation(pupa_matcher *m, size_t from)
         m->hits[i].negated = negated_before(&m->tokens, m->hits[i].tok_first, &open);
 }
 
-/* Maps each byte of m->tokens.norm to its token (-1 on separators). */
-static int index_tokens(pupa_matcher *m)
-{
-    const pupa_tokens *ts = &m->tokens;
-    int rc = pupa_grow(&m->tok_of, &m->tok_of_cap, ts->norm_len + 1, sizeof *m->tok_of);
-    if (rc)
-        return rc;
-    memset(m->tok_of, 0xff, ts->norm_len * sizeof *m->tok_of);
-    for (size_t t = 0; t < ts->ntok; t++)
-        for (uint32_t b = ts->tok[t].norm_start; b < ts->tok[t].norm_end; b++)
-            m->tok_of[b] = (int32_t)t;
-    return 0;
-}
-
 /* The reference: ICU tokenises the whole segment, Hyperscan scans the
  * normalised token stream. */
 static int match_full(pupa_matcher *m, const char *text, size_t len)
@@ -263,8 +263,6 @@ static int match_full(pupa_matcher *m, const char *text, size_t len)
     const hs_database_t *db = pupa_lexicon_db(m->lex);
     if (!db || m->tokens.norm_len == 0)
         return 0;
-    if ((rc = index_tokens(m)))
-        return rc;
     hs_error_t err = hs_scan(db, m->tokens.norm, (unsigned)m->tokens.norm_len, 0, m->scratch,
                              on_candidate, m);
     if (m->scan_rc)
@@ -390,7 +388,7 @@ static int by_span(const void *a, const void *b)
 static int confirm(pupa_matcher *m, const char *text, size_t a, size_t b, size_t c0, size_t c1)
 {
     int rc = pupa_tokenize(m->tok, text + a, b - a, &m->tokens);
-    if (rc || (rc = index_tokens(m)))
+    if (rc)
         return rc;
     const pupa_tokens *ts = &m->tokens;
     size_t first_hit = m->nhits;
@@ -412,8 +410,8 @@ static int confirm(pupa_matcher *m, const char *text, size_t a, size_t b, size_t
             size_t from = ts->tok[t].norm_start;
             if (from + elen > ts->norm_len || memcmp(ts->norm + from, e->norm, elen) != 0)
                 continue;
-            int32_t last = on_boundaries(m, e->kind, from, from + elen);
-            if (last >= 0 && add_hit(m, c->entry, (int32_t)t, last, (uint32_t)a))
+            int32_t first, last = on_boundaries(m, e->kind, from, from + elen, &first);
+            if (last >= 0 && add_hit(m, c->entry, first, last, (uint32_t)a))
                 return pupa_fail(PUPA_ENOMEM, "out of memory while matching");
         }
     }
