@@ -12,10 +12,8 @@
  *     without a separator; elsewhere a run with white space becomes one
  *     space, as the " " separator;
  *   - U+2019 becomes an apostrophe, as in the tokenizer;
- *   - ឲ becomes ឱ, as the Khmer fold does.
- * Coeng-da is left as it is: ICU may cut a token between a coeng and its
- * consonant, and then the reference does not fold it.  Instead an entry's
- * coeng-ta (or coeng-da) matches either consonant.
+ *   - ឲ becomes ឱ and coeng-da coeng-ta, as the tokenizer folds the text
+ *     before ICU reads it.
  * Khmer whose marks the fold would reorder is not squeezed: see the end of
  * pupa_fast_squeeze.
  * Case is left to Hyperscan's caseless matching.  A break-point list maps
@@ -155,8 +153,13 @@ int pupa_fast_squeeze(pupa_squeeze *sq, const char *text, size_t len)
             if (k != 0x17B4 && k != 0x17B5) {
                 char *o = sq->raw.data + sq->raw.len;
                 memcpy(o, p + i, 3);
+                /* The Khmer fold's substitutions, as the tokenizer makes
+                 * them before ICU: ឲ -> ឱ, and coeng-da -> coeng-ta where
+                 * the coeng stands right before it in the text. */
                 if (k == 0x17B2)
-                    o[2] = (char)0xB1; /* U+17B1: one code point, never cut */
+                    o[2] = (char)0xB1;
+                else if (k == 0x178A && i >= 3 && memcmp(p + i - 3, "\xE1\x9F\x92", 3) == 0)
+                    o[2] = (char)0x8F;
                 sq->raw.len += 3;
                 prev_khmer = 1;
                 i += 3;
@@ -296,33 +299,6 @@ static uint32_t *decode_all(const char *norm, size_t *n)
     return cps;
 }
 
-/* A literal whose coeng-ta also matches coeng-da (same length: the start
- * is still the end minus the length). */
-static char *fast_literal(const char *norm)
-{
-    static const char coeng_ta[] = "\\xe1\\x9f\\x92\\xe1\\x9e\\x8f";
-    static const char either[] = "\\xe1\\x9f\\x92\\xe1\\x9e[\\x8a\\x8f]";
-    char *lit = pupa_literal_expression(norm);
-    if (!lit || !strstr(lit, coeng_ta))
-        return lit;
-    pupa_buf b;
-    pupa_buf_init(&b, 1 << 24);
-    const char *p = lit, *hit;
-    int rc = 0;
-    while (!rc && (hit = strstr(p, coeng_ta))) {
-        rc = pupa_buf_add(&b, p, (size_t)(hit - p));
-        rc = rc ? rc : pupa_buf_add(&b, either, sizeof either - 1);
-        p = hit + sizeof coeng_ta - 1;
-    }
-    rc = rc ? rc : pupa_buf_add(&b, p, strlen(p));
-    free(lit);
-    if (rc) {
-        pupa_buf_free(&b);
-        return NULL;
-    }
-    return b.data;
-}
-
 /* Does the entry need a regular expression and start-of-match tracking? */
 static int needs_som(const uint32_t *cps, size_t n)
 {
@@ -331,8 +307,6 @@ static int needs_som(const uint32_t *cps, size_t n)
         if (c == '\n' || (c >= 0x80 && !(c >= 0x1780 && c <= 0x17FF)) ||
             script_change(cps, n, i) >= 0)
             return 1;
-        if (c == 0x17D2 && i + 1 < n && cps[i + 1] == 0x178A)
-            return 1; /* coeng-da in a norm: see the top */
     }
     return 0;
 }
@@ -352,8 +326,6 @@ static char *som_expression(const uint32_t *cps, size_t n)
             continue; /* the separator itself is the optional space */
         if (c == '\n')
             rc = pupa_buf_printf(&b, GAP_PUNCT);
-        else if ((c == 0x178A || c == 0x178F) && i > 0 && cps[i - 1] == 0x17D2)
-            rc = pupa_buf_printf(&b, "[\\x{178A}\\x{178F}]");
         else
             rc = pupa_buf_printf(&b, "\\x{%X}", c);
     }
@@ -390,7 +362,7 @@ int pupa_fast_compile(const pupa_lexicon *lex, hs_database_t **out, uint32_t *so
             break;
         }
         som[k] = (uint32_t)needs_som(cps, ncp);
-        exprs[i] = som[k] ? som_expression(cps, ncp) : fast_literal(e->norm);
+        exprs[i] = som[k] ? som_expression(cps, ncp) : pupa_literal_expression(e->norm);
         free(cps);
         flags[i] = HS_FLAG_CASELESS | (som[k] ? HS_FLAG_UTF8 | HS_FLAG_SOM_LEFTMOST : 0);
         ids[i] = (unsigned)k;

@@ -30,6 +30,10 @@
  * NFKC_Casefold leaves alone are copied (both the common case).  A token that
  * normalises to nothing is dropped and its span treated like white space.
  *
+ * Before ICU sees it, the text's Khmer is folded (khmer.c) in a copy when
+ * that changes anything: the fold keeps lengths, so offsets are unchanged,
+ * and both spellings of a word get the same boundaries.
+ *
  * Separators follow the rule in pupa.h; "only white space" means Unicode
  * White_Space plus the invisible U+200B-U+200D, U+2060, U+FEFF that Khmer
  * text puts between words.
@@ -61,6 +65,7 @@ struct pupa_tokenizer {
     char *u8;            /* normal form back in UTF-8, before the Khmer fold */
     size_t u8_cap;
     pupa_buf norm;
+    pupa_buf prefold;    /* the text with its Khmer folded, when that differs */
     pupa_token *tok;
     size_t tok_cap;
 };
@@ -102,6 +107,7 @@ int pupa_tokenizer_new(pupa_tokenizer **out)
     UText init = UTEXT_INITIALIZER;
     t->ut = init;
     pupa_buf_init(&t->norm, NORM_MAX);
+    pupa_buf_init(&t->prefold, PUPA_MAX_SEGMENT_BYTES + 1);
     UErrorCode st = U_ZERO_ERROR;
     t->bi = ubrk_open(UBRK_WORD, "", NULL, 0, &st);
     if (U_FAILURE(st)) {
@@ -133,6 +139,7 @@ void pupa_tokenizer_free(pupa_tokenizer *t)
     free(t->u16n);
     free(t->u8);
     pupa_buf_free(&t->norm);
+    pupa_buf_free(&t->prefold);
     free(t->tok);
     free(t);
 }
@@ -294,6 +301,18 @@ int pupa_tokenize(pupa_tokenizer *t, const char *text, size_t len, pupa_tokens *
     if (len > PUPA_MAX_SEGMENT_BYTES)
         return pupa_fail(PUPA_ETOOBIG, "segment of %zu bytes is over the limit of %u", len,
                          PUPA_MAX_SEGMENT_BYTES);
+    /* ICU splits the two spellings of one Khmer word differently (យុត្ដិធម៌
+     * is cut between its coeng and ដ, យុត្តិធម៌ is one word), so folding
+     * token by token would leave them apart.  ICU reads the folded text
+     * instead: the fold keeps every length, so offsets stay the caller's. */
+    if (pupa_khmer_fold_changes(text, len, 0)) {
+        int frc = pupa_buf_reserve(&t->prefold, len);
+        if (frc)
+            return frc;
+        pupa_khmer_fold(text, len, t->prefold.data);
+        t->prefold.data[len] = '\0';
+        text = t->prefold.data;
+    }
     t->norm.len = 0;
     int rc = pupa_buf_reserve(&t->norm, 0);
     if (rc)
