@@ -198,22 +198,21 @@ static int by_position(const void *a, const void *b)
     return 0;
 }
 
-static void resolve_overlaps(pupa_matcher *m)
+size_t pupa_hits_settle(pupa_hit *h, size_t n)
 {
-    if (m->nhits < 2)
-        return; /* and qsort is never handed a NULL array */
-    qsort(m->hits, m->nhits, sizeof *m->hits, by_code_start_longest);
+    if (n < 2)
+        return n; /* and qsort is never handed a NULL array */
+    qsort(h, n, sizeof *h, by_code_start_longest);
     size_t kept = 0;
-    for (size_t i = 0; i < m->nhits; i++) {
-        const pupa_hit *h = &m->hits[i];
+    for (size_t i = 0; i < n; i++) {
         /* Kept hits of a code are disjoint and sorted, so the last one kept
          * has the largest end: checking it alone is enough. */
-        if (kept && m->hits[kept - 1].code == h->code && h->start < m->hits[kept - 1].end)
+        if (kept && h[kept - 1].code == h[i].code && h[i].start < h[kept - 1].end)
             continue;
-        m->hits[kept++] = *h;
+        h[kept++] = h[i];
     }
-    m->nhits = kept;
-    qsort(m->hits, m->nhits, sizeof *m->hits, by_position);
+    qsort(h, kept, sizeof *h, by_position);
+    return kept;
 }
 
 /* True when punctuation separates token t from token t+1. */
@@ -488,7 +487,7 @@ int pupa_match(pupa_matcher *m, const char *text, size_t len, const pupa_hit **h
         return rc;
     if (tokens)
         *tokens = m->tokens;
-    resolve_overlaps(m);
+    m->nhits = pupa_hits_settle(m->hits, m->nhits);
     *hits = m->hits;
     *nhits = m->nhits;
     return 0;

@@ -41,6 +41,7 @@
  * and a cycle is a load error naming the rule.
  */
 #include "rules.h"
+#include "scan.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -983,26 +984,6 @@ static void remark_negation(const actx *ax)
     }
 }
 
-static int by_code_start_longest(const void *a, const void *b)
-{
-    const pupa_hit *x = a, *y = b;
-    if (x->code != y->code) return x->code < y->code ? -1 : 1;
-    if (x->start != y->start) return x->start < y->start ? -1 : 1;
-    if (x->end != y->end) return x->end > y->end ? -1 : 1;
-    if (x->entry != y->entry) return x->entry < y->entry ? -1 : 1;
-    return 0;
-}
-
-static int by_position(const void *a, const void *b)
-{
-    const pupa_hit *x = a, *y = b;
-    if (x->start != y->start) return x->start < y->start ? -1 : 1;
-    if (x->end != y->end) return x->end < y->end ? -1 : 1;
-    if (x->code != y->code) return x->code < y->code ? -1 : 1;
-    if (x->entry != y->entry) return x->entry < y->entry ? -1 : 1;
-    return 0;
-}
-
 /* pupa_match's overlap policy (longest leftmost within a code) and order
  * over hits[0, n), first dropping dead hits and, when drop_hidden, hidden
  * codes' hits.  Returns the hits kept. */
@@ -1012,17 +993,7 @@ static size_t settle_hits(const pupa_ruleset *rs, pupa_hit *h, size_t nh, int dr
     for (size_t i = 0; i < nh; i++)
         if (h[i].code != DEAD && !(drop_hidden && rs->hidden[h[i].code]))
             h[n++] = h[i];
-    if (n > 1)
-        qsort(h, n, sizeof *h, by_code_start_longest);
-    size_t kept = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (kept && h[kept - 1].code == h[i].code && h[i].start < h[kept - 1].end)
-            continue;
-        h[kept++] = h[i];
-    }
-    if (kept > 1)
-        qsort(h, kept, sizeof *h, by_position);
-    return kept;
+    return pupa_hits_settle(h, n);
 }
 
 /* The first token ending after byte b (hits start and end on tokens). */

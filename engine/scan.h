@@ -50,6 +50,10 @@ int pupa_fast_squeeze(pupa_squeeze *sq, const char *text, size_t len);
 uint32_t pupa_squeeze_to_raw(const pupa_squeeze *sq, uint32_t off);
 void pupa_squeeze_free(pupa_squeeze *sq);
 
+/* The overlap policy (longest leftmost within a code, match.c), then hits
+ * in pupa_match's order; returns how many of h[0, n) are kept. */
+size_t pupa_hits_settle(pupa_hit *h, size_t n);
+
 /* hs_compile_multi in block mode, through the on-disk cache (dbcache.c). */
 int pupa_hs_compile_cached(const char *const *exprs, const unsigned *flags, const unsigned *ids,
                            unsigned n, hs_database_t **db, hs_compile_error_t **err);
