@@ -43,6 +43,7 @@ struct pupa_matcher {
     candidate *cands;
     size_t ncands, cands_cap;
     pupa_squeeze squeeze;  /* the fast path's view of the segment */
+    pupa_match_stats stats;
 };
 
 int pupa_matcher_new(pupa_matcher **out, const pupa_lexicon *lex)
@@ -80,6 +81,20 @@ void pupa_matcher_free(pupa_matcher *m)
     free(m->cands);
     pupa_squeeze_free(&m->squeeze);
     free(m);
+}
+
+void pupa_matcher_stats(const pupa_matcher *m, pupa_match_stats *out)
+{
+    if (m && out)
+        *out = m->stats;
+}
+
+/* Every ICU pass of the matcher goes through here, to be counted. */
+static int tokenize_counted(pupa_matcher *m, const char *text, size_t len)
+{
+    m->stats.icu_calls++;
+    m->stats.icu_bytes += len;
+    return pupa_tokenize(m->tok, text, len, &m->tokens);
 }
 
 int pupa_matcher_set_mode(pupa_matcher *m, int mode)
@@ -256,7 +271,7 @@ static void mark_negation(pupa_matcher *m, size_t from)
  * normalised token stream. */
 static int match_full(pupa_matcher *m, const char *text, size_t len)
 {
-    int rc = pupa_tokenize(m->tok, text, len, &m->tokens);
+    int rc = tokenize_counted(m, text, len);
     if (rc)
         return rc;
     const hs_database_t *db = pupa_lexicon_db(m->lex);
@@ -301,11 +316,28 @@ static int has_visible(const char *text, size_t s, size_t e)
  * white space and its rules never look across it, so the boundaries inside
  * such a stretch are those of the whole segment (checked on every shared
  * corpus). */
+static size_t negation_context(const char *text, size_t a);
+
+/* The start of the chunk holding byte x. */
+static size_t chunk_start(const char *text, size_t x)
+{
+    while (x > 0 && !is_ascii_space(text[x - 1]))
+        x--;
+    return x;
+}
+
+/* Calls into ICU cost more than short text does: a stretch takes its
+ * negation look-back along when that is this short (English words), and
+ * stretches this close together are tokenised as one. */
+#define SHORT_LOOKBACK 64
+#define MERGE_GAP 64
+
 static void candidate_span(const char *text, size_t len, candidate *c)
 {
-    size_t a = c->from;
-    while (a > 0 && !is_ascii_space(text[a - 1]))
-        a--;
+    size_t a = chunk_start(text, c->from);
+    size_t ctx = negation_context(text, a);
+    if (a - ctx <= SHORT_LOOKBACK)
+        a = ctx;
     size_t b = c->to;
     while (b < len && !is_ascii_space(text[b]))
         b++;
@@ -337,7 +369,7 @@ static size_t negation_context(const char *text, size_t a)
 static int settle_negation(pupa_matcher *m, const char *text, size_t a, size_t b, size_t h0)
 {
     size_t from = negation_context(text, a);
-    int rc = pupa_tokenize(m->tok, text + from, b - from, &m->tokens);
+    int rc = tokenize_counted(m, text + from, b - from);
     if (rc)
         return rc;
     const pupa_tokens *ts = &m->tokens;
@@ -386,7 +418,7 @@ static int by_span(const void *a, const void *b)
  * that starts inside a candidate's raw match. */
 static int confirm(pupa_matcher *m, const char *text, size_t a, size_t b, size_t c0, size_t c1)
 {
-    int rc = pupa_tokenize(m->tok, text + a, b - a, &m->tokens);
+    int rc = tokenize_counted(m, text + a, b - a);
     if (rc)
         return rc;
     const pupa_tokens *ts = &m->tokens;
@@ -421,7 +453,9 @@ static int confirm(pupa_matcher *m, const char *text, size_t a, size_t b, size_t
         int open;
         pupa_hit *h = &m->hits[i];
         h->negated = negated_before(ts, h->tok_first, &open);
-        if (open && a > 0) {
+        /* Undecided only if the look-back the hit needs starts before the
+         * stretch does. */
+        if (open && a > 0 && negation_context(text, chunk_start(text, h->start)) < a) {
             h->negated = -1;
             pending = 1;
         }
@@ -445,12 +479,13 @@ static int match_fast(pupa_matcher *m, const char *text, size_t len)
         return pupa_fail(PUPA_EHS, "Hyperscan scan failed (%d)", (int)err);
     for (size_t i = 0; i < m->ncands; i++)
         candidate_span(text, len, &m->cands[i]);
+    m->stats.candidates += m->ncands;
     if (m->ncands == 0)
         return 1; /* no candidate: no hit, and ICU never ran */
     qsort(m->cands, m->ncands, sizeof *m->cands, by_span);
     for (size_t i = 0; i < m->ncands;) {
         size_t a = m->cands[i].span_start, b = m->cands[i].span_end, j = i + 1;
-        for (; j < m->ncands && m->cands[j].span_start < b; j++)
+        for (; j < m->ncands && m->cands[j].span_start < b + MERGE_GAP; j++)
             if (m->cands[j].span_end > b)
                 b = m->cands[j].span_end;
         int rc = confirm(m, text, a, b, i, j);
@@ -477,6 +512,8 @@ int pupa_match(pupa_matcher *m, const char *text, size_t len, const pupa_hit **h
     if (m->mode == PUPA_MATCH_FAST && pupa_lexicon_raw_db(m->lex) && len <= PUPA_MAX_SEGMENT_BYTES)
         rc = match_fast(m, text, len);
     int fast = rc == 1; /* m->tokens then cover only the last stretch */
+    m->stats.segments++;
+    m->stats.fast_segments += (uint64_t)fast;
     if (rc == 0)
         rc = match_full(m, text, len);
     if (rc < 0)

@@ -251,6 +251,16 @@ enum { PUPA_MATCH_TOKENISE_ALL = 0, PUPA_MATCH_FAST = 1 };
 /* A new matcher starts in PUPA_MATCH_TOKENISE_ALL. */
 int pupa_matcher_set_mode(pupa_matcher *m, int mode);
 
+/* What a matcher has done since it was made: for benchmarks and tests. */
+typedef struct pupa_match_stats {
+    uint64_t segments;      /* pupa_match calls */
+    uint64_t fast_segments; /* served by the fast path */
+    uint64_t candidates;    /* fast-path candidates from Hyperscan */
+    uint64_t icu_calls;     /* ICU passes (whole segments or stretches) */
+    uint64_t icu_bytes;     /* bytes those passes read */
+} pupa_match_stats;
+void pupa_matcher_stats(const pupa_matcher *m, pupa_match_stats *out);
+
 /* The negation cues, as normalised tokens, for tests and docs. */
 int pupa_is_negation_cue(const char *norm_token, size_t len);
 

@@ -342,11 +342,12 @@ static void compare(pair *p, stats *st, const char *t, size_t len)
     pupa_tokens tf, tq;
     st->segs++;
     st->bytes += len;
+    pupa_match_stats before, after;
+    pupa_matcher_stats(p->fast, &before);
     int same = run_both(p, t, len, &hf, &nf, &hq, &nq, &tf, &tq);
-    /* Fast mode hands back only the tokens of its last stretch (none when
-     * nothing was a candidate): a sign the fast path ran at all. */
-    if (tq.ntok != tf.ntok || tq.norm_len != tf.norm_len)
-        st->fast_seen++;
+    pupa_matcher_stats(p->fast, &after);
+    /* The fast path really served this segment, not the fallback. */
+    st->fast_seen += after.fast_segments - before.fast_segments;
     for (size_t i = 0; i < nf; i++) {
         size_t n;
         st->hits++;
