@@ -43,6 +43,9 @@ struct pupa_matcher {
     candidate *cands;
     size_t ncands, cands_cap;
     pupa_squeeze squeeze;  /* the fast path's view of the segment */
+    pupa_buf plain_norm;   /* tokens of plain ASCII stretches, made without ICU */
+    pupa_token *plain_tok;
+    size_t plain_tok_cap;
     pupa_match_stats stats;
 };
 
@@ -56,6 +59,7 @@ int pupa_matcher_new(pupa_matcher **out, const pupa_lexicon *lex)
         return pupa_fail(PUPA_ENOMEM, "out of memory");
     m->lex = lex;
     pupa_buf_init(&m->squeeze.raw, 2 * (size_t)PUPA_MAX_SEGMENT_BYTES + 1);
+    pupa_buf_init(&m->plain_norm, (size_t)PUPA_MAX_SEGMENT_BYTES + 1);
     int rc = pupa_tokenizer_new(&m->tok);
     /* One scratch, grown to serve both databases. */
     const hs_database_t *db = pupa_lexicon_db(lex), *raw = pupa_lexicon_raw_db(lex);
@@ -80,6 +84,8 @@ void pupa_matcher_free(pupa_matcher *m)
     free(m->hits);
     free(m->cands);
     pupa_squeeze_free(&m->squeeze);
+    pupa_buf_free(&m->plain_norm);
+    free(m->plain_tok);
     free(m);
 }
 
@@ -364,12 +370,79 @@ static size_t negation_context(const char *text, size_t a)
     return a;
 }
 
+static int is_ascii_alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+/* Tokenises the stretch text[a, b).  A stretch of ASCII letters and digits
+ * between ASCII white space needs no ICU: its word rules never break
+ * inside such a run (UAX #29 WB5, WB8-WB10) and always break at white
+ * space, and NFKC case folding of those letters is lower-casing.  Most
+ * English stretches are like that, and an ICU call costs more than the
+ * few bytes of a word. */
+static int tokenize_stretch(pupa_matcher *m, const char *text, size_t a, size_t b)
+{
+    for (size_t i = a; i < b; i++)
+        if (!is_ascii_alnum((unsigned char)text[i]) && !is_ascii_space(text[i]))
+            return tokenize_counted(m, text + a, b - a);
+    pupa_buf *nb = &m->plain_norm;
+    nb->len = 0;
+    int rc = pupa_buf_reserve(nb, b - a);
+    size_t ntok = 0;
+    for (size_t i = a; !rc && i < b;) {
+        while (i < b && is_ascii_space(text[i]))
+            i++;
+        if (i == b)
+            break;
+        if ((rc = pupa_grow(&m->plain_tok, &m->plain_tok_cap, ntok + 1, sizeof *m->plain_tok)))
+            break;
+        if (ntok)
+            nb->data[nb->len++] = ' ';
+        pupa_token *t = &m->plain_tok[ntok++];
+        t->src_start = (uint32_t)(i - a);
+        t->norm_start = (uint32_t)nb->len;
+        for (; i < b && !is_ascii_space(text[i]); i++) {
+            char c = text[i];
+            nb->data[nb->len++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        }
+        t->src_end = (uint32_t)(i - a);
+        t->norm_end = (uint32_t)nb->len;
+        t->script = PUPA_SCRIPT_OTHER;
+    }
+    if (rc)
+        return rc;
+    nb->data[nb->len] = '\0';
+    m->tokens = (pupa_tokens){nb->data, nb->len, m->plain_tok, ntok};
+    return 0;
+}
+
+/* Could text[from, to) hold a negation cue?  Only pure ASCII is answered
+ * without ICU: no cue word in it, case folded, means no cue token. */
+static int may_hold_cue(const char *text, size_t from, size_t to)
+{
+    char low[256];
+    if (to - from >= sizeof low)
+        return 1;
+    for (size_t i = from; i < to; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c >= 0x80)
+            return 1;
+        low[i - from] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    low[to - from] = '\0';
+    for (size_t i = 0; i < sizeof english_cues / sizeof *english_cues; i++)
+        if (strstr(low, english_cues[i]))
+            return 1;
+    return 0;
+}
+
 /* Settles the negation of hits [h0, nhits) whose look-back ran off the start
  * of their stretch [a, b): one more ICU pass, from far enough back. */
 static int settle_negation(pupa_matcher *m, const char *text, size_t a, size_t b, size_t h0)
 {
     size_t from = negation_context(text, a);
-    int rc = tokenize_counted(m, text + from, b - from);
+    int rc = tokenize_stretch(m, text, from, b);
     if (rc)
         return rc;
     const pupa_tokens *ts = &m->tokens;
@@ -418,7 +491,7 @@ static int by_span(const void *a, const void *b)
  * that starts inside a candidate's raw match. */
 static int confirm(pupa_matcher *m, const char *text, size_t a, size_t b, size_t c0, size_t c1)
 {
-    int rc = tokenize_counted(m, text + a, b - a);
+    int rc = tokenize_stretch(m, text, a, b);
     if (rc)
         return rc;
     const pupa_tokens *ts = &m->tokens;
@@ -455,7 +528,9 @@ static int confirm(pupa_matcher *m, const char *text, size_t a, size_t b, size_t
         h->negated = negated_before(ts, h->tok_first, &open);
         /* Undecided only if the look-back the hit needs starts before the
          * stretch does. */
-        if (open && a > 0 && negation_context(text, chunk_start(text, h->start)) < a) {
+        size_t need;
+        if (open && a > 0 && (need = negation_context(text, chunk_start(text, h->start))) < a &&
+            may_hold_cue(text, need, a)) {
             h->negated = -1;
             pending = 1;
         }
