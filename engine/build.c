@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 /* A batch ends at whichever comes first.  Neither depends on the thread
@@ -538,6 +539,21 @@ static int plan(MDB_txn *txn, const struct pupa_index *ix, const char *corpus, c
 
 /* ---------------------------------------------------------------- run */
 
+/* The pages of the index a batch read through LMDB's read-only map stay
+ * in the process's resident set and would grow it with the index; they are
+ * clean file pages, so dropping them from the map frees nothing but the
+ * mapping, and the next batch reads them back from the page cache.  Memory
+ * then stays flat however large the corpus (issue 5). */
+static void release_map(const struct pupa_index *ix)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    if (mdb_env_info(ix->env, &info) || mdb_env_stat(ix->env, &st) || !info.me_mapaddr)
+        return;
+    size_t used = (size_t)(info.me_last_pgno + 1) * st.ms_psize;
+    madvise(info.me_mapaddr, used < info.me_mapsize ? used : info.me_mapsize, MADV_DONTNEED);
+}
+
 static int run_batches(const struct pupa_index *ix, const char *corpus,
                        const pupa_lexicon *lex, const pupa_manifest *manifest,
                        const pupa_build_opts *opts, file_task *tasks, size_t ntasks,
@@ -595,6 +611,8 @@ static int run_batches(const struct pupa_index *ix, const char *corpus,
         } else if ((rc = mdb_txn_commit(txn))) {
             rc = pupa_lmdb_fail(rc, "index commit");
         }
+        if (!rc)
+            release_map(ix);
         if (!rc && opts->on_progress)
             opts->on_progress(opts->ctx, b1, ntasks);
     }
@@ -645,8 +663,9 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
         free(mpath);
     }
     /* The seal is checked before LMDB maps a byte of an existing index. */
+    pupa_seal_keep seal;
     if (!rc)
-        rc = pupa_index_unseal(index_dir);
+        rc = pupa_index_unseal(index_dir, &seal);
     int unsealed = !rc;
     if (!rc)
         rc = pupa_index_env_open(&ix, index_dir, 1);
@@ -676,7 +695,7 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     /* What was committed is sound even after a failure, unless the failure
      * was the index itself. */
     if (unsealed && rc != PUPA_ECORRUPT) {
-        int src = pupa_index_seal(index_dir);
+        int src = pupa_index_reseal(index_dir, &seal);
         if (!rc)
             rc = src;
     }

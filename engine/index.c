@@ -138,8 +138,9 @@ static int write_seal(const char *dir, const char *text)
     return 0;
 }
 
-/* 1 sealed and matching, 0 "building", PUPA_ENOTFOUND no seal, or an error. */
-static int check_seal(const char *dir)
+/* 1 sealed and matching, 0 "building", PUPA_ENOTFOUND no seal, or an error.
+ * When sealed and matching and keep is given, remembers the seal. */
+static int check_seal(const char *dir, pupa_seal_keep *keep)
 {
     char path[4096], text[128] = "";
     snprintf(path, sizeof path, "%s/" SEAL_NAME, dir);
@@ -164,18 +165,30 @@ static int check_seal(const char *dir)
         return pupa_fail(PUPA_ECORRUPT,
                          "%s: the index is damaged (data.mdb does not match its seal); "
                          "remove it and index again", dir);
+    if (keep) {
+        struct stat st;
+        snprintf(path, sizeof path, "%s/data.mdb", dir);
+        if (stat(path, &st) == 0 && (uint64_t)st.st_size == size) {
+            keep->valid = 1;
+            keep->size = size;
+            keep->mtime_ns =
+                (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec;
+            snprintf(keep->text, sizeof keep->text, "%s", text);
+        }
+    }
     return 1;
 }
 
-int pupa_index_unseal(const char *dir)
+int pupa_index_unseal(const char *dir, pupa_seal_keep *keep)
 {
+    keep->valid = 0;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         return pupa_fail(PUPA_EIO, "%s: cannot create index directory: %s", dir, strerror(errno));
     char path[4096];
     snprintf(path, sizeof path, "%s/data.mdb", dir);
     struct stat st;
     if (stat(path, &st) == 0) {
-        int rc = check_seal(dir);
+        int rc = check_seal(dir, keep);
         if (rc == PUPA_ENOTFOUND)
             return pupa_fail(PUPA_ECORRUPT, "%s: an index without a seal; remove it and index again",
                              dir);
@@ -183,6 +196,19 @@ int pupa_index_unseal(const char *dir)
             return rc;
     }
     return write_seal(dir, "building\n");
+}
+
+int pupa_index_reseal(const char *dir, const pupa_seal_keep *keep)
+{
+    /* Nothing written since the seal was verified: it still holds, and
+     * hashing the whole file again would double an unchanged run's cost. */
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    if (keep->valid && stat(path, &st) == 0 && (uint64_t)st.st_size == keep->size &&
+        (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec == keep->mtime_ns)
+        return write_seal(dir, keep->text);
+    return pupa_index_seal(dir);
 }
 
 int pupa_index_seal(const char *dir)
@@ -278,7 +304,7 @@ int pupa_index_open(pupa_index **out, const char *dir)
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return pupa_fail(PUPA_ENOTFOUND, "%s: no index here", dir);
-    int seal = check_seal(dir);
+    int seal = check_seal(dir, NULL);
     if (seal == PUPA_ENOTFOUND)
         return pupa_fail(PUPA_ECORRUPT, "%s: not a pupa index (no seal)", dir);
     if (seal == 0)

@@ -22,7 +22,15 @@ int pupa_index_env_open(struct pupa_index *ix, const char *dir, int writable);
 void pupa_index_env_close(struct pupa_index *ix);
 /* Marks the index as being written ("building"), after checking that an
  * existing one matches its seal.  See the top of index.c. */
-int pupa_index_unseal(const char *dir);
+typedef struct pupa_seal_keep {
+    int valid;
+    uint64_t size, mtime_ns; /* data.mdb's when its seal was verified */
+    char text[128];
+} pupa_seal_keep;
+int pupa_index_unseal(const char *dir, pupa_seal_keep *keep);
+/* Seals again after a write: keeps the verified seal if data.mdb was not
+ * touched since (same size and mtime), else pupa_index_seal. */
+int pupa_index_reseal(const char *dir, const pupa_seal_keep *keep);
 
 /* An LMDB failure as a pupa error with a one-line message. */
 int pupa_lmdb_fail(int mdb_rc, const char *what);
