@@ -18,6 +18,15 @@
  * Negation.  A hit is negated when one of the PUPA_NEGATION_WINDOW tokens
  * before it is a negation cue, looking back no further than punctuation.
  * Negated hits are kept and flagged; counting them is the caller's choice.
+ *
+ * Two paths give the same hits (tests/test_fast_equal.c):
+ *  - match_full, the reference: ICU over the whole segment, then Hyperscan
+ *    over its token stream;
+ *  - match_fast: Hyperscan over the squeezed raw text (fastscan.c) first,
+ *    then ICU only over the white-space-delimited stretches around the
+ *    candidates, where the same boundary rule decides.  A segment the
+ *    squeeze cannot fold exactly falls back to match_full.
+ * Rules (rules.c) run after either, from the hits.
  */
 #include "scan.h"
 #include "rules.h"
