@@ -129,12 +129,20 @@ static const char *const english_cues[] = {
 /* Khmer cues are prefixes of a token: ICU often keeps មិន with the verb it
  * negates in one dictionary word (មិនដែល "never"). */
 static const char *const khmer_cues[] = {"មិន", "អត់", "គ្មាន", "ពុំ"};
+/* ...but some such words negate nothing that follows: អត់ធ្មត់ "patient",
+ * អត់ទោស "forgive", អត់ឱន "tolerate", អត់ឃ្លាន "go hungry", មិនត្រឹមតែ
+ * "not only".  ICU keeps each as one token, so a whole-token list does. */
+static const char *const khmer_not_cues[] = {"អត់ធ្មត់", "អត់ទោស", "អត់ឱន", "អត់ឃ្លាន",
+                                             "មិនត្រឹមតែ"};
 
 int pupa_is_negation_cue(const char *t, size_t len)
 {
     for (size_t i = 0; i < sizeof english_cues / sizeof *english_cues; i++)
         if (strlen(english_cues[i]) == len && memcmp(english_cues[i], t, len) == 0)
             return 1;
+    for (size_t i = 0; i < sizeof khmer_not_cues / sizeof *khmer_not_cues; i++)
+        if (strlen(khmer_not_cues[i]) == len && memcmp(khmer_not_cues[i], t, len) == 0)
+            return 0;
     for (size_t i = 0; i < sizeof khmer_cues / sizeof *khmer_cues; i++) {
         size_t n = strlen(khmer_cues[i]);
         if (n <= len && memcmp(khmer_cues[i], t, n) == 0)

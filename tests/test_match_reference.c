@@ -1268,10 +1268,23 @@ out:
     free(lo);
 }
 
+/* Khmer cues are token prefixes (មិនដែល "never" is one ICU token), except
+ * words that negate nothing after them. */
+static void test_khmer_cues(void)
+{
+    static const char *const cues[] = {"មិន", "មិនដែល", "អត់មាន", "គ្មាន", "ពុំ", "មិនមែន"};
+    static const char *const not_cues[] = {"អត់ធ្មត់", "អត់ទោស", "មិនត្រឹមតែ", "ទុកចិត្ត"};
+    for (size_t i = 0; i < sizeof cues / sizeof *cues; i++)
+        CHECK(pupa_is_negation_cue(cues[i], strlen(cues[i])));
+    for (size_t i = 0; i < sizeof not_cues / sizeof *not_cues; i++)
+        CHECK(!pupa_is_negation_cue(not_cues[i], strlen(not_cues[i])));
+}
+
 int main(int argc, char **argv)
 {
     make_tmpdir();
     test_units();
+    test_khmer_cues();
     const char *dir = argc > 1 ? argv[1] : NULL;
     struct stat sb;
     if (!dir || stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
