@@ -10,6 +10,9 @@
  *   pupa cooccur INDEX [--unit U] [--pair A B] [filters] codes together
  *   pupa streaks INDEX --code C [--min-years N]          consecutive years
  *   pupa timeline INDEX --participant P [--quotes]      one participant by year
+ *   pupa lexicon check|import ...                       lint a codebook, import LIWC
+ *   pupa eval GOLD.csv [-l LEXICON] [--depth N]         agreement with human codes
+ *   pupa seal INDEX                                     accept a restored data.mdb
  *
  * Every subcommand takes --help.  Errors go to stderr as one line naming the
  * file and position; the exit status is 1 for a failure, 2 for bad usage.
