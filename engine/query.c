@@ -691,39 +691,6 @@ int pupa_quotes(pupa_index *ix, const pupa_filter *f, int (*cb)(void *, const pu
 
 /* --------------------------------------------------------------- tables */
 
-/* One (row, column, participant, turn) fact; counted after sorting. */
-typedef struct fact {
-    uint32_t row, col, participant, doc, turn;
-} fact;
-
-static int by_row_col_participant(const void *a, const void *b)
-{
-    const fact *x = a, *y = b;
-    if (x->row != y->row) return x->row < y->row ? -1 : 1;
-    if (x->col != y->col) return x->col < y->col ? -1 : 1;
-    if (x->participant != y->participant) return x->participant < y->participant ? -1 : 1;
-    if (x->doc != y->doc) return x->doc < y->doc ? -1 : 1;
-    return (x->turn > y->turn) - (x->turn < y->turn);
-}
-
-/* Sorts facts and counts distinct participants and turns per (row, col);
- * cells are indexed row * ncols + col.  Totals are counted by zeroing the
- * row or column of every fact first. */
-static void count_cells(fact *facts, size_t n, pupa_cell *cells, size_t ncols)
-{
-    if (n)
-        qsort(facts, n, sizeof *facts, by_row_col_participant);
-    for (size_t i = 0; i < n; i++) {
-        const fact *f = &facts[i], *p = i ? &facts[i - 1] : NULL;
-        pupa_cell *c = &cells[(size_t)f->row * ncols + f->col];
-        int same_cell = p && p->row == f->row && p->col == f->col;
-        if (!same_cell || p->participant != f->participant)
-            c->individuals++;
-        if (!same_cell || p->doc != f->doc || p->turn != f->turn)
-            c->comments++;
-    }
-}
-
 void pupa_table_free(pupa_table *t)
 {
     if (!t)
@@ -821,70 +788,429 @@ static int check_spec(const pupa_table_spec *spec)
     return 0;
 }
 
-/* Facts of one turn: one per counted hit under f->code. */
-static int table_turn(pupa_q *q, const pupa_table_spec *spec, const pupa_filter *f,
-                      const pupa_q_ref *ref, pupa_names *rows, pupa_names *cols,
-                      pupa_names *parts, pupa_buf *key, fact **facts, size_t *nfacts,
-                      size_t *cap)
+/* How a table is counted.  The turns come from the postings of the codes
+ * f->code matches (a participant's own keys when f names one), each
+ * document decoded once into a cache; they are then ordered so that every
+ * participant's turns are contiguous, and each turn's segment record is
+ * read and its hits checked once.  A cell (and each row total, column
+ * total and the grand total) keeps the last turn and participant that
+ * counted in it: comments are distinct turns, individuals distinct
+ * participants, without sorting one fact per hit.  A row and a column
+ * class are worked out once per code, a column once per (document
+ * metadata, code) class. */
+
+#define NONE 0xFFFFFFFFu
+
+/* u64 -> u32, open addressing, at most half full. */
+typedef struct u64map {
+    uint64_t *keys;
+    uint32_t *vals; /* NONE: empty */
+    size_t n, cap;
+} u64map;
+
+static size_t mix64(uint64_t x)
 {
-    pupa_doc_rec d;
-    pupa_seg_rec s;
-    int rc;
-    if ((rc = pupa_q_doc(q, ref->doc, &d)) || (rc = pupa_q_seg(q, ref->doc, ref->turn, &s)))
-        return rc;
-    if (!pupa_q_seg_passes(&s, f))
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return (size_t)x;
+}
+
+static int u64map_rehash(u64map *m, size_t cap)
+{
+    uint64_t *keys = malloc(cap * sizeof *keys);
+    uint32_t *vals = malloc(cap * sizeof *vals);
+    if (!keys || !vals) {
+        free(keys);
+        free(vals);
+        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    }
+    memset(vals, 0xFF, cap * sizeof *vals);
+    for (size_t i = 0; i < m->cap; i++) {
+        if (m->vals[i] == NONE)
+            continue;
+        size_t h = mix64(m->keys[i]) & (cap - 1);
+        while (vals[h] != NONE)
+            h = (h + 1) & (cap - 1);
+        keys[h] = m->keys[i];
+        vals[h] = m->vals[i];
+    }
+    free(m->keys);
+    free(m->vals);
+    m->keys = keys;
+    m->vals = vals;
+    m->cap = cap;
+    return 0;
+}
+
+/* The slot of key: *val is its value, or NONE when absent (then
+ * u64map_set(m, slot, key, v) adds it). */
+static int u64map_find(u64map *m, uint64_t key, size_t *slot)
+{
+    if ((m->n + 1) * 2 > m->cap && u64map_rehash(m, m->cap ? m->cap * 2 : 64))
+        return PUPA_ENOMEM;
+    size_t h = mix64(key) & (m->cap - 1);
+    while (m->vals[h] != NONE && m->keys[h] != key)
+        h = (h + 1) & (m->cap - 1);
+    *slot = h;
+    return 0;
+}
+
+static void u64map_set(u64map *m, size_t slot, uint64_t key, uint32_t val)
+{
+    if (m->vals[slot] == NONE)
+        m->n++;
+    m->keys[slot] = key;
+    m->vals[slot] = val;
+}
+
+static void u64map_free(u64map *m)
+{
+    free(m->keys);
+    free(m->vals);
+    memset(m, 0, sizeof *m);
+}
+
+/* Sorts n keys in place (LSD radix, 11-bit digits, constant digits skipped). */
+static int sort_u64(uint64_t *v, size_t n)
+{
+    if (n < 2)
         return 0;
-    pupa_str meta[MAX_DIMS];
-    char years[MAX_DIMS][16];
+    uint64_t *tmp = malloc(n * sizeof *tmp);
+    size_t *count = malloc(2048 * sizeof *count);
+    if (!tmp || !count) {
+        free(tmp);
+        free(count);
+        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    }
+    uint64_t *src = v, *dst = tmp;
+    for (int shift = 0; shift < 64; shift += 11) {
+        memset(count, 0, 2048 * sizeof *count);
+        for (size_t i = 0; i < n; i++)
+            count[(src[i] >> shift) & 0x7FF]++;
+        if (count[(src[0] >> shift) & 0x7FF] == n)
+            continue; /* every key has this digit */
+        size_t sum = 0;
+        for (size_t d = 0; d < 2048; d++) {
+            size_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[count[(src[i] >> shift) & 0x7FF]++] = src[i];
+        uint64_t *x = src;
+        src = dst;
+        dst = x;
+    }
+    if (src != v)
+        memcpy(v, src, n * sizeof *v);
+    free(tmp);
+    free(count);
+    return 0;
+}
+
+/* Distinct turns and participants counted in one cell or total. */
+typedef struct tally {
+    uint32_t seq, part; /* the last turn (its position + 1) and participant (+ 1) */
+    pupa_cell c;
+} tally;
+
+static void tally_add(tally *t, uint32_t seq, uint32_t part)
+{
+    if (t->seq != seq) {
+        t->seq = seq;
+        t->c.comments++;
+    }
+    if (t->part != part) {
+        t->part = part;
+        t->c.individuals++;
+    }
+}
+
+/* A document as a table sees it. */
+typedef struct tdoc {
+    uint32_t doc, part, mclass, rank;
+    int passes;
+} tdoc;
+
+typedef struct tq {
+    pupa_q *q;
+    const pupa_table_spec *spec;
+    const pupa_filter *f;
+    unsigned char *sel;  /* per code: does f->code match it */
+    uint32_t *coderow;   /* per code: row id, NONE until it counts */
+    uint32_t *cclass;    /* per code: column class of its code dimensions */
+    uint32_t *cclass_code, *mclass_doc; /* a code / document of each class */
+    size_t ccap, mcap;
+    pupa_names rows, cols, parts, cclasses, mclasses;
+    tdoc *docs;
+    size_t ndocs, dcap;
+    u64map docmap, pairs, cellmap;
+    uint32_t last_doc, last_idx;
+    uint64_t *turns; /* document index << 32 | turn, then rank << 32 | turn */
+    size_t nturns, tcap;
+    tally *cells, *rowt, *colt, total;
+    size_t ncells, cellcap, rowcap, colcap;
+    pupa_buf key;
+} tq;
+
+/* The cache index of a document, decoding it on first sight. */
+static int tq_doc(tq *t, uint32_t doc, uint32_t *idx)
+{
+    if (t->ndocs && t->last_doc == doc) {
+        *idx = t->last_idx;
+        return 0;
+    }
+    size_t slot;
+    int rc = u64map_find(&t->docmap, doc, &slot);
+    if (rc)
+        return rc;
+    if (t->docmap.vals[slot] == NONE) {
+        pupa_doc_rec d;
+        if ((rc = pupa_q_doc(t->q, doc, &d)) ||
+            (rc = pupa_grow(&t->docs, &t->dcap, t->ndocs + 1, sizeof *t->docs)))
+            return rc;
+        tdoc *x = &t->docs[t->ndocs];
+        *x = (tdoc){doc, NONE, NONE, 0, pupa_q_doc_passes(&d, t->f)};
+        if (x->passes && (rc = pupa_names_add(&t->parts, d.participant.s, d.participant.len,
+                                              &x->part)))
+            return rc;
+        u64map_set(&t->docmap, slot, doc, (uint32_t)t->ndocs++);
+    }
+    t->last_doc = doc;
+    *idx = t->last_idx = t->docmap.vals[slot];
+    return 0;
+}
+
+static int tq_turn(tq *t, uint32_t doc, uint32_t turn)
+{
+    uint32_t i;
+    int rc = tq_doc(t, doc, &i);
+    if (rc || !t->docs[i].passes)
+        return rc;
+    if ((rc = pupa_grow(&t->turns, &t->tcap, t->nturns + 1, sizeof *t->turns)))
+        return rc;
+    t->turns[t->nturns++] = (uint64_t)i << 32 | turn;
+    return 0;
+}
+
+static int tq_posting(void *ctx, uint32_t code, uint32_t year, uint32_t doc, uint32_t turn)
+{
+    (void)code;
+    (void)year;
+    return tq_turn(ctx, doc, turn);
+}
+
+/* A passing document in participant order: its participant, id and index. */
+typedef struct pdoc {
+    uint32_t part, doc, idx;
+} pdoc;
+
+static int by_part_doc(const void *a, const void *b)
+{
+    const pdoc *x = a, *y = b;
+    if (x->part != y->part) return x->part < y->part ? -1 : 1;
+    return (x->doc > y->doc) - (x->doc < y->doc);
+}
+
+/* Grows a tally array indexed by id to hold id, zeroing what is new. */
+static int tally_room(tally **v, size_t *cap, uint32_t id)
+{
+    size_t old = *cap;
+    if (pupa_grow(v, cap, (size_t)id + 1, sizeof **v))
+        return PUPA_ENOMEM;
+    memset(*v + old, 0, (*cap - old) * sizeof **v);
+    return 0;
+}
+
+/* Adds the id of a new class to a class -> representative array. */
+static int class_rep(uint32_t **v, size_t *cap, uint32_t id, uint32_t rep)
+{
+    if (pupa_grow(v, cap, (size_t)id + 1, sizeof **v))
+        return PUPA_ENOMEM;
+    (*v)[id] = rep;
+    return 0;
+}
+
+/* The meta dimension values of a document, NULL for code dimensions. */
+static void doc_meta(const pupa_table_spec *spec, const pupa_doc_rec *d, pupa_str *meta,
+                     char years[][16])
+{
     for (size_t i = 0; i < spec->ndims; i++)
         meta[i] = spec->dims[i].kind == PUPA_DIM_META
-                      ? pupa_q_doc_value(&d, spec->dims[i].name, years[i], sizeof years[i])
+                      ? pupa_q_doc_value(d, spec->dims[i].name, years[i], sizeof years[i])
                       : (pupa_str){NULL, 0};
-    uint32_t part;
-    if ((rc = pupa_names_add(parts, d.participant.s, d.participant.len, &part)))
-        return rc;
-    for (uint32_t h = 0; !rc && h < s.nhits; h++) {
-        pupa_hit_rec hr;
-        if ((rc = pupa_q_hit(q, &s, h, 0, &hr)))
-            break;
-        const char *code = q->cb.codes[hr.code];
-        if (!pupa_q_hit_counts(&hr, f) || !pupa_code_match(code, f->code))
-            continue;
-        uint32_t row, col;
-        if ((rc = pupa_names_add(rows, code, pupa_code_prefix_len(code, spec->depth), &row)) ||
-            (rc = column_key(key, spec, meta, code)) ||
-            (rc = pupa_names_add(cols, key->data, key->len - 1, &col)) ||
-            (rc = pupa_grow(facts, cap, *nfacts + 1, sizeof **facts)))
-            break;
-        (*facts)[(*nfacts)++] = (fact){row, col, part, ref->doc, ref->turn};
+}
+
+/* The column of a counted hit of code in the document at index di. */
+static int tq_col(tq *t, uint32_t di, uint32_t code, uint32_t *col)
+{
+    const pupa_table_spec *spec = t->spec;
+    pupa_str meta[MAX_DIMS];
+    char years[MAX_DIMS][16];
+    int rc;
+    uint32_t id;
+    if (t->cclass[code] == NONE) {
+        /* The code dimensions alone (metadata ones read "(none)"). */
+        for (size_t i = 0; i < spec->ndims; i++)
+            meta[i] = (pupa_str){NULL, 0};
+        if ((rc = column_key(&t->key, spec, meta, t->q->cb.codes[code])) ||
+            (rc = pupa_names_add(&t->cclasses, t->key.data, t->key.len - 1, &id)) ||
+            (id == t->cclasses.n - 1 && (rc = class_rep(&t->cclass_code, &t->ccap, id, code))))
+            return rc;
+        t->cclass[code] = id;
     }
+    tdoc *x = &t->docs[di];
+    if (x->mclass == NONE) {
+        /* The metadata dimensions alone (code ones read "(none)"). */
+        pupa_doc_rec d;
+        if ((rc = pupa_q_doc(t->q, x->doc, &d)))
+            return rc;
+        doc_meta(spec, &d, meta, years);
+        if ((rc = column_key(&t->key, spec, meta, "")) ||
+            (rc = pupa_names_add(&t->mclasses, t->key.data, t->key.len - 1, &id)) ||
+            (id == t->mclasses.n - 1 && (rc = class_rep(&t->mclass_doc, &t->mcap, id, di))))
+            return rc;
+        x->mclass = id;
+    }
+    uint64_t pk = (uint64_t)x->mclass << 32 | t->cclass[code];
+    size_t slot;
+    if ((rc = u64map_find(&t->pairs, pk, &slot)))
+        return rc;
+    if (t->pairs.vals[slot] == NONE) {
+        pupa_doc_rec d;
+        if ((rc = pupa_q_doc(t->q, t->docs[t->mclass_doc[x->mclass]].doc, &d)))
+            return rc;
+        doc_meta(spec, &d, meta, years);
+        if ((rc = column_key(&t->key, spec, meta,
+                             t->q->cb.codes[t->cclass_code[t->cclass[code]]])) ||
+            (rc = pupa_names_add(&t->cols, t->key.data, t->key.len - 1, &id)) ||
+            (rc = tally_room(&t->colt, &t->colcap, id)))
+            return rc;
+        u64map_set(&t->pairs, slot, pk, id);
+    }
+    *col = t->pairs.vals[slot];
+    return 0;
+}
+
+/* One counted hit: its cell, row, column and the total. */
+static int tq_count(tq *t, uint32_t seq, uint32_t di, uint32_t code)
+{
+    int rc;
+    uint32_t row = t->coderow[code], col, part = t->docs[di].part + 1;
+    if (row == NONE) {
+        const char *c = t->q->cb.codes[code];
+        if ((rc = pupa_names_add(&t->rows, c, pupa_code_prefix_len(c, t->spec->depth), &row)) ||
+            (rc = tally_room(&t->rowt, &t->rowcap, row)))
+            return rc;
+        t->coderow[code] = row;
+    }
+    if ((rc = tq_col(t, di, code, &col)))
+        return rc;
+    uint64_t ck = (uint64_t)row << 32 | col;
+    size_t slot;
+    if ((rc = u64map_find(&t->cellmap, ck, &slot)))
+        return rc;
+    if (t->cellmap.vals[slot] == NONE) {
+        if ((rc = pupa_grow(&t->cells, &t->cellcap, t->ncells + 1, sizeof *t->cells)))
+            return rc;
+        memset(&t->cells[t->ncells], 0, sizeof *t->cells);
+        u64map_set(&t->cellmap, slot, ck, (uint32_t)t->ncells++);
+    }
+    tally_add(&t->cells[t->cellmap.vals[slot]], seq, part);
+    tally_add(&t->rowt[row], seq, part);
+    tally_add(&t->colt[col], seq, part);
+    tally_add(&t->total, seq, part);
+    return 0;
+}
+
+/* Orders the turns by participant, drops duplicates, and counts each
+ * turn's hits. */
+static int tq_count_turns(tq *t)
+{
+    pdoc *order = malloc((t->ndocs ? t->ndocs : 1) * sizeof *order);
+    if (!order)
+        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    size_t npass = 0;
+    for (size_t i = 0; i < t->ndocs; i++)
+        if (t->docs[i].passes)
+            order[npass++] = (pdoc){t->docs[i].part, t->docs[i].doc, (uint32_t)i};
+    if (npass)
+        qsort(order, npass, sizeof *order, by_part_doc);
+    for (size_t r = 0; r < npass; r++)
+        t->docs[order[r].idx].rank = (uint32_t)r;
+    for (size_t i = 0; i < t->nturns; i++)
+        t->turns[i] = (uint64_t)t->docs[t->turns[i] >> 32].rank << 32 | (uint32_t)t->turns[i];
+    int rc = sort_u64(t->turns, t->nturns);
+    uint32_t seq = 0;
+    for (size_t i = 0; !rc && i < t->nturns; i++) {
+        if (i && t->turns[i] == t->turns[i - 1])
+            continue;
+        uint32_t di = order[t->turns[i] >> 32].idx, turn = (uint32_t)t->turns[i];
+        pupa_seg_rec s;
+        if ((rc = pupa_q_seg(t->q, t->docs[di].doc, turn, &s)))
+            break;
+        seq++;
+        if (!pupa_q_seg_passes(&s, t->f))
+            continue;
+        for (uint32_t h = 0; !rc && h < s.nhits; h++) {
+            pupa_hit_rec hr;
+            if ((rc = pupa_q_hit(t->q, &s, h, 0, &hr)))
+                break;
+            if (pupa_q_hit_counts(&hr, t->f) && t->sel[hr.code])
+                rc = tq_count(t, seq, di, hr.code);
+        }
+    }
+    free(order);
     return rc;
 }
 
-/* Cells, row totals, column totals and the grand total from the facts. */
-static int table_count(pupa_table *t, fact *facts, size_t n)
+/* Cells, row totals, column totals and the grand total, in sorted order. */
+static int tq_fill(tq *t, pupa_table *out, const uint32_t *rmap, const uint32_t *cmap)
 {
-    fact *copy = malloc((n ? n : 1) * sizeof *copy);
-    t->cells = calloc(t->nrows * t->ncols + 1, sizeof *t->cells);
-    t->row_total = calloc(t->nrows + 1, sizeof *t->row_total);
-    t->col_total = calloc(t->ncols + 1, sizeof *t->col_total);
-    if (!copy || !t->cells || !t->row_total || !t->col_total) {
-        free(copy);
+    out->cells = calloc(out->nrows * out->ncols + 1, sizeof *out->cells);
+    out->row_total = calloc(out->nrows + 1, sizeof *out->row_total);
+    out->col_total = calloc(out->ncols + 1, sizeof *out->col_total);
+    if (!out->cells || !out->row_total || !out->col_total)
         return pupa_fail(PUPA_ENOMEM, "out of memory");
+    for (size_t i = 0; i < t->cellmap.cap; i++) {
+        if (t->cellmap.vals[i] == NONE)
+            continue;
+        uint64_t k = t->cellmap.keys[i];
+        out->cells[(size_t)rmap[k >> 32] * out->ncols + cmap[(uint32_t)k]] =
+            t->cells[t->cellmap.vals[i]].c;
     }
-    count_cells(facts, n, t->cells, t->ncols);
-    for (size_t i = 0; i < n; i++) {
-        copy[i] = facts[i];
-        copy[i].row = 0;
-        facts[i].col = 0;
-    }
-    count_cells(copy, n, t->col_total, t->ncols);
-    count_cells(facts, n, t->row_total, 1);
-    for (size_t i = 0; i < n; i++)
-        facts[i].row = 0;
-    count_cells(facts, n, &t->total, 1);
-    free(copy);
+    for (size_t r = 0; r < out->nrows; r++)
+        out->row_total[rmap[r]] = t->rowt[r].c;
+    for (size_t c = 0; c < out->ncols; c++)
+        out->col_total[cmap[c]] = t->colt[c].c;
+    out->total = t->total.c;
     return 0;
+}
+
+static void tq_free(tq *t)
+{
+    free(t->sel);
+    free(t->coderow);
+    free(t->cclass);
+    free(t->cclass_code);
+    free(t->mclass_doc);
+    pupa_names_free(&t->rows);
+    pupa_names_free(&t->cols);
+    pupa_names_free(&t->parts);
+    pupa_names_free(&t->cclasses);
+    pupa_names_free(&t->mclasses);
+    free(t->docs);
+    u64map_free(&t->docmap);
+    u64map_free(&t->pairs);
+    u64map_free(&t->cellmap);
+    free(t->turns);
+    free(t->cells);
+    free(t->rowt);
+    free(t->colt);
+    pupa_buf_free(&t->key);
 }
 
 int pupa_table_query(pupa_index *ix, const pupa_table_spec *spec, const pupa_filter *f,
@@ -898,29 +1224,42 @@ int pupa_table_query(pupa_index *ix, const pupa_table_spec *spec, const pupa_fil
     if (rc || (rc = pupa_q_begin(&q, ix)))
         return rc;
     pupa_table *t = calloc(1, sizeof *t);
-    pupa_names rows = {0}, cols = {0}, parts = {0};
-    pupa_buf key;
-    pupa_buf_init(&key, 1u << 20);
-    fact *facts = NULL;
-    size_t nfacts = 0, cap = 0, nrefs = 0;
-    pupa_q_ref *refs = NULL;
+    tq x;
+    memset(&x, 0, sizeof x);
+    x.q = &q;
+    x.spec = spec;
+    x.f = f;
+    pupa_buf_init(&x.key, 1u << 20);
+    size_t nc = q.cb.ncodes;
+    x.sel = calloc(nc + 1, 1);
+    x.coderow = malloc((nc + 1) * sizeof *x.coderow);
+    x.cclass = malloc((nc + 1) * sizeof *x.cclass);
     uint32_t *rmap = NULL, *cmap = NULL;
-    pupa_filter all = *f;
-    if (!all.code)
-        all.code = ""; /* every code: read postings, not every turn */
-    if (!t)
+    if (!t || !x.sel || !x.coderow || !x.cclass)
         rc = pupa_fail(PUPA_ENOMEM, "out of memory");
-    if (!rc)
+    for (size_t c = 0; !rc && c < nc; c++) {
+        x.sel[c] = (unsigned char)pupa_code_match(q.cb.codes[c], f->code);
+        x.coderow[c] = x.cclass[c] = NONE;
+    }
+    if (!rc && f->participant) {
+        /* Her own keys, as quotes read them: a few dozen documents. */
+        pupa_filter all = *f;
+        if (!all.code)
+            all.code = "";
+        pupa_q_ref *refs = NULL;
+        size_t nrefs = 0;
         rc = pupa_q_turns(&q, &all, &refs, &nrefs);
-    for (size_t i = 0; !rc && i < nrefs; i++)
-        rc = table_turn(&q, spec, f, &refs[i], &rows, &cols, &parts, &key, &facts, &nfacts, &cap);
-    if (!rc && !(rc = pupa_names_sort(&rows, &rmap)) && !(rc = pupa_names_sort(&cols, &cmap))) {
-        for (size_t i = 0; i < nfacts; i++) {
-            facts[i].row = rmap[facts[i].row];
-            facts[i].col = cmap[facts[i].col];
-        }
-        t->nrows = rows.n;
-        t->rows = pupa_names_take(&rows);
+        for (size_t i = 0; !rc && i < nrefs; i++)
+            rc = tq_turn(&x, refs[i].doc, refs[i].turn);
+        free(refs);
+    } else if (!rc) {
+        rc = pupa_q_postings(&q, x.sel, f, tq_posting, &x);
+    }
+    if (!rc)
+        rc = tq_count_turns(&x);
+    if (!rc && !(rc = pupa_names_sort(&x.rows, &rmap)) && !(rc = pupa_names_sort(&x.cols, &cmap))) {
+        t->nrows = x.rows.n;
+        t->rows = pupa_names_take(&x.rows);
         t->dims = calloc(spec->ndims + 1, sizeof *t->dims);
         if (!t->dims)
             rc = pupa_fail(PUPA_ENOMEM, "out of memory");
@@ -929,17 +1268,12 @@ int pupa_table_query(pupa_index *ix, const pupa_table_spec *spec, const pupa_fil
                 rc = pupa_fail(PUPA_ENOMEM, "out of memory");
     }
     if (!rc)
-        rc = table_columns(t, &cols);
+        rc = table_columns(t, &x.cols);
     if (!rc)
-        rc = table_count(t, facts, nfacts);
-    pupa_names_free(&rows);
-    pupa_names_free(&cols);
-    pupa_names_free(&parts);
-    pupa_buf_free(&key);
+        rc = tq_fill(&x, t, rmap, cmap);
+    tq_free(&x);
     free(rmap);
     free(cmap);
-    free(facts);
-    free(refs);
     pupa_q_end(&q);
     if (rc) {
         pupa_table_free(t);
