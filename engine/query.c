@@ -792,7 +792,12 @@ static int check_spec(const pupa_table_spec *spec)
  * f->code matches (a participant's own keys when f names one), each
  * document decoded once into a cache; they are then ordered so that every
  * participant's turns are contiguous, and each turn's segment record is
- * read and its hits checked once.  A cell (and each row total, column
+ * read and its hits checked once.  With a code pattern and no filter on
+ * the segment record (lang, speaker) nor a participant, the postings say
+ * all a table needs: a turn counts under a code when its posting has a
+ * counted hit (or a negated one, with f->negated), which is what its hits
+ * say; so the (turn, code) pairs are sorted instead and no segment record
+ * is read (nor, then, checked: a damaged one goes unnoticed).  A cell (and each row total, column
  * total and the grand total) keeps the last turn and participant that
  * counted in it: comments are distinct turns, individuals distinct
  * participants, without sorting one fact per hit.  A row and a column
@@ -911,6 +916,50 @@ static int sort_u64(uint64_t *v, size_t n)
     return 0;
 }
 
+/* A posting as a table counts it: turn as in tq.turns, and its code. */
+typedef struct tpost {
+    uint64_t key;
+    uint32_t code;
+} tpost;
+
+/* Sorts n postings by key in place, stably (as sort_u64). */
+static int sort_posts(tpost *v, size_t n)
+{
+    if (n < 2)
+        return 0;
+    tpost *tmp = malloc(n * sizeof *tmp);
+    size_t *count = malloc(2048 * sizeof *count);
+    if (!tmp || !count) {
+        free(tmp);
+        free(count);
+        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    }
+    tpost *src = v, *dst = tmp;
+    for (int shift = 0; shift < 64; shift += 11) {
+        memset(count, 0, 2048 * sizeof *count);
+        for (size_t i = 0; i < n; i++)
+            count[(src[i].key >> shift) & 0x7FF]++;
+        if (count[(src[0].key >> shift) & 0x7FF] == n)
+            continue;
+        size_t sum = 0;
+        for (size_t d = 0; d < 2048; d++) {
+            size_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[count[(src[i].key >> shift) & 0x7FF]++] = src[i];
+        tpost *x = src;
+        src = dst;
+        dst = x;
+    }
+    if (src != v)
+        memcpy(v, src, n * sizeof *v);
+    free(tmp);
+    free(count);
+    return 0;
+}
+
 /* Distinct turns and participants counted in one cell or total. */
 typedef struct tally {
     uint32_t seq, part; /* the last turn (its position + 1) and participant (+ 1) */
@@ -951,6 +1000,9 @@ typedef struct tq {
     uint32_t last_doc, last_idx;
     uint64_t *turns; /* document index << 32 | turn, then rank << 32 | turn */
     size_t nturns, tcap;
+    int by_postings; /* count from the (turn, code) pairs alone */
+    struct tpost *posts;
+    size_t nposts, pcap;
     tally *cells, *rowt, *colt, total;
     size_t ncells, cellcap, rowcap, colcap;
     pupa_buf key;
@@ -998,9 +1050,18 @@ static int tq_turn(tq *t, uint32_t doc, uint32_t turn)
 
 static int tq_posting(void *ctx, uint32_t code, uint32_t year, uint32_t doc, uint32_t turn)
 {
-    (void)code;
+    tq *t = ctx;
     (void)year;
-    return tq_turn(ctx, doc, turn);
+    if (!t->by_postings)
+        return tq_turn(t, doc, turn);
+    uint32_t i;
+    int rc = tq_doc(t, doc, &i);
+    if (rc || !t->docs[i].passes)
+        return rc;
+    if ((rc = pupa_grow(&t->posts, &t->pcap, t->nposts + 1, sizeof *t->posts)))
+        return rc;
+    t->posts[t->nposts++] = (tpost){(uint64_t)i << 32 | turn, code};
+    return 0;
 }
 
 /* A passing document in participant order: its participant, id and index. */
@@ -1126,8 +1187,8 @@ static int tq_count(tq *t, uint32_t seq, uint32_t di, uint32_t code)
     return 0;
 }
 
-/* Orders the turns by participant, drops duplicates, and counts each
- * turn's hits. */
+/* Orders the turns (or the postings) by participant, drops duplicates,
+ * and counts each turn's hits (or each posting). */
 static int tq_count_turns(tq *t)
 {
     pdoc *order = malloc((t->ndocs ? t->ndocs : 1) * sizeof *order);
@@ -1143,8 +1204,19 @@ static int tq_count_turns(tq *t)
         t->docs[order[r].idx].rank = (uint32_t)r;
     for (size_t i = 0; i < t->nturns; i++)
         t->turns[i] = (uint64_t)t->docs[t->turns[i] >> 32].rank << 32 | (uint32_t)t->turns[i];
+    for (size_t i = 0; i < t->nposts; i++)
+        t->posts[i].key =
+            (uint64_t)t->docs[t->posts[i].key >> 32].rank << 32 | (uint32_t)t->posts[i].key;
     int rc = sort_u64(t->turns, t->nturns);
+    if (!rc)
+        rc = sort_posts(t->posts, t->nposts);
     uint32_t seq = 0;
+    /* From the postings: each turn's codes are contiguous, one per code. */
+    for (size_t i = 0; !rc && i < t->nposts; i++) {
+        if (!i || t->posts[i].key != t->posts[i - 1].key)
+            seq++;
+        rc = tq_count(t, seq, order[t->posts[i].key >> 32].idx, t->posts[i].code);
+    }
     for (size_t i = 0; !rc && i < t->nturns; i++) {
         if (i && t->turns[i] == t->turns[i - 1])
             continue;
@@ -1207,6 +1279,7 @@ static void tq_free(tq *t)
     u64map_free(&t->pairs);
     u64map_free(&t->cellmap);
     free(t->turns);
+    free(t->posts);
     free(t->cells);
     free(t->rowt);
     free(t->colt);
@@ -1253,6 +1326,7 @@ int pupa_table_query(pupa_index *ix, const pupa_table_spec *spec, const pupa_fil
             rc = tq_turn(&x, refs[i].doc, refs[i].turn);
         free(refs);
     } else if (!rc) {
+        x.by_postings = f->code && f->code[0] && f->lang < 0 && !f->speaker;
         rc = pupa_q_postings(&q, x.sel, f, tq_posting, &x);
     }
     if (!rc)
