@@ -554,6 +554,64 @@ static void release_map(const struct pupa_index *ix)
     madvise(info.me_mapaddr, used < info.me_mapsize ? used : info.me_mapsize, MADV_DONTNEED);
 }
 
+/* Where the batch starting at task b0 ends (see BATCH_FILES). */
+static size_t batch_end(const file_task *tasks, size_t b0, size_t ntasks)
+{
+    uint64_t bytes = 0;
+    size_t b1 = b0;
+    for (; b1 < ntasks && b1 - b0 < BATCH_FILES && bytes < BATCH_BYTES; b1++)
+        bytes += tasks[b1].size;
+    return b1;
+}
+
+/* Writes tasks [b0, b1) in path order in one transaction. */
+static int write_batch(const struct pupa_index *ix, const pupa_build_opts *opts,
+                       file_task *tasks, size_t b0, size_t b1, size_t ntasks,
+                       uint32_t *next_doc, pupa_build_stats *st, pupa_buf *tmp)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(ix->env, NULL, 0, &txn);
+    if (rc)
+        return pupa_lmdb_fail(rc, "index write");
+    for (size_t i = b0; !rc && i < b1; i++) {
+        file_task *t = &tasks[i];
+        if (t->rc) {
+            st->files_failed++;
+            if (opts->on_file_error)
+                opts->on_file_error(opts->ctx, t->relpath, t->message);
+            continue;
+        }
+        rc = write_file(txn, ix, t, next_doc, tmp);
+        if (!rc) {
+            if (t->existed)
+                st->files_changed++;
+            else
+                st->files_added++;
+            st->segments += t->nsegments;
+            st->hits += t->nhits;
+            st->docs += pupa_get_u32((const unsigned char *)t->out.data);
+        }
+        pupa_buf_free(&t->out);
+    }
+    if (!rc)
+        rc = meta_put_u32(txn, ix, "next_doc", *next_doc);
+    if (rc) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    if ((rc = mdb_txn_commit(txn)))
+        return pupa_lmdb_fail(rc, "index commit");
+    release_map(ix);
+    if (opts->on_progress)
+        opts->on_progress(opts->ctx, b1, ntasks);
+    return 0;
+}
+
+/* Codes and writes every task.  The calling thread writes batch k while
+ * the other threads code batch k+1, and joins them when it is done: the
+ * single LMDB writer no longer leaves the cores idle at every batch.  Two
+ * batches are in memory at most, and the writing order is the same as
+ * ever, so the index stays byte-identical for any thread count. */
 static int run_batches(const struct pupa_index *ix, const char *corpus,
                        const pupa_lexicon *lex, const pupa_manifest *manifest,
                        const pupa_build_opts *opts, file_task *tasks, size_t ntasks,
@@ -568,54 +626,31 @@ static int run_batches(const struct pupa_index *ix, const char *corpus,
         if (!(rc = pupa_matcher_new(&matchers[i], lex)))
             rc = pupa_matcher_set_mode(matchers[i], opts->tokenise_all ? PUPA_MATCH_TOKENISE_ALL
                                                                        : PUPA_MATCH_FAST);
-    for (size_t b0 = 0, b1; !rc && b0 < ntasks; b0 = b1) {
-        uint64_t bytes = 0;
-        for (b1 = b0; b1 < ntasks && b1 - b0 < BATCH_FILES && bytes < BATCH_BYTES; b1++)
-            bytes += tasks[b1].size;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
-        for (size_t i = b0; i < b1; i++) {
-            int tid = omp_get_thread_num();
-            uint32_t *counted = counts + (size_t)tid * 2 * ncodes;
-            code_file(matchers[tid], corpus, manifest, &opts->read, ncodes, counted,
-                      counted + ncodes, &tasks[i]);
-        }
-        MDB_txn *txn;
-        if ((rc = mdb_txn_begin(ix->env, NULL, 0, &txn))) {
-            rc = pupa_lmdb_fail(rc, "index write");
-            break;
-        }
-        for (size_t i = b0; !rc && i < b1; i++) {
-            file_task *t = &tasks[i];
-            if (t->rc) {
-                st->files_failed++;
-                if (opts->on_file_error)
-                    opts->on_file_error(opts->ctx, t->relpath, t->message);
-                continue;
+    /* [w0, w1) is the batch to write, [c0, c1) the one to code meanwhile. */
+    size_t w0 = 0, w1 = 0, c0 = 0, c1 = rc ? 0 : batch_end(tasks, 0, ntasks);
+    while (!rc && w1 < ntasks) {
+        int wrc = 0;
+#pragma omp parallel num_threads(nthreads)
+        {
+#pragma omp master
+            if (w1 > w0)
+                wrc = write_batch(ix, opts, tasks, w0, w1, ntasks, next_doc, st, tmp);
+#pragma omp for schedule(dynamic, 1)
+            for (size_t i = c0; i < c1; i++) {
+                int tid = omp_get_thread_num();
+                uint32_t *counted = counts + (size_t)tid * 2 * ncodes;
+                code_file(matchers[tid], corpus, manifest, &opts->read, ncodes, counted,
+                          counted + ncodes, &tasks[i]);
             }
-            rc = write_file(txn, ix, t, next_doc, tmp);
-            if (!rc) {
-                if (t->existed)
-                    st->files_changed++;
-                else
-                    st->files_added++;
-                st->segments += t->nsegments;
-                st->hits += t->nhits;
-                st->docs += pupa_get_u32((const unsigned char *)t->out.data);
-            }
-            pupa_buf_free(&t->out);
         }
-        if (!rc)
-            rc = meta_put_u32(txn, ix, "next_doc", *next_doc);
-        if (rc) {
-            mdb_txn_abort(txn);
-        } else if ((rc = mdb_txn_commit(txn))) {
-            rc = pupa_lmdb_fail(rc, "index commit");
-        }
-        if (!rc)
-            release_map(ix);
-        if (!rc && opts->on_progress)
-            opts->on_progress(opts->ctx, b1, ntasks);
+        rc = wrc;
+        w0 = c0;
+        w1 = c1;
+        c0 = c1;
+        c1 = batch_end(tasks, c0, ntasks);
     }
+    if (!rc && w1 > w0)
+        rc = write_batch(ix, opts, tasks, w0, w1, ntasks, next_doc, st, tmp);
     for (int i = 0; matchers && i < nthreads; i++)
         pupa_matcher_free(matchers[i]);
     free(matchers);
