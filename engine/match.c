@@ -114,7 +114,8 @@ static int tokenize_counted(pupa_matcher *m, const char *text, size_t len)
 
 int pupa_matcher_set_mode(pupa_matcher *m, int mode)
 {
-    if (!m || (mode != PUPA_MATCH_TOKENISE_ALL && mode != PUPA_MATCH_FAST))
+    if (!m || (mode != PUPA_MATCH_TOKENISE_ALL && mode != PUPA_MATCH_FAST &&
+               mode != PUPA_MATCH_FAST_ONLY))
         return pupa_fail(PUPA_EINVAL, "pupa_matcher_set_mode: bad argument");
     m->mode = mode;
     return 0;
@@ -354,6 +355,9 @@ static size_t chunk_start(const char *text, size_t x)
  * stretches this close together are tokenised as one. */
 #define SHORT_LOOKBACK 64
 #define MERGE_GAP 64
+/* Above this share of a segment in stretches, it is tokenised whole. */
+#define DENSE_NUM 1
+#define DENSE_DEN 2
 
 static void candidate_span(const char *text, size_t len, candidate *c)
 {
@@ -481,14 +485,24 @@ static int on_raw_candidate(unsigned int id, unsigned long long from, unsigned l
 {
     (void)flags;
     pupa_matcher *m = ctx;
-    if (pupa_grow(&m->cands, &m->cands_cap, m->ncands + 1, sizeof *m->cands)) {
-        m->scan_rc = PUPA_ENOMEM;
-        return 1;
-    }
     /* Offsets in the squeezed text, mapped back to the segment's bytes: a
      * literal starts its length before its end (fastscan.c). */
     if (!pupa_lexicon_raw_som(m->lex, id))
         from = to - pupa_lexicon_norm_len(m->lex, id);
+    /* ICU never breaks between two ASCII letters or digits, and the squeeze
+     * keeps such neighbours as they are in the text: a match with one
+     * against its first or last character starts or ends inside a word
+     * ("he" in "the"), whatever ICU says, unless a prefix entry runs on. */
+    const unsigned char *sq = (const unsigned char *)m->squeeze.text;
+    if (to > from && from > 0 && is_ascii_alnum(sq[from]) && is_ascii_alnum(sq[from - 1]))
+        return 0;
+    if (to > from && to < m->squeeze.len && is_ascii_alnum(sq[to - 1]) && is_ascii_alnum(sq[to]) &&
+        pupa_lexicon_entry(m->lex, id)->kind != PUPA_ENTRY_PREFIX)
+        return 0;
+    if (pupa_grow(&m->cands, &m->cands_cap, m->ncands + 1, sizeof *m->cands)) {
+        m->scan_rc = PUPA_ENOMEM;
+        return 1;
+    }
     uint32_t raw_from = pupa_squeeze_to_raw(&m->squeeze, (uint32_t)from);
     uint32_t raw_to = to > from ? pupa_squeeze_to_raw(&m->squeeze, (uint32_t)to - 1) + 1 : raw_from;
     m->cands[m->ncands++] = (candidate){id, raw_from, raw_to, 0, 0};
@@ -575,6 +589,23 @@ static int match_fast(pupa_matcher *m, const char *text, size_t len)
     if (m->ncands == 0)
         return 1; /* no candidate: no hit, and ICU never ran */
     qsort(m->cands, m->ncands, sizeof *m->cands, by_span);
+    /* When the stretches cover most of the segment, one ICU pass over all
+     * of it costs less than many over its pieces, and rules that need the
+     * whole token stream would tokenise it again anyway. */
+    size_t covered = 0, reach = 0;
+    for (size_t i = 0; i < m->ncands; i++) {
+        size_t a = m->cands[i].span_start > reach ? m->cands[i].span_start : reach;
+        if (m->cands[i].span_end > a)
+            covered += m->cands[i].span_end - a;
+        if (m->cands[i].span_end > reach)
+            reach = m->cands[i].span_end;
+    }
+    if (m->mode == PUPA_MATCH_FAST &&
+        (covered * DENSE_DEN > len * DENSE_NUM ||
+         pupa_ruleset_needs_tokens(pupa_lexicon_rules(m->lex)))) {
+        m->ncands = 0;
+        return 0;
+    }
     for (size_t i = 0; i < m->ncands;) {
         size_t a = m->cands[i].span_start, b = m->cands[i].span_end, j = i + 1;
         for (; j < m->ncands && m->cands[j].span_start < b + MERGE_GAP; j++)
@@ -601,7 +632,8 @@ int pupa_match(pupa_matcher *m, const char *text, size_t len, const pupa_hit **h
     if (!text)
         text = "";
     int rc = 0;
-    if (m->mode == PUPA_MATCH_FAST && pupa_lexicon_raw_db(m->lex) && len <= PUPA_MAX_SEGMENT_BYTES)
+    if (m->mode != PUPA_MATCH_TOKENISE_ALL && pupa_lexicon_raw_db(m->lex) &&
+        len <= PUPA_MAX_SEGMENT_BYTES)
         rc = match_fast(m, text, len);
     int fast = rc == 1; /* m->tokens then cover only the last stretch */
     m->stats.segments++;

@@ -247,7 +247,11 @@ void pupa_matcher_free(pupa_matcher *m);
  *    the white-space-delimited stretch around each candidate.  Segments
  *    with no candidate never reach ICU.  The tokens returned are those of
  *    the last stretch only, and tok_first/tok_last index that stretch. */
-enum { PUPA_MATCH_TOKENISE_ALL = 0, PUPA_MATCH_FAST = 1 };
+enum { PUPA_MATCH_TOKENISE_ALL = 0, PUPA_MATCH_FAST = 1, PUPA_MATCH_FAST_ONLY = 2 };
+/* PUPA_MATCH_FAST tokenises a segment whole when its candidates' stretches
+ * cover most of it, or when the codebook's rules need the whole token
+ * stream anyway: cheaper, same hits.  PUPA_MATCH_FAST_ONLY never does, so
+ * tests can hold the stretch machinery itself to the reference. */
 /* A new matcher starts in PUPA_MATCH_TOKENISE_ALL. */
 int pupa_matcher_set_mode(pupa_matcher *m, int mode);
 

@@ -1081,3 +1081,8 @@ int pupa_lexicon_code_hidden(const pupa_lexicon *lex, uint32_t code)
 {
     return lex && pupa_ruleset_is_hidden(pupa_lexicon_rules(lex), code);
 }
+
+int pupa_ruleset_needs_tokens(const pupa_ruleset *rs)
+{
+    return rs && rs->active && rs->needs_tokens;
+}

@@ -49,6 +49,8 @@ int pupa_ruleset_resolve(pupa_ruleset *rs, const pupa_lexicon *lex,
                          void *ctx, size_t *nproblems);
 /* Makes pupa_rules_apply leave hits as the scan found them. */
 void pupa_ruleset_deactivate(pupa_ruleset *rs);
+/* True when the rules read the whole segment's token stream. */
+int pupa_ruleset_needs_tokens(const pupa_ruleset *rs);
 /* Chains what the entries do not show (settings, negated_as) into h. */
 uint64_t pupa_ruleset_hash(const pupa_ruleset *rs, uint64_t h);
 

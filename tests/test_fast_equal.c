@@ -1,5 +1,5 @@
 /*
- * test_fast_equal.c: the fast path (PUPA_MATCH_FAST: engine/match.c,
+ * test_fast_equal.c: the fast path (PUPA_MATCH_FAST_ONLY: engine/match.c,
  * engine/fastscan.c) against the reference (PUPA_MATCH_TOKENISE_ALL).
  *
  * The contract (pupa.h): both modes give the same hits.  Hits are compared
@@ -399,7 +399,7 @@ static int pair_open(pair *p, const char *name, const char *path)
     if (!p->full || !p->fast)
         return -1;
     CHECK_EQ_INT(pupa_matcher_set_mode(p->full, PUPA_MATCH_TOKENISE_ALL), 0);
-    CHECK_EQ_INT(pupa_matcher_set_mode(p->fast, PUPA_MATCH_FAST), 0);
+    CHECK_EQ_INT(pupa_matcher_set_mode(p->fast, PUPA_MATCH_FAST_ONLY), 0);
     return 0;
 }
 

@@ -590,7 +590,7 @@ static void test_corpus(const char *corpora)
         if (ma)
             CHECK_EQ_INT(pupa_matcher_set_mode(ma, PUPA_MATCH_TOKENISE_ALL), 0);
         if (mf)
-            CHECK_EQ_INT(pupa_matcher_set_mode(mf, PUPA_MATCH_FAST), 0);
+            CHECK_EQ_INT(pupa_matcher_set_mode(mf, PUPA_MATCH_FAST_ONLY), 0);
     }
 
     stats st;
@@ -860,7 +860,7 @@ static void test_spellings(void)
         CHECK_EQ_INT(pupa_matcher_new(&mf, lex), 0);
     }
     if (ma && mf) {
-        CHECK_EQ_INT(pupa_matcher_set_mode(mf, PUPA_MATCH_FAST), 0);
+        CHECK_EQ_INT(pupa_matcher_set_mode(mf, PUPA_MATCH_FAST_ONLY), 0);
         char text[512];
         size_t a;
 #define AT(...) (snprintf(text, sizeof text, __VA_ARGS__))
