@@ -210,7 +210,11 @@ int pupa_khmer_fold_changes(const char *in_, size_t len, int order_only)
     const unsigned char *in = (const unsigned char *)in_;
     for (size_t i = 0; i < len;) {
         if (in[i] != 0xE1) {
-            i++;
+            /* Every Khmer character starts with E1: skip to the next one. */
+            const unsigned char *next = memchr(in + i, 0xE1, len - i);
+            if (!next)
+                break;
+            i = (size_t)(next - in);
             continue;
         }
         unit u = unit_at(in, len, i);

@@ -138,11 +138,15 @@ static const char *const khmer_not_cues[] = {"អត់ធ្មត់", "អត
 
 int pupa_is_negation_cue(const char *t, size_t len)
 {
+    if (!t || len == 0)
+        return 0;
+    /* strncmp stops at a cue's end: no strlen per cue per token. */
     for (size_t i = 0; i < sizeof english_cues / sizeof *english_cues; i++)
-        if (strlen(english_cues[i]) == len && memcmp(english_cues[i], t, len) == 0)
+        if (english_cues[i][0] == t[0] && strncmp(english_cues[i], t, len) == 0 &&
+            english_cues[i][len] == '\0')
             return 1;
     for (size_t i = 0; i < sizeof khmer_not_cues / sizeof *khmer_not_cues; i++)
-        if (strlen(khmer_not_cues[i]) == len && memcmp(khmer_not_cues[i], t, len) == 0)
+        if (strncmp(khmer_not_cues[i], t, len) == 0 && khmer_not_cues[i][len] == '\0')
             return 0;
     for (size_t i = 0; i < sizeof khmer_cues / sizeof *khmer_cues; i++) {
         size_t n = strlen(khmer_cues[i]);

@@ -270,6 +270,13 @@ int pupa_lang_detect(const char *text, size_t len)
     bool km = false, latin = false;
     size_t i = 0;
     while (i < len && !(km && latin)) {
+        if (latin) {
+            /* Only Khmer is left to find, and it starts with E1. */
+            const unsigned char *next = memchr(p + i, 0xE1, len - i);
+            if (!next)
+                break;
+            i = (size_t)(next - p);
+        }
         unsigned char c = p[i];
         if (c < 0x80) {
             if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')
