@@ -61,7 +61,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define MAP_SIZE (1ull << 38) /* address space only; the file grows as needed */
 #define NULL_STR 0xFFFFFFFFu
@@ -84,40 +87,44 @@ static int data_checksum(const char *dir, uint64_t *size, uint64_t *sum)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/data.mdb", dir);
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return pupa_fail(errno == ENOENT ? PUPA_ENOTFOUND : PUPA_EIO, "%s: %s", path,
                          strerror(errno));
-    static const size_t chunk = 1u << 20;
-    unsigned char *buf = malloc(chunk);
-    if (!buf) {
-        fclose(f);
-        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return pupa_fail(PUPA_EIO, "%s: not a regular file", path);
     }
-    /* Four independent lanes, so the multiplies overlap: every query opens
-     * the index through this, so it runs near memory speed. */
+    size_t n = (size_t)st.st_size;
+    /* Mapped, not read: every query opens the index through this, and a
+     * copy would cost as much as the hash.  Only this process reads the
+     * mapping, and it is gone before LMDB opens the file. */
+    const unsigned char *buf = NULL;
+    if (n) {
+        void *map = mmap(NULL, n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (map == MAP_FAILED) {
+            close(fd);
+            return pupa_fail(PUPA_EIO, "%s: cannot map: %s", path, strerror(errno));
+        }
+        buf = map;
+    }
+    close(fd);
+    /* Four independent lanes, so the multiplies overlap. */
     uint64_t lane[4] = {PUPA_HASH_INIT, PUPA_HASH_INIT ^ 1, PUPA_HASH_INIT ^ 2, PUPA_HASH_INIT ^ 3};
-    uint64_t h = PUPA_HASH_INIT, total = 0;
-    size_t n;
-    while ((n = fread(buf, 1, chunk, f)) > 0) {
-        size_t blocks = n / 32;
-        for (size_t i = 0; i < blocks; i++)
-            for (int k = 0; k < 4; k++) {
-                uint64_t w;
-                memcpy(&w, buf + i * 32 + k * 8, 8);
-                lane[k] ^= w * 0x9E3779B97F4A7C15ull;
-                lane[k] = ((lane[k] << 29) | (lane[k] >> 35)) * 0xBF58476D1CE4E5B9ull;
-            }
-        h = pupa_hash(h, buf + blocks * 32, n - blocks * 32);
-        total += n;
-    }
+    size_t blocks = n / 32;
+    for (size_t i = 0; i < blocks; i++)
+        for (int k = 0; k < 4; k++) {
+            uint64_t w;
+            memcpy(&w, buf + i * 32 + k * 8, 8);
+            lane[k] ^= w * 0x9E3779B97F4A7C15ull;
+            lane[k] = ((lane[k] << 29) | (lane[k] >> 35)) * 0xBF58476D1CE4E5B9ull;
+        }
+    uint64_t h = pupa_hash(PUPA_HASH_INIT, buf + blocks * 32, n - blocks * 32);
     h = pupa_hash(h, lane, sizeof lane);
-    int err = ferror(f);
-    fclose(f);
-    free(buf);
-    if (err)
-        return pupa_fail(PUPA_EIO, "%s: read error", path);
-    *size = total;
+    if (n)
+        munmap((void *)buf, n);
+    *size = n;
     *sum = h;
     return 0;
 }
