@@ -98,32 +98,36 @@ static int data_checksum(const char *dir, uint64_t *size, uint64_t *sum)
     }
     size_t n = (size_t)st.st_size;
     /* Mapped, not read: every query opens the index through this, and a
-     * copy would cost as much as the hash.  Only this process reads the
-     * mapping, and it is gone before LMDB opens the file. */
-    const unsigned char *buf = NULL;
-    if (n) {
-        void *map = mmap(NULL, n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+     * copy would cost as much as the hash.  A window at a time, so the
+     * mapping never holds more than WINDOW bytes of the file. */
+    enum { WINDOW = 16u << 20 };
+    uint64_t lane[4] = {PUPA_HASH_INIT, PUPA_HASH_INIT ^ 1, PUPA_HASH_INIT ^ 2, PUPA_HASH_INIT ^ 3};
+    uint64_t h = PUPA_HASH_INIT;
+    int rc = 0;
+    for (size_t off = 0; off < n; off += WINDOW) {
+        size_t len = n - off < WINDOW ? n - off : WINDOW;
+        void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, (off_t)off);
         if (map == MAP_FAILED) {
-            close(fd);
-            return pupa_fail(PUPA_EIO, "%s: cannot map: %s", path, strerror(errno));
+            rc = pupa_fail(PUPA_EIO, "%s: cannot map: %s", path, strerror(errno));
+            break;
         }
-        buf = map;
+        const unsigned char *buf = map;
+        /* Four independent lanes, so the multiplies overlap. */
+        size_t blocks = len / 32;
+        for (size_t i = 0; i < blocks; i++)
+            for (int k = 0; k < 4; k++) {
+                uint64_t w;
+                memcpy(&w, buf + i * 32 + k * 8, 8);
+                lane[k] ^= w * 0x9E3779B97F4A7C15ull;
+                lane[k] = ((lane[k] << 29) | (lane[k] >> 35)) * 0xBF58476D1CE4E5B9ull;
+            }
+        h = pupa_hash(h, buf + blocks * 32, len - blocks * 32);
+        munmap(map, len);
     }
     close(fd);
-    /* Four independent lanes, so the multiplies overlap. */
-    uint64_t lane[4] = {PUPA_HASH_INIT, PUPA_HASH_INIT ^ 1, PUPA_HASH_INIT ^ 2, PUPA_HASH_INIT ^ 3};
-    size_t blocks = n / 32;
-    for (size_t i = 0; i < blocks; i++)
-        for (int k = 0; k < 4; k++) {
-            uint64_t w;
-            memcpy(&w, buf + i * 32 + k * 8, 8);
-            lane[k] ^= w * 0x9E3779B97F4A7C15ull;
-            lane[k] = ((lane[k] << 29) | (lane[k] >> 35)) * 0xBF58476D1CE4E5B9ull;
-        }
-    uint64_t h = pupa_hash(PUPA_HASH_INIT, buf + blocks * 32, n - blocks * 32);
+    if (rc)
+        return rc;
     h = pupa_hash(h, lane, sizeof lane);
-    if (n)
-        munmap((void *)buf, n);
     *size = n;
     *sum = h;
     return 0;
