@@ -56,6 +56,8 @@ struct pupa_matcher {
     pupa_token *plain_tok;
     size_t plain_tok_cap;
     pupa_match_stats stats;
+    uint32_t learned[2][2]; /* per segment class: fast attempts, served */
+    int learn_class;
 };
 
 int pupa_matcher_new(pupa_matcher **out, const pupa_lexicon *lex)
@@ -624,6 +626,44 @@ static int match_fast(pupa_matcher *m, const char *text, size_t len)
     return 1;
 }
 
+/* Whether to try the fast path on this segment.  Where it keeps ending in
+ * a whole-segment pass (dense candidates, or rules that need every token:
+ * on Khmer, whose stretches are whole phrases, that is common), the squeeze
+ * and the raw scan are wasted.  So each matcher learns, separately for
+ * Khmer-heavy and other segments, how often the fast path served: below a
+ * quarter of the last attempts it stops trying, except every eighth segment,
+ * which keeps the count current.  Either way the hits are the same. */
+static int khmer_heavy(const char *text, size_t len)
+{
+    size_t lead = 0;
+    for (const char *p = text, *end = text + len; (p = memchr(p, 0xE1, (size_t)(end - p)));
+         p++)
+        lead++;
+    return lead * 3 * 2 > len; /* Khmer letters are three bytes, E1 first */
+}
+
+static int worth_trying(pupa_matcher *m, const char *text, size_t len)
+{
+    if (m->mode != PUPA_MATCH_FAST)
+        return 1;
+    m->learn_class = khmer_heavy(text, len);
+    const uint32_t *c = m->learned[m->learn_class];
+    return c[0] < 64 || c[1] * 4 >= c[0] || m->stats.segments % 8 == 0;
+}
+
+static void learn(pupa_matcher *m, int served)
+{
+    if (m->mode != PUPA_MATCH_FAST)
+        return;
+    uint32_t *c = m->learned[m->learn_class];
+    c[0]++;
+    c[1] += (uint32_t)served;
+    if (c[0] >= 256) { /* forget slowly: halve */
+        c[0] /= 2;
+        c[1] /= 2;
+    }
+}
+
 int pupa_match(pupa_matcher *m, const char *text, size_t len, const pupa_hit **hits,
                size_t *nhits, pupa_tokens *tokens)
 {
@@ -637,8 +677,10 @@ int pupa_match(pupa_matcher *m, const char *text, size_t len, const pupa_hit **h
         text = "";
     int rc = 0;
     if (m->mode != PUPA_MATCH_TOKENISE_ALL && pupa_lexicon_raw_db(m->lex) &&
-        len <= PUPA_MAX_SEGMENT_BYTES)
+        len <= PUPA_MAX_SEGMENT_BYTES && worth_trying(m, text, len)) {
         rc = match_fast(m, text, len);
+        learn(m, rc == 1);
+    }
     int fast = rc == 1; /* m->tokens then cover only the last stretch */
     m->stats.segments++;
     m->stats.fast_segments += (uint64_t)fast;
