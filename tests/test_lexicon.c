@@ -16,34 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char tmpdir[256];
-
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st; (void)flag; (void)ftw;
-    return remove(p);
-}
-
-static void cleanup(void)
-{
-    if (tmpdir[0])
-        nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Writes s to tmpdir/name and returns the path (static: copy it to keep). */
-static const char *put(const char *name, const char *s)
-{
-    static char path[1024];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "wb");
-    if (!f) {
-        perror(path);
-        exit(1);
-    }
-    fwrite(s, 1, strlen(s), f);
-    fclose(f);
-    return path;
-}
+#include "tmpdir.h"
 
 /* Loads a lexicon that must fail with PUPA_ELEXICON and a message holding
  * every one of the given strings (NULL-terminated). */
@@ -432,17 +405,12 @@ int main(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    snprintf(tmpdir, sizeof tmpdir, "%s/pupa-lexicon-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    tmp_setup("lexicon");
     test_nested();
     test_mixed_list();
     test_errors();
     test_hash();
     test_null();
-    cleanup();
+    tmp_cleanup();
     return check_result();
 }

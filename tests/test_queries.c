@@ -26,19 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static char tmpdir[256];
-
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st; (void)flag; (void)ftw;
-    return remove(p);
-}
-
-static void cleanup(void)
-{
-    if (tmpdir[0])
-        nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
+#include "tmpdir.h"
 
 static pupa_index *build(const char *src, const char *lexicon, const char *name)
 {
@@ -770,12 +758,8 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *src = argv[2];
-    snprintf(tmpdir, sizeof tmpdir, "%s/pupa-queries-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 1;
-    }
-    atexit(cleanup);
+    tmp_setup("queries");
+    atexit(tmp_cleanup);
     pupa_index *ix = build(src, "tests/data/starter.yml", "sample");
     pupa_index *bx = build(src, "tests/data/behaviour.yml", "behaviour");
     CHECK(ix != NULL && bx != NULL);

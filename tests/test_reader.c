@@ -23,41 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char tmpdir[256];
+#include "tmpdir.h"
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st; (void)flag; (void)ftw;
-    return remove(p);
-}
-
-static void cleanup(void)
-{
-    if (tmpdir[0])
-        nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Writes bytes to tmpdir/name (creating folders) and returns the path. */
-static const char *put(const char *name, const char *bytes, size_t len)
-{
-    static char path[4096];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    for (char *p = path + strlen(tmpdir) + 1; (p = strchr(p, '/')); p++) {
-        *p = '\0';
-        mkdir(path, 0700);
-        *p = '/';
-    }
-    FILE *f = fopen(path, "wb");
-    if (!f) {
-        perror(path);
-        exit(1);
-    }
-    fwrite(bytes, 1, len, f);
-    fclose(f);
-    return path;
-}
-
-static const char *puts_(const char *name, const char *s) { return put(name, s, strlen(s)); }
 
 /* Reads a file written by put() under its name as relpath. */
 static int rd(pupa_file **f, const char *name, const pupa_manifest *m, const pupa_read_opts *o)
@@ -172,7 +139,7 @@ static void test_lang(void)
 
 static void test_header_and_turns(void)
 {
-    puts_("h.txt", "---\n"
+    put("h.txt", "---\n"
                    "participant: P017\n"
                    "year: 2013\n"
                    "Group :  Female SP/RC  \n"
@@ -255,7 +222,7 @@ static void test_header_and_turns(void)
 
     /* Text before the first label is a preamble and is left out; an empty
      * header is fine; an empty value is no value. */
-    puts_("pre.txt", "---\nparticipant: X\nyear: 2100\nnote:\n---\nTitle of the interview\n\n"
+    put("pre.txt", "---\nparticipant: X\nyear: 2100\nnote:\n---\nTitle of the interview\n\n"
                      "Transcribed by A.\nP: hello\n");
     CHECK_EQ_INT(rd(&f, "pre.txt", NULL, NULL), 0);
     if (f) {
@@ -271,7 +238,7 @@ static void test_header_and_turns(void)
 
 static void test_custom_labels(void)
 {
-    puts_("c.txt", "---\nparticipant: S1\nyear: 1900\n---\n"
+    put("c.txt", "---\nparticipant: S1\nyear: 1900\n---\n"
                    "STAFF: first question\n"
                    "survivor: my answer\n"
                    "P: not a label here\n"
@@ -318,7 +285,7 @@ static void test_paragraphs(void)
                        " \t \n"
                        "Second: not a label\n"
                        "\n";
-    puts_("para.txt", text);
+    put("para.txt", text);
     pupa_file *f = NULL;
     CHECK_EQ_INT(rd(&f, "para.txt", NULL, NULL), 0);
     if (!f)
@@ -339,7 +306,7 @@ static void test_paragraphs(void)
     pupa_file_free(f);
 
     /* A file with a header and nothing else has no segments. */
-    puts_("empty.txt", "---\nparticipant: P\nyear: 2000\n---");
+    put("empty.txt", "---\nparticipant: P\nyear: 2000\n---");
     CHECK_EQ_INT(rd(&f, "empty.txt", NULL, NULL), 0);
     CHECK(f && pupa_file_doc(f, 0)->nsegs == 0);
     pupa_file_free(f);
@@ -356,7 +323,7 @@ static void test_crlf_bom(void)
                        "continued \xe1\x9e\x80\xe2\x80\x8b\xe1\x9e\x81\r\n"
                        "\r\n"
                        "P:two\r\n";
-    puts_("crlf.txt", text);
+    put("crlf.txt", text);
     pupa_file *f = NULL;
     CHECK_EQ_INT(rd(&f, "crlf.txt", NULL, NULL), 0);
     if (!f)
@@ -388,7 +355,7 @@ static void test_manifest(void)
                       "\r\n"
                       "./sub\\b.txt,P2,2011,G2,\"multi\r\nline \"\"quoted\"\"\"\r\n"
                       "c.txt,P3, 1850 \r\n";
-    const char *mpath = puts_("manifest.csv", csv);
+    const char *mpath = put("manifest.csv", csv);
     char mp[1024];
     snprintf(mp, sizeof mp, "%s", mpath);
     pupa_manifest *m = NULL;
@@ -414,7 +381,7 @@ static void test_manifest(void)
     }
 
     /* The header wins over the manifest, and everything is kept. */
-    puts_("a.txt", "---\ngroup: HeaderGroup\nGender: female\n---\nP: hi\n");
+    put("a.txt", "---\ngroup: HeaderGroup\nGender: female\n---\nP: hi\n");
     pupa_file *f = NULL;
     CHECK_EQ_INT(rd(&f, "a.txt", m, NULL), 0);
     if (f) {
@@ -429,7 +396,7 @@ static void test_manifest(void)
     pupa_file_free(f);
 
     /* A manifest-only file: no header at all, and the row outlives nothing. */
-    puts_("sub/b.txt", "P: from b\n");
+    put("sub/b.txt", "P: from b\n");
     char path[4096];
     snprintf(path, sizeof path, "%s/sub/b.txt", tmpdir);
     CHECK_EQ_INT(pupa_file_read(&f, path, "sub/b.txt", m, NULL), 0);
@@ -444,44 +411,44 @@ static void test_manifest(void)
 
     /* A header overriding a bad manifest year makes it fine; else it fails. */
     CHECK_EQ_INT(pupa_manifest_load(&m, mp), 0);
-    puts_("c.txt", "P: c\n");
+    put("c.txt", "P: c\n");
     CHECK_EQ_INT(rd(&f, "c.txt", m, NULL), PUPA_EFORMAT);
     CHECK(msg_has("c.txt:1: byte 0: year '1850' ("));
     CHECK(msg_has("manifest.csv line 6) is not an integer 1900..2100"));
-    puts_("c.txt", "---\nyear: 2005\n---\nP: c\n");
+    put("c.txt", "---\nyear: 2005\n---\nP: c\n");
     CHECK_EQ_INT(rd(&f, "c.txt", m, NULL), 0);
     CHECK(f && pupa_file_doc(f, 0)->year == 2005);
     pupa_file_free(f);
     pupa_manifest_free(m);
 
     /* A path column, LF endings, a short row. */
-    mpath = puts_("m2.csv", "path,participant,year\nx.txt,PX\n");
+    mpath = put("m2.csv", "path,participant,year\nx.txt,PX\n");
     CHECK_EQ_INT(pupa_manifest_load(&m, mpath), 0);
     CHECK(pupa_manifest_row(m, "x.txt", &n) != NULL && n == 1);
     pupa_manifest_free(m);
 
     /* Errors name the manifest, line and byte. */
     snprintf(mp, sizeof mp, "%s/m3.csv", tmpdir);
-    puts_("m3.csv", "name,participant\nx,y\n");
+    put("m3.csv", "name,participant\nx,y\n");
     CHECK_EQ_INT(pupa_manifest_load(&m, mp), PUPA_EFORMAT);
     CHECK(m == NULL);
     CHECK(msg_has("m3.csv:1: byte 0: no 'file' or 'path' column"));
-    puts_("m3.csv", "file,year\na.txt,2000\nb.txt,\"2001\n");
+    put("m3.csv", "file,year\na.txt,2000\nb.txt,\"2001\n");
     CHECK_EQ_INT(pupa_manifest_load(&m, mp), PUPA_EFORMAT);
     CHECK(msg_has("m3.csv:3: byte 27: unterminated quoted field"));
-    puts_("m3.csv", "file,year\na.txt,\"20\"01\n");
+    put("m3.csv", "file,year\na.txt,\"20\"01\n");
     CHECK_EQ_INT(pupa_manifest_load(&m, mp), PUPA_EFORMAT);
     CHECK(msg_has("m3.csv:2: byte 20: unexpected text after a closing quote"));
-    puts_("m3.csv", "file,year\na.txt,2000,extra\n");
+    put("m3.csv", "file,year\na.txt,2000,extra\n");
     CHECK_EQ_INT(pupa_manifest_load(&m, mp), PUPA_EFORMAT);
     CHECK(msg_has("m3.csv:2: byte 10: row has 3 fields but the header has 2"));
-    puts_("m3.csv", "file,year\na.txt,2000\n./a.txt,2001\n");
+    put("m3.csv", "file,year\na.txt,2000\n./a.txt,2001\n");
     CHECK_EQ_INT(pupa_manifest_load(&m, mp), PUPA_EFORMAT);
     CHECK(msg_has("m3.csv:3: byte 21: second row for 'a.txt' (first on line 2)"));
-    puts_("m3.csv", "file,year,Year\n");
+    put("m3.csv", "file,year,Year\n");
     CHECK_EQ_INT(pupa_manifest_load(&m, mp), PUPA_EFORMAT);
     CHECK(msg_has("column 'year' given twice"));
-    puts_("m3.csv", "file,year\n\xff.txt,1\n");
+    put("m3.csv", "file,year\n\xff.txt,1\n");
     CHECK_EQ_INT(pupa_manifest_load(&m, mp), PUPA_EUTF8);
     CHECK(msg_has("m3.csv:2: byte 10: invalid UTF-8"));
     snprintf(mp, sizeof mp, "%s/none.csv", tmpdir);
@@ -500,7 +467,7 @@ static void test_jsonl(void)
         "  {\"participant\": 7, \"year\": \"2016\", \"text\": \"plain text\\n\\npara two\","
         " \"nested\": {\"a\": [1, 2.5e3, {\"b\": null}]}, \"n\": null, \"flag\": true, "
         "\"ratio\": -0.5}  \n";
-    puts_("j.jsonl", text);
+    put("j.jsonl", text);
     pupa_file *f = NULL;
     CHECK_EQ_INT(rd(&f, "j.jsonl", NULL, NULL), 0);
     if (!f)
@@ -565,7 +532,7 @@ static void test_jsonl(void)
 
     /* Plain text without escapes points into the file, with no map. */
     const char *plain = "{\"participant\":\"P\",\"year\":2000,\"text\":\"R: just this\"}";
-    puts_("p.jsonl", plain);
+    put("p.jsonl", plain);
     CHECK_EQ_INT(rd(&f, "p.jsonl", NULL, NULL), 0);
     if (f) {
         const pupa_doc *e = pupa_file_doc(f, 0);
@@ -577,12 +544,12 @@ static void test_jsonl(void)
     pupa_file_free(f);
 
     /* The manifest row of the file applies to every line; JSON wins. */
-    puts_("jm.csv", "file,participant,year,site\nq.jsonl,PM,2001,north\n");
+    put("jm.csv", "file,participant,year,site\nq.jsonl,PM,2001,north\n");
     char mp[1024];
     snprintf(mp, sizeof mp, "%s/jm.csv", tmpdir);
     pupa_manifest *m = NULL;
     CHECK_EQ_INT(pupa_manifest_load(&m, mp), 0);
-    puts_("q.jsonl", "{\"text\":\"a\"}\n{\"text\":\"b\",\"participant\":\"PJ\",\"site\":\"\"}\n");
+    put("q.jsonl", "{\"text\":\"a\"}\n{\"text\":\"b\",\"participant\":\"PJ\",\"site\":\"\"}\n");
     CHECK_EQ_INT(rd(&f, "q.jsonl", m, NULL), 0);
     if (f && pupa_file_ndocs(f) == 2) {
         CHECK_EQ_STR(pupa_file_doc(f, 0)->participant, "PM");
@@ -633,7 +600,7 @@ static void test_jsonl(void)
         {"{a:1}", "bad.jsonl:1: byte 1: expected a string key"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        puts_("bad.jsonl", bad[i].text);
+        put("bad.jsonl", bad[i].text);
         f = (pupa_file *)1;
         int rc = rd(&f, "bad.jsonl", NULL, NULL);
         CHECK_EQ_INT(rc, PUPA_EFORMAT);
@@ -648,7 +615,7 @@ static void test_jsonl(void)
     for (int i = 0; i < 100; i++)
         deep[k++] = '[';
     deep[k] = '\0';
-    puts_("bad.jsonl", deep);
+    put("bad.jsonl", deep);
     CHECK_EQ_INT(rd(&f, "bad.jsonl", NULL, NULL), PUPA_EFORMAT);
     CHECK(msg_has("nested too deep"));
 }
@@ -657,60 +624,60 @@ static void test_errors(void)
 {
     pupa_file *f = (pupa_file *)1;
     const char *t = "---\nparticipant: a\nyear: 2000\n---\nP: ok\nP: bad \xff here\n";
-    puts_("bad.txt", t);
+    put("bad.txt", t);
     CHECK_EQ_INT(rd(&f, "bad.txt", NULL, NULL), PUPA_EUTF8);
     CHECK(f == NULL);
     char want[256];
     snprintf(want, sizeof want, "bad.txt:6: byte %zu: invalid UTF-8", (size_t)(strchr(t, '\xff') - t));
     CHECK(msg_is(want));
     /* Bad bytes inside the header and truncated sequences count too. */
-    puts_("bad.txt", "\xEF\xBB\xBF---\nparticipant: \xc3\n");
+    put("bad.txt", "\xEF\xBB\xBF---\nparticipant: \xc3\n");
     CHECK_EQ_INT(rd(&f, "bad.txt", NULL, NULL), PUPA_EUTF8);
     CHECK(msg_is("bad.txt:2: byte 20: invalid UTF-8"));
-    puts_("bad.txt", "P: overlong \xc0\xaf");
+    put("bad.txt", "P: overlong \xc0\xaf");
     CHECK_EQ_INT(rd(&f, "bad.txt", NULL, NULL), PUPA_EUTF8);
     CHECK(msg_is("bad.txt:1: byte 12: invalid UTF-8"));
-    puts_("bad.txt", "P: surrogate \xed\xa0\x80");
+    put("bad.txt", "P: surrogate \xed\xa0\x80");
     CHECK_EQ_INT(rd(&f, "bad.txt", NULL, NULL), PUPA_EUTF8);
     CHECK(msg_is("bad.txt:1: byte 13: invalid UTF-8"));
-    puts_("bad.txt", "P: ends \xe1\x9e");
+    put("bad.txt", "P: ends \xe1\x9e");
     CHECK_EQ_INT(rd(&f, "bad.txt", NULL, NULL), PUPA_EUTF8);
     CHECK(msg_is("bad.txt:1: byte 8: invalid UTF-8"));
-    put("bad.txt", "P\0:\0 \0h\0", 8);
+    put_bytes("bad.txt", "P\0:\0 \0h\0", 8);
     CHECK_EQ_INT(rd(&f, "bad.txt", NULL, NULL), PUPA_EFORMAT);
     CHECK(msg_has("bad.txt:1: byte 1: NUL byte"));
 
-    puts_("x.txt", "P: hello\n");
+    put("x.txt", "P: hello\n");
     CHECK_EQ_INT(rd(&f, "x.txt", NULL, NULL), PUPA_EFORMAT);
     CHECK(msg_is("x.txt:1: byte 0: missing participant"));
-    puts_("x.txt", "---\nparticipant: P1\n---\nP: hello\n");
+    put("x.txt", "---\nparticipant: P1\n---\nP: hello\n");
     CHECK_EQ_INT(rd(&f, "x.txt", NULL, NULL), PUPA_EFORMAT);
     CHECK(msg_is("x.txt:1: byte 0: missing year"));
-    puts_("x.txt", "---\nparticipant: P1\nyear: 1899\n---\nP: hello\n");
+    put("x.txt", "---\nparticipant: P1\nyear: 1899\n---\nP: hello\n");
     CHECK_EQ_INT(rd(&f, "x.txt", NULL, NULL), PUPA_EFORMAT);
     CHECK(msg_is("x.txt:3: byte 20: year '1899' is not an integer 1900..2100"));
-    puts_("x.txt", "---\nparticipant: P1\nyear: twenty\n---\n");
+    put("x.txt", "---\nparticipant: P1\nyear: twenty\n---\n");
     CHECK_EQ_INT(rd(&f, "x.txt", NULL, NULL), PUPA_EFORMAT);
     CHECK(msg_has("year 'twenty' is not"));
-    puts_("x.txt", "---\nparticipant: P1\nyear: 2000\n");
+    put("x.txt", "---\nparticipant: P1\nyear: 2000\n");
     CHECK_EQ_INT(rd(&f, "x.txt", NULL, NULL), PUPA_EFORMAT);
     CHECK(msg_is("x.txt:1: byte 0: unterminated header"));
-    puts_("x.txt", "\xEF\xBB\xBF---\r\nparticipant: P1\r\nnote: -- -\r\n");
+    put("x.txt", "\xEF\xBB\xBF---\r\nparticipant: P1\r\nnote: -- -\r\n");
     CHECK_EQ_INT(rd(&f, "x.txt", NULL, NULL), PUPA_EFORMAT);
     CHECK(msg_is("x.txt:1: byte 3: unterminated header"));
-    puts_("x.txt", "---");
+    put("x.txt", "---");
     CHECK_EQ_INT(rd(&f, "x.txt", NULL, NULL), PUPA_EFORMAT);
     CHECK(msg_is("x.txt:1: byte 0: unterminated header"));
-    puts_("x.txt", "---\nparticipant: P1\njust words\n---\n");
+    put("x.txt", "---\nparticipant: P1\njust words\n---\n");
     CHECK_EQ_INT(rd(&f, "x.txt", NULL, NULL), PUPA_EFORMAT);
     CHECK(msg_is("x.txt:3: byte 20: expected 'key: value' in the header"));
-    puts_("x.txt", "---\nparticipant: P1\nyear: 2000\nPARTICIPANT: P2\n---\n");
+    put("x.txt", "---\nparticipant: P1\nyear: 2000\nPARTICIPANT: P2\n---\n");
     CHECK_EQ_INT(rd(&f, "x.txt", NULL, NULL), PUPA_EFORMAT);
     CHECK(msg_is("x.txt:4: byte 31: key 'participant' given twice"));
-    puts_("x.txt", "---\n : v\n---\n");
+    put("x.txt", "---\n : v\n---\n");
     CHECK_EQ_INT(rd(&f, "x.txt", NULL, NULL), PUPA_EFORMAT);
     CHECK(msg_has("x.txt:2: byte 5: empty key"));
-    puts_("x.txt", "");
+    put("x.txt", "");
     CHECK_EQ_INT(rd(&f, "x.txt", NULL, NULL), PUPA_EFORMAT);
     CHECK(msg_is("x.txt:1: byte 0: missing participant"));
 
@@ -731,7 +698,7 @@ static void test_errors(void)
     if (b) {
         int h = snprintf(b, 64, "---\nparticipant: P\nyear: 2000\n---\nP: ");
         memset(b + h, 'a', big);
-        put("big.txt", b, (size_t)h + big);
+        put_bytes("big.txt", b, (size_t)h + big);
         CHECK_EQ_INT(rd(&f, "big.txt", NULL, NULL), PUPA_ETOOBIG);
         char w[128];
         snprintf(w, sizeof w, "big.txt:5: byte %d: segment of", h);
@@ -742,15 +709,15 @@ static void test_errors(void)
 
 static void test_list(void)
 {
-    puts_("list/a.txt", "x");
-    puts_("list/Z.TXT", "x");
-    puts_("list/b/c.jsonl", "x");
-    puts_("list/b/d.csv", "x");
-    puts_("list/b/deeper/e.txt", "x");
-    puts_("list/.hidden/f.txt", "x");
-    puts_("list/.g.txt", "x");
-    puts_("list/manifest.csv", "file\n");
-    puts_("list/notes.txt.bak", "x");
+    put("list/a.txt", "x");
+    put("list/Z.TXT", "x");
+    put("list/b/c.jsonl", "x");
+    put("list/b/d.csv", "x");
+    put("list/b/deeper/e.txt", "x");
+    put("list/.hidden/f.txt", "x");
+    put("list/.g.txt", "x");
+    put("list/manifest.csv", "file\n");
+    put("list/notes.txt.bak", "x");
     char p[1024], q[1024];
     snprintf(p, sizeof p, "%s/list/loop", tmpdir);
     CHECK(symlink(".", p) == 0);
@@ -761,7 +728,7 @@ static void test_list(void)
     CHECK(symlink("/nonexistent/nowhere.txt", p) == 0);
     snprintf(p, sizeof p, "%s/list/dir.txt", tmpdir);
     CHECK(mkdir(p, 0700) == 0);
-    puts_("list/dir.txt/in.txt", "x");
+    put("list/dir.txt/in.txt", "x");
 
     char **paths = NULL;
     size_t n = 0;
@@ -817,7 +784,7 @@ static void test_mutations(void)
             default: if (n) { memmove(buf + at, buf + at + 1, n - at - 1); n--; } break;
             }
         }
-        const char *path = put(names[s], buf, n);
+        const char *path = put_bytes(names[s], buf, n);
         if (s == 3) {
             pupa_manifest *m = NULL;
             int rc = pupa_manifest_load(&m, path);
@@ -916,7 +883,7 @@ static void test_interviews(const char *corpora)
         if (copy) {
             memcpy(copy, hdr, strlen(hdr));
             memcpy(copy + strlen(hdr), bytes, len);
-            put(name, copy, strlen(hdr) + len);
+            put_bytes(name, copy, strlen(hdr) + len);
             CHECK_EQ_INT(rd(&f, name, NULL, NULL), 0);
             if (f) {
                 const pupa_doc *d = pupa_file_doc(f, 0);
@@ -939,11 +906,7 @@ static void test_interviews(const char *corpora)
 
 int main(int argc, char **argv)
 {
-    snprintf(tmpdir, sizeof tmpdir, "%s/pupa-reader-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    tmp_setup("reader");
     test_lang();
     test_header_and_turns();
     test_custom_labels();
@@ -962,7 +925,7 @@ int main(int argc, char **argv)
     bool have = corpora && stat(probe, &st) == 0 && S_ISDIR(st.st_mode);
     if (have)
         test_interviews(corpora);
-    cleanup();
+    tmp_cleanup();
     if (!have && !check_failures) {
         fprintf(stderr, "shared corpora not found at %s: interview checks skipped\n", probe);
         return 77;

@@ -8,6 +8,8 @@
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char tmpdir[256];
@@ -18,31 +20,49 @@ static int tmp_rm_entry(const char *p, const struct stat *st, int flag, struct F
     return remove(p);
 }
 
-/* Makes /tmp/pupa-NAME-XXXXXX; exits 1 when it cannot. */
+/* Makes $TMPDIR/pupa-NAME-XXXXXX (/tmp by default); exits 1 when it cannot. */
 static inline void tmp_setup(const char *name)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/pupa-%s-XXXXXX", name);
+    const char *base = getenv("TMPDIR");
+    snprintf(tmpdir, sizeof tmpdir, "%s/pupa-%s-XXXXXX", base && *base ? base : "/tmp", name);
     if (!mkdtemp(tmpdir)) {
         perror("mkdtemp");
         exit(1);
     }
 }
 
-static inline void tmp_cleanup(void) { nftw(tmpdir, tmp_rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
-
-/* Writes s to tmpdir/name; returns the path (static: copy it to keep it). */
-static inline const char *put(const char *name, const char *s)
+static inline void tmp_cleanup(void)
 {
-    static char path[1024];
+    if (tmpdir[0])
+        nftw(tmpdir, tmp_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Writes len bytes to tmpdir/name, making its folders; returns the path
+ * (static: copy it to keep it). */
+static inline const char *put_bytes(const char *name, const char *bytes, size_t len)
+{
+    static char path[4096];
     snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    for (char *p = path + strlen(tmpdir) + 1; (p = strchr(p, '/')); p++) {
+        *p = '\0';
+        mkdir(path, 0700);
+        *p = '/';
+    }
     FILE *f = fopen(path, "wb");
     if (!f) {
         perror(path);
         exit(1);
     }
-    fputs(s, f);
+    if (len)
+        fwrite(bytes, 1, len, f);
     fclose(f);
     return path;
+}
+
+/* Writes the string s to tmpdir/name; returns the path as put_bytes. */
+static inline const char *put(const char *name, const char *s)
+{
+    return put_bytes(name, s, strlen(s));
 }
 
 #endif
