@@ -878,24 +878,26 @@ static void u64map_free(u64map *m)
     memset(m, 0, sizeof *m);
 }
 
-/* Sorts n keys in place (LSD radix, 11-bit digits, constant digits skipped). */
-static int sort_u64(uint64_t *v, size_t n)
+/* Sorts n records of size bytes in place by the uint64_t each starts with:
+ * stable LSD radix, 11-bit digits, digits every key shares skipped. */
+static int radix_sort(void *v, size_t n, size_t size)
 {
     if (n < 2)
         return 0;
-    uint64_t *tmp = malloc(n * sizeof *tmp);
+    unsigned char *tmp = malloc(n * size);
     size_t *count = malloc(2048 * sizeof *count);
     if (!tmp || !count) {
         free(tmp);
         free(count);
         return pupa_fail(PUPA_ENOMEM, "out of memory");
     }
-    uint64_t *src = v, *dst = tmp;
+    unsigned char *src = v, *dst = tmp;
+#define RADIX_KEY(p, i) (*(const uint64_t *)(const void *)((p) + (i) * size))
     for (int shift = 0; shift < 64; shift += 11) {
         memset(count, 0, 2048 * sizeof *count);
         for (size_t i = 0; i < n; i++)
-            count[(src[i] >> shift) & 0x7FF]++;
-        if (count[(src[0] >> shift) & 0x7FF] == n)
+            count[(RADIX_KEY(src, i) >> shift) & 0x7FF]++;
+        if (count[(RADIX_KEY(src, 0) >> shift) & 0x7FF] == n)
             continue; /* every key has this digit */
         size_t sum = 0;
         for (size_t d = 0; d < 2048; d++) {
@@ -904,17 +906,20 @@ static int sort_u64(uint64_t *v, size_t n)
             sum += c;
         }
         for (size_t i = 0; i < n; i++)
-            dst[count[(src[i] >> shift) & 0x7FF]++] = src[i];
-        uint64_t *x = src;
+            memcpy(dst + count[(RADIX_KEY(src, i) >> shift) & 0x7FF]++ * size, src + i * size, size);
+        unsigned char *x = src;
         src = dst;
         dst = x;
     }
-    if (src != v)
-        memcpy(v, src, n * sizeof *v);
+#undef RADIX_KEY
+    if (src != (unsigned char *)v)
+        memcpy(v, src, n * size);
     free(tmp);
     free(count);
     return 0;
 }
+
+static int sort_u64(uint64_t *v, size_t n) { return radix_sort(v, n, sizeof *v); }
 
 /* A posting as a table counts it: turn as in tq.turns, and its code. */
 typedef struct tpost {
@@ -922,43 +927,8 @@ typedef struct tpost {
     uint32_t code;
 } tpost;
 
-/* Sorts n postings by key in place, stably (as sort_u64). */
-static int sort_posts(tpost *v, size_t n)
-{
-    if (n < 2)
-        return 0;
-    tpost *tmp = malloc(n * sizeof *tmp);
-    size_t *count = malloc(2048 * sizeof *count);
-    if (!tmp || !count) {
-        free(tmp);
-        free(count);
-        return pupa_fail(PUPA_ENOMEM, "out of memory");
-    }
-    tpost *src = v, *dst = tmp;
-    for (int shift = 0; shift < 64; shift += 11) {
-        memset(count, 0, 2048 * sizeof *count);
-        for (size_t i = 0; i < n; i++)
-            count[(src[i].key >> shift) & 0x7FF]++;
-        if (count[(src[0].key >> shift) & 0x7FF] == n)
-            continue;
-        size_t sum = 0;
-        for (size_t d = 0; d < 2048; d++) {
-            size_t c = count[d];
-            count[d] = sum;
-            sum += c;
-        }
-        for (size_t i = 0; i < n; i++)
-            dst[count[(src[i].key >> shift) & 0x7FF]++] = src[i];
-        tpost *x = src;
-        src = dst;
-        dst = x;
-    }
-    if (src != v)
-        memcpy(v, src, n * sizeof *v);
-    free(tmp);
-    free(count);
-    return 0;
-}
+/* Sorts n postings by key in place, stably. */
+static int sort_posts(tpost *v, size_t n) { return radix_sort(v, n, sizeof *v); }
 
 /* Distinct turns and participants counted in one cell or total. */
 typedef struct tally {
