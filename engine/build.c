@@ -19,6 +19,7 @@
  */
 #include "index.h"
 
+#include <malloc.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -602,6 +603,10 @@ static int write_batch(const struct pupa_index *ix, const pupa_build_opts *opts,
     if ((rc = mdb_txn_commit(txn)))
         return pupa_lmdb_fail(rc, "index commit");
     release_map(ix);
+    /* The batch's buffers were freed while worker threads allocated the
+     * next one's: give the freed arenas back, so memory does not creep up
+     * with the number of batches. */
+    malloc_trim(0);
     if (opts->on_progress)
         opts->on_progress(opts->ctx, b1, ntasks);
     return 0;
