@@ -341,12 +341,7 @@ static int has_visible(const char *text, size_t s, size_t e)
     return 0;
 }
 
-/* The stretch ICU confirms a candidate in: the chunks (runs without ASCII
- * white space) it touches.  ICU puts a boundary on both sides of ASCII
- * white space and its rules never look across it, so the boundaries inside
- * such a stretch are those of the whole segment (checked on every shared
- * corpus). */
-static size_t negation_context(const char *text, size_t a);
+static size_t negation_context(const char *text, size_t a, size_t limit);
 
 /* The start of the chunk holding byte x. */
 static size_t chunk_start(const char *text, size_t x)
@@ -365,11 +360,16 @@ static size_t chunk_start(const char *text, size_t x)
 #define DENSE_NUM 1
 #define DENSE_DEN 2
 
+/* The stretch ICU confirms a candidate in: the chunks (runs without ASCII
+ * white space) it touches.  ICU puts a boundary on both sides of ASCII
+ * white space and its rules never look across it, so the boundaries inside
+ * such a stretch are those of the whole segment (checked on every shared
+ * corpus). */
 static void candidate_span(const char *text, size_t len, candidate *c)
 {
     size_t a = chunk_start(text, c->from);
-    size_t ctx = negation_context(text, a);
-    if (a - ctx <= SHORT_LOOKBACK)
+    size_t ctx = negation_context(text, a, SHORT_LOOKBACK);
+    if (ctx != SIZE_MAX)
         a = ctx;
     size_t b = c->to;
     while (b < len && !is_ascii_space(text[b]))
@@ -380,16 +380,20 @@ static void candidate_span(const char *text, size_t len, candidate *c)
 
 /* Where to start tokenising to see the PUPA_NEGATION_WINDOW tokens before
  * position a: that many visible chunks back.  Each such chunk holds a word
- * or punctuation, and punctuation ends the look-back anyway. */
-static size_t negation_context(const char *text, size_t a)
+ * or punctuation, and punctuation ends the look-back anyway.  SIZE_MAX if
+ * that lies more than limit bytes back (the walk stops there). */
+static size_t negation_context(const char *text, size_t a, size_t limit)
 {
+    size_t from = a;
     for (int chunks = 0; chunks < PUPA_NEGATION_WINDOW && a > 0;) {
         size_t e = a;
         while (e > 0 && is_ascii_space(text[e - 1]))
             e--;
         size_t s = e;
-        while (s > 0 && !is_ascii_space(text[s - 1]))
+        while (s > 0 && !is_ascii_space(text[s - 1]) && from - s <= limit)
             s--;
+        if (from - s > limit)
+            return SIZE_MAX;
         a = e == 0 ? 0 : s;
         if (has_visible(text, s, e))
             chunks++;
@@ -468,7 +472,7 @@ static int may_hold_cue(const char *text, size_t from, size_t to)
  * of their stretch [a, b): one more ICU pass, from far enough back. */
 static int settle_negation(pupa_matcher *m, const char *text, size_t a, size_t b, size_t h0)
 {
-    size_t from = negation_context(text, a);
+    size_t from = negation_context(text, a, SIZE_MAX);
     int rc = tokenize_stretch(m, text, from, b);
     if (rc)
         return rc;
@@ -566,7 +570,8 @@ static int confirm(pupa_matcher *m, const char *text, size_t a, size_t b, size_t
         /* Undecided only if the look-back the hit needs starts before the
          * stretch does. */
         size_t need;
-        if (open && a > 0 && (need = negation_context(text, chunk_start(text, h->start))) < a &&
+        if (open && a > 0 &&
+            (need = negation_context(text, chunk_start(text, h->start), SIZE_MAX)) < a &&
             may_hold_cue(text, need, a)) {
             h->negated = -1;
             pending = 1;
