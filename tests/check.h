@@ -52,6 +52,30 @@ static inline void require_corpora(const char *dir)
     }
 }
 
+/* The whole file, NUL-terminated, its length in *len (if len); NULL if it
+ * cannot be read.  The caller frees it. */
+static inline char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *b = NULL;
+    long n = -1;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0)
+        b = malloc((size_t)n + 1);
+    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
+        free(b);
+        b = NULL;
+    }
+    fclose(f);
+    if (!b)
+        return NULL;
+    b[n] = '\0';
+    if (len)
+        *len = (size_t)n;
+    return b;
+}
+
 static inline int check_result(void)
 {
     if (check_failures) {

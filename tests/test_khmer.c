@@ -223,25 +223,6 @@ static void test_random(void)
     }
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        fclose(f);
-        free(buf);
-        return NULL;
-    }
-    fclose(f);
-    buf[n] = '\0';
-    *len = (size_t)n;
-    return buf;
-}
 
 /* Is s[0..3) the Khmer code point range [lo, hi]? */
 static int is_cp(const unsigned char *s, uint32_t lo, uint32_t hi)
@@ -270,7 +251,7 @@ static void test_corpus(const char *dir, const char *rel)
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, rel);
     size_t len;
-    char *text = read_file(path, &len);
+    char *text = slurp(path, &len);
     CHECK(text != NULL);
     if (!text)
         return;

@@ -74,26 +74,6 @@ static void grow(void *pp, size_t *cap, size_t need, size_t sz)
     *cap = c;
 }
 
-/* Whole file, NUL-terminated; NULL if it cannot be read. */
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        grow(&buf, &cap, n + 65536 + 1, 1);
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    fclose(f);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
 
 /* Fixed-seed linear congruential generator (Knuth's MMIX constants). */
 static uint64_t lcg_state = 0x5eedf00dULL;
@@ -1085,7 +1065,7 @@ static char *load_or_fail(const char *dir, const char *rel, size_t *len)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, rel);
-    char *b = read_file(path, len);
+    char *b = slurp(path, len);
     if (!b) {
         fprintf(stderr, "cannot read %s\n", path);
         check_failures++;
@@ -1220,7 +1200,7 @@ static void test_corpora(const char *dir)
             char p[8192];
             snprintf(p, sizeof p, "%s/%s", ivdir, names[i]);
             size_t n = 0;
-            ivs[nivs] = read_file(p, &n);
+            ivs[nivs] = slurp(p, &n);
             CHECK(ivs[nivs] != NULL);
             if (ivs[nivs])
                 add_lines(&texts, ivs[nivs++], n, 0);
