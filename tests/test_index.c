@@ -28,15 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static char tmpdir[256];
-
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st; (void)flag; (void)ftw;
-    return remove(p);
-}
-
-static void rm_tree(const char *dir) { nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
+#include "tmpdir.h"
 
 /* tmpdir/rel in a static ring of buffers. */
 static const char *tpath(const char *fmt, ...)
@@ -51,25 +43,6 @@ static const char *tpath(const char *fmt, ...)
     char *p = ring[next++ % 8];
     snprintf(p, 1024, "%s/%s", tmpdir, rel);
     return p;
-}
-
-static void write_bytes(const char *path, const void *bytes, size_t len)
-{
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s", path);
-    for (char *p = dir + strlen(tmpdir) + 1; (p = strchr(p, '/')); p++) {
-        *p = '\0';
-        mkdir(dir, 0700);
-        *p = '/';
-    }
-    FILE *f = fopen(path, "wb");
-    if (!f) {
-        perror(path);
-        exit(1);
-    }
-    if (len)
-        fwrite(bytes, 1, len, f);
-    fclose(f);
 }
 
 static void write_str(const char *path, const char *s) { write_bytes(path, s, strlen(s)); }
@@ -1481,12 +1454,7 @@ int main(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    snprintf(tmpdir, sizeof tmpdir, "%s/pupa-index-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    tmp_setup("index");
     snprintf(lexpath, sizeof lexpath, "%s", tpath("lex.yml"));
     write_str(lexpath, LEXICON);
     snprintf(lexpath2, sizeof lexpath2, "%s", tpath("lex2.yml"));
@@ -1511,6 +1479,6 @@ int main(int argc, char **argv)
     test_threads(c3, ix3a, ix3b);
     test_corrupt(ix3a);
 
-    rm_tree(tmpdir);
+    tmp_cleanup();
     return check_result();
 }

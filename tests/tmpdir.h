@@ -37,15 +37,15 @@ static inline void tmp_cleanup(void)
         nftw(tmpdir, tmp_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* Writes len bytes to tmpdir/name, making its folders; returns the path
- * (static: copy it to keep it). */
-static inline const char *put_bytes(const char *name, const char *bytes, size_t len)
+/* Writes len bytes to path, a file below tmpdir, making the folders
+ * between; exits 1 when it cannot. */
+static inline void write_bytes(const char *path, const void *bytes, size_t len)
 {
-    static char path[4096];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    for (char *p = path + strlen(tmpdir) + 1; (p = strchr(p, '/')); p++) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + strlen(tmpdir) + 1; (p = strchr(p, '/')); p++) {
         *p = '\0';
-        mkdir(path, 0700);
+        mkdir(dir, 0700);
         *p = '/';
     }
     FILE *f = fopen(path, "wb");
@@ -56,6 +56,15 @@ static inline const char *put_bytes(const char *name, const char *bytes, size_t 
     if (len)
         fwrite(bytes, 1, len, f);
     fclose(f);
+}
+
+/* Writes len bytes to tmpdir/name; returns the path (static: copy it to
+ * keep it). */
+static inline const char *put_bytes(const char *name, const char *bytes, size_t len)
+{
+    static char path[4096];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    write_bytes(path, bytes, len);
     return path;
 }
 
