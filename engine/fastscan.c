@@ -59,9 +59,10 @@
 static unsigned char safe_bmp[0x10000 / 8];
 static pthread_once_t safe_once = PTHREAD_ONCE_INIT;
 
-/* The squeeze knows where ICU breaks between Khmer and Latin (see
- * script_space); other scripts' letters next to each other could break
- * where it does not know, so they are left to the full path. */
+/* Where Khmer meets Latin letters or digits, the patterns allow a space or
+ * none (script_change), since ICU may or may not break there; other
+ * scripts' letters next to each other could break in ways the patterns do
+ * not know, so they are left to the full path. */
 static int script_is_handled(UChar32 c)
 {
     UErrorCode st = U_ZERO_ERROR;
@@ -216,13 +217,13 @@ int pupa_fast_squeeze(pupa_squeeze *sq, const char *text, size_t len)
         prev_khmer = is_khmer_letter(cp);
         i += n;
     }
-    /* The tokenizer folds Khmer token by token, and ICU may cut a cluster
-     * (even between a coeng and its consonant), so folding the whole text
-     * could join what the reference keeps apart.  Text that needs the fold
-     * takes the full path instead; text that does not is left as it is by
-     * every token's fold too, since a token's clusters are pieces of the
-     * squeezed text's (a token holds no white space, and the ignorables the
-     * squeeze drops, NFKC drops from the token). */
+    /* The tokenizer reorders Khmer marks in the original text, where white
+     * space still parts clusters that the squeeze has joined, so reordering
+     * the squeezed text could move what the reference leaves.  Text whose
+     * marks need reordering takes the full path instead; text that does not
+     * is left as it is by the tokenizer's fold too, since its clusters are
+     * pieces of the squeezed text's (the squeeze only removes white space
+     * and ignorables, which NFKC drops from a token anyway). */
     if (pupa_khmer_fold_changes(sq->raw.data, sq->raw.len, 1))
         return 0;
     sq->raw.data[sq->raw.len] = '\0';
