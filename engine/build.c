@@ -24,12 +24,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 /* A batch ends at whichever comes first.  Neither depends on the thread
  * count, so the commits, and the bytes of data.mdb, are the same for any. */
 #define BATCH_FILES 256
+/* A writer drops the index pages it read from its resident set this often
+ * (files); write_batch() says why. */
+#define RELEASE_FILES 32
 #define BATCH_BYTES (64u * 1024u * 1024u)
 #define FILE_VALUE_BYTES 32
 
@@ -540,21 +542,6 @@ static int plan(MDB_txn *txn, const struct pupa_index *ix, const char *corpus, c
 
 /* ---------------------------------------------------------------- run */
 
-/* The pages of the index a batch read through LMDB's read-only map stay
- * in the process's resident set and would grow it with the index; they are
- * clean file pages, so dropping them from the map frees nothing but the
- * mapping, and the next batch reads them back from the page cache.  Memory
- * then stays flat however large the corpus (issue 5). */
-static void release_map(const struct pupa_index *ix)
-{
-    MDB_envinfo info;
-    MDB_stat st;
-    if (mdb_env_info(ix->env, &info) || mdb_env_stat(ix->env, &st) || !info.me_mapaddr)
-        return;
-    size_t used = (size_t)(info.me_last_pgno + 1) * st.ms_psize;
-    madvise(info.me_mapaddr, used < info.me_mapsize ? used : info.me_mapsize, MADV_DONTNEED);
-}
-
 /* Where the batch starting at task b0 ends (see BATCH_FILES). */
 static size_t batch_end(const file_task *tasks, size_t b0, size_t ntasks)
 {
@@ -576,6 +563,11 @@ static int write_batch(const struct pupa_index *ix, const pupa_build_opts *opts,
         return pupa_lmdb_fail(rc, "index write");
     for (size_t i = b0; !rc && i < b1; i++) {
         file_task *t = &tasks[i];
+        /* See below: also within a batch, since each page fault on the
+         * map brings in its neighbours (the kernel's fault-around), and
+         * a batch's inserts touch the end of every code's postings. */
+        if (i > b0 && (i - b0) % RELEASE_FILES == 0)
+            pupa_index_release_pages(ix);
         if (t->rc) {
             st->files_failed++;
             if (opts->on_file_error)
@@ -602,7 +594,12 @@ static int write_batch(const struct pupa_index *ix, const pupa_build_opts *opts,
     }
     if ((rc = mdb_txn_commit(txn)))
         return pupa_lmdb_fail(rc, "index commit");
-    release_map(ix);
+    /* The pages of the index this batch read through LMDB's read-only
+     * map would stay in the resident set and grow it with the index; they
+     * are clean file pages, so dropping them frees nothing but the mapping,
+     * and the next batch reads what it needs back from the page cache.
+     * Memory then stays flat however large the corpus (issue 5). */
+    pupa_index_release_pages(ix);
     /* The batch's buffers were freed while worker threads allocated the
      * next one's: give the freed arenas back, so memory does not creep up
      * with the number of batches. */

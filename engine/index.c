@@ -64,6 +64,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #define MAP_SIZE (1ull << 38) /* address space only; the file grows as needed */
@@ -100,7 +101,7 @@ static int data_checksum(const char *dir, uint64_t *size, uint64_t *sum)
     /* Mapped, not read: every query opens the index through this, and a
      * copy would cost as much as the hash.  A window at a time, so the
      * mapping never holds more than WINDOW bytes of the file. */
-    enum { WINDOW = 16u << 20 };
+    enum { WINDOW = 4u << 20 };
     uint64_t lane[4] = {PUPA_HASH_INIT, PUPA_HASH_INIT ^ 1, PUPA_HASH_INIT ^ 2, PUPA_HASH_INIT ^ 3};
     uint64_t h = PUPA_HASH_INIT;
     int rc = 0;
@@ -237,6 +238,44 @@ int pupa_index_seal(const char *dir)
 static const char *const db_names[] = {"meta", "files", "docs", "segs", "postings",
                                        "participants"};
 
+/* Where LMDB mapped data.mdb.  Its API tells the address only for a fixed
+ * map (MDB_FIXEDMAP, which pupa does not use), so the map is found in
+ * /proc/self/maps by the file's device and inode.  Not found: map stays
+ * NULL, and pages are simply not released. */
+static void find_map(struct pupa_index *ix)
+{
+    int fd;
+    struct stat st;
+    if (mdb_env_get_fd(ix->env, &fd) || fstat(fd, &st) != 0)
+        return;
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f)
+        return;
+    char line[4096];
+    while (fgets(line, sizeof line, f)) {
+        unsigned long long lo, hi, off, ino;
+        unsigned maj, mnr;
+        if (sscanf(line, "%llx-%llx %*s %llx %x:%x %llu", &lo, &hi, &off, &maj, &mnr, &ino) != 6)
+            continue;
+        if (ino == (unsigned long long)st.st_ino && maj == major(st.st_dev) &&
+            mnr == minor(st.st_dev) && off == 0 && hi - lo > ix->map_len) {
+            ix->map = (void *)(uintptr_t)lo;
+            ix->map_len = (size_t)(hi - lo);
+        }
+    }
+    fclose(f);
+}
+
+void pupa_index_release_pages(const struct pupa_index *ix)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    if (!ix->map || mdb_env_info(ix->env, &info) || mdb_env_stat(ix->env, &st))
+        return;
+    size_t used = (size_t)(info.me_last_pgno + 1) * st.ms_psize;
+    madvise(ix->map, used < ix->map_len ? used : ix->map_len, MADV_DONTNEED);
+}
+
 int pupa_index_env_open(struct pupa_index *ix, const char *dir, int writable)
 {
     memset(ix, 0, sizeof *ix);
@@ -285,6 +324,7 @@ int pupa_index_env_open(struct pupa_index *ix, const char *dir, int writable)
         chmod(path, 0600);
         snprintf(path, sizeof path, "%s/lock.mdb", dir);
         chmod(path, 0600);
+        find_map(ix);
     }
     return 0;
 fail:;

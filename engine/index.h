@@ -15,11 +15,16 @@
 struct pupa_index {
     MDB_env *env;
     MDB_dbi meta, files, docs, segs, postings, participants;
+    void *map;      /* LMDB's map of data.mdb, found once it is open */
+    size_t map_len;
 };
 
 /* Opens (creating when writable) the index directory and its databases. */
 int pupa_index_env_open(struct pupa_index *ix, const char *dir, int writable);
 void pupa_index_env_close(struct pupa_index *ix);
+/* Drops the index pages a writer has read through LMDB's map from the
+ * process's resident set; call it between transactions only. */
+void pupa_index_release_pages(const struct pupa_index *ix);
 /* Marks the index as being written ("building"), after checking that an
  * existing one matches its seal.  See the top of index.c. */
 typedef struct pupa_seal_keep {
