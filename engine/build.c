@@ -4,7 +4,10 @@
  * The corpus is listed and compared with the files database: a file whose
  * size, mtime and manifest row are unchanged is skipped without being read;
  * new and changed files are coded; files gone from the corpus are deleted.
- * A changed lexicon (another hash) empties the index and codes everything.
+ * A changed lexicon (another hash), or other turn labels, empties the index
+ * and codes everything.
+ * Before any of that, the corpus stamp (corpus_stamp) tells an unchanged
+ * corpus without opening the index or loading the lexicon.
  *
  * Coding runs in batches of files.  Within a batch, OpenMP threads code
  * files with dynamic scheduling, each with its own pupa_matcher (ICU
@@ -19,12 +22,14 @@
  */
 #include "index.h"
 
+#include <hs/hs.h>
 #include <malloc.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unicode/uversion.h>
 
 /* A batch ends at whichever comes first.  Neither depends on the thread
  * count, so the commits, and the bytes of data.mdb, are the same for any. */
@@ -360,9 +365,21 @@ static int meta_put_codebook(MDB_txn *txn, const struct pupa_index *ix, const pu
     return rc;
 }
 
-/* Checks the format, and empties the index when the lexicon changed. */
+static uint64_t hash_str(uint64_t h, const char *s);
+
+/* What the hits come from: the lexicon, and which turns are coded. */
+static uint64_t coding_hash(const pupa_lexicon *lex, const pupa_read_opts *r)
+{
+    uint64_t h = hash_str(pupa_lexicon_hash(lex), r->participant_labels);
+    h = hash_str(h, r->interviewer_labels);
+    uint32_t ci = (uint32_t)r->code_interviewer;
+    return pupa_hash(h, &ci, sizeof ci);
+}
+
+/* Checks the format, and empties the index when the lexicon or the reading
+ * options changed. */
 static int prepare(MDB_txn *txn, const struct pupa_index *ix, const pupa_lexicon *lex,
-                   const char *dir, uint32_t *next_doc)
+                   const pupa_read_opts *read, const char *dir, uint32_t *next_doc)
 {
     MDB_val k = {6, "format"}, v;
     int rc = mdb_get(txn, ix->meta, &k, &v);
@@ -370,7 +387,7 @@ static int prepare(MDB_txn *txn, const struct pupa_index *ix, const pupa_lexicon
         return pupa_fail(PUPA_ECORRUPT, "%s: index of another format; remove it to rebuild", dir);
     if (rc && rc != MDB_NOTFOUND)
         return pupa_lmdb_fail(rc, dir);
-    uint64_t hash = pupa_lexicon_hash(lex);
+    uint64_t hash = coding_hash(lex, read);
     k = (MDB_val){12, "lexicon_hash"};
     int same = mdb_get(txn, ix->meta, &k, &v) == 0 && v.mv_size == 8 &&
                pupa_get_u64(v.mv_data) == hash;
@@ -426,6 +443,83 @@ static size_t keep_shard(char **paths, size_t n, uint32_t shard, uint32_t nshard
 
 /* ----------------------------------------------------------- planning */
 
+/* Size and mtime (ns) of corpus/relpath; 0 when it cannot be stat'ed. */
+static int stat_corpus_file(const char *corpus, const char *relpath, uint64_t *size,
+                            uint64_t *mtime)
+{
+    char path[8192];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", corpus, relpath) >= sizeof path)
+        return 0;
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return 0;
+    *size = (uint64_t)sb.st_size;
+    *mtime = (uint64_t)sb.st_mtim.tv_sec * 1000000000ull + (uint64_t)sb.st_mtim.tv_nsec;
+    return 1;
+}
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+    return s ? pupa_hash(h, s, strlen(s) + 1) : pupa_hash(h, "", 1) ^ 1;
+}
+
+/* Hashes the bytes of the file at path into *h; 0, or an error. */
+static int hash_file(uint64_t *h, const char *path)
+{
+    char *bytes;
+    size_t len;
+    int rc = pupa_read_all(path, (size_t)1 << 30, &bytes, &len);
+    if (rc == PUPA_ENOTFOUND) {
+        *h = pupa_hash(*h, "absent", 6);
+        return 0;
+    }
+    if (rc)
+        return rc;
+    *h = pupa_hash(pupa_hash(*h, &len, sizeof len), bytes, len);
+    free(bytes);
+    return 0;
+}
+
+/* The corpus stamp: a hash of everything a build's result depends on, read
+ * without opening the index or loading the lexicon: this build of pupa
+ * (index format, coding version, ICU, Hyperscan), the lexicon file's bytes,
+ * the options, manifest.csv's bytes, and every listed file's path, size and
+ * mtime.  An index sealed with the same stamp, by a build that coded every
+ * file, is what this build would write, so an unchanged corpus is done in
+ * the time it takes to list it.  0: no stamp (a file could not be stat'ed
+ * or read); the build then goes the long way. */
+static uint64_t corpus_stamp(const char *corpus, char *const *paths, size_t npaths,
+                             const pupa_build_opts *o)
+{
+    uint64_t h = PUPA_HASH_INIT;
+    uint32_t versions[2] = {PUPA_INDEX_FORMAT, PUPA_CODING_VERSION};
+    h = pupa_hash(h, versions, sizeof versions);
+    h = hash_str(h, U_ICU_VERSION);
+    h = hash_str(h, hs_version());
+    if (hash_file(&h, o->lexicon))
+        return 0;
+    h = hash_str(h, o->read.participant_labels);
+    h = hash_str(h, o->read.interviewer_labels);
+    uint32_t flags[3] = {(uint32_t)o->read.code_interviewer, o->shard, o->nshards};
+    h = pupa_hash(h, flags, sizeof flags);
+    size_t mlen = strlen(corpus) + 16;
+    char *mpath = malloc(mlen);
+    if (!mpath)
+        return 0;
+    snprintf(mpath, mlen, "%s/manifest.csv", corpus);
+    int rc = hash_file(&h, mpath);
+    free(mpath);
+    if (rc)
+        return 0;
+    for (size_t i = 0; i < npaths; i++) {
+        uint64_t sm[2];
+        if (!stat_corpus_file(corpus, paths[i], &sm[0], &sm[1]))
+            return 0;
+        h = pupa_hash(hash_str(h, paths[i]), sm, sizeof sm);
+    }
+    return h ? h : 1;
+}
+
 /* Sorts the listed files into tasks (new or changed) and unchanged ones,
  * and deletes files that are gone.  paths are sorted, as are LMDB keys. */
 static int plan(MDB_txn *txn, const struct pupa_index *ix, const char *corpus, char **paths,
@@ -438,21 +532,8 @@ static int plan(MDB_txn *txn, const struct pupa_index *ix, const char *corpus, c
     size_t n = 0;
     int rc = 0;
     for (size_t i = 0; !rc && i < npaths; i++) {
-        size_t plen = strlen(corpus) + strlen(paths[i]) + 2;
-        char *path = malloc(plen);
-        if (!path) {
-            rc = pupa_fail(PUPA_ENOMEM, "out of memory");
-            break;
-        }
-        snprintf(path, plen, "%s/%s", corpus, paths[i]);
-        struct stat sb;
-        int ok = stat(path, &sb) == 0;
-        free(path);
         file_task t = {.relpath = paths[i]};
-        if (ok) {
-            t.size = (uint64_t)sb.st_size;
-            t.mtime = (uint64_t)sb.st_mtim.tv_sec * 1000000000ull + (uint64_t)sb.st_mtim.tv_nsec;
-        }
+        int ok = stat_corpus_file(corpus, paths[i], &t.size, &t.mtime);
         t.manifest_hash = manifest_row_hash(manifest, paths[i]);
         pupa_buf_init(&t.out, (size_t)PUPA_MAX_FILE_BYTES * 4);
         MDB_val k = {strlen(paths[i]), paths[i]}, v;
@@ -680,11 +761,21 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     uint32_t next_doc = 0;
     MDB_txn *txn = NULL;
 
-    int rc = pupa_lexicon_load(&lex, opts->lexicon);
-    if (!rc)
-        rc = pupa_corpus_list(corpus, &paths, &npaths);
+    int rc = pupa_corpus_list(corpus, &paths, &npaths);
     if (!rc && opts->nshards > 1)
         npaths = keep_shard(paths, npaths, opts->shard, opts->nshards);
+    uint64_t stamp = rc ? 0 : corpus_stamp(corpus, paths, npaths, opts);
+    if (stamp && pupa_index_stamped(index_dir, stamp)) {
+        /* Nothing changed since a build that coded every file. */
+        st.files_seen = st.files_unchanged = npaths;
+        pupa_paths_free(paths, npaths);
+        pupa_buf_free(&tmp);
+        if (stats)
+            *stats = st;
+        return 0;
+    }
+    if (!rc)
+        rc = pupa_lexicon_load(&lex, opts->lexicon);
     if (!rc) {
         size_t mlen = strlen(corpus) + 16;
         char *mpath = malloc(mlen);
@@ -709,7 +800,7 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     if (!rc && (rc = mdb_txn_begin(ix.env, NULL, 0, &txn)))
         rc = pupa_lmdb_fail(rc, index_dir);
     if (!rc)
-        rc = prepare(txn, &ix, lex, index_dir, &next_doc);
+        rc = prepare(txn, &ix, lex, &opts->read, index_dir, &next_doc);
     if (!rc)
         rc = note_shard(txn, &ix, opts);
     if (!rc)
@@ -732,7 +823,9 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     /* What was committed is sound even after a failure, unless the failure
      * was the index itself. */
     if (unsealed && rc != PUPA_ECORRUPT) {
-        int src = pupa_index_reseal(index_dir, &seal);
+        /* The stamp only when every file is in: a file that failed must be
+         * tried again next time. */
+        int src = pupa_index_reseal(index_dir, &seal, !rc && st.files_failed == 0 ? stamp : 0);
         if (!rc)
             rc = src;
     }

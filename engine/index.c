@@ -11,7 +11,8 @@
  *
  *   meta          key: ASCII name
  *     "format"        u32 PUPA_INDEX_FORMAT; any other value is refused
- *     "lexicon_hash"  u64 hash of the lexicon the hits come from
+ *     "lexicon_hash"  u64 hash of what the hits come from: the lexicon, and
+ *                     the reader's turn labels (which turns are coded)
  *     "next_doc"      u32 next unused document id
  *     "codes"         u32 n, then n str: code paths; a code id is a position
  *     "entries"       u32 n, then n str: "file:line" of each lexicon entry
@@ -44,7 +45,8 @@
  *
  * The seal.  LMDB does not check its pages: a flipped flag byte or a cut
  * file can crash it inside mdb_get.  So a finished build writes pupa.seal
- * beside data.mdb: "sealed SIZE CHECKSUM" of the whole file.  A reader
+ * beside data.mdb: "sealed SIZE CHECKSUM" of the whole file, and the
+ * corpus stamp when the build coded every file (build.c).  A reader
  * verifies it before LMDB maps a byte, and refuses a file that does not
  * match; "building" means a build is running or was interrupted, which a
  * reader refuses and the next build resumes (LMDB commits are atomic, so
@@ -150,9 +152,21 @@ static int write_seal(const char *dir, const char *text)
     return 0;
 }
 
-/* 1 sealed and matching, 0 "building", PUPA_ENOTFOUND no seal, or an error.
- * When sealed and matching and keep is given, remembers the seal. */
-static int check_seal(const char *dir, pupa_seal_keep *keep)
+static int write_sealed(const char *dir, uint64_t size, uint64_t sum, uint64_t stamp)
+{
+    char text[128];
+    if (stamp)
+        snprintf(text, sizeof text, "sealed %llu %016llx %016llx\n", (unsigned long long)size,
+                 (unsigned long long)sum, (unsigned long long)stamp);
+    else
+        snprintf(text, sizeof text, "sealed %llu %016llx\n", (unsigned long long)size,
+                 (unsigned long long)sum);
+    return write_seal(dir, text);
+}
+
+/* The seal file's text: 1 sealed (size, sum, and stamp or 0), 0
+ * "building", PUPA_ENOTFOUND when there is none, or an error. */
+static int read_seal(const char *dir, uint64_t *size, uint64_t *sum, uint64_t *stamp)
 {
     char path[4096], text[128] = "";
     snprintf(path, sizeof path, "%s/" SEAL_NAME, dir);
@@ -165,12 +179,29 @@ static int check_seal(const char *dir, pupa_seal_keep *keep)
     text[n] = '\0';
     if (strcmp(text, "building\n") == 0)
         return 0;
-    unsigned long long want_size, want_sum;
-    char tail;
-    if (sscanf(text, "sealed %llu %llx%c", &want_size, &want_sum, &tail) != 3 || tail != '\n')
+    unsigned long long want_size = 0, want_sum = 0, want_stamp = 0;
+    int end = 0;
+    /* "sealed SIZE SUM\n", or with a corpus stamp after SUM.  (A "\n" in a
+     * scanf format skips any white space, so the end is checked by hand.) */
+    int fields = sscanf(text, "sealed %llu %llx%n %llx%n", &want_size, &want_sum, &end,
+                        &want_stamp, &end);
+    if (fields < 2 || end <= 0 || (size_t)end + 1 != n || text[end] != '\n')
         return pupa_fail(PUPA_ECORRUPT, "%s: damaged seal", path);
-    uint64_t size, sum;
-    int rc = data_checksum(dir, &size, &sum);
+    *size = want_size;
+    *sum = want_sum;
+    *stamp = want_stamp;
+    return 1;
+}
+
+/* 1 sealed and matching, 0 "building", PUPA_ENOTFOUND no seal, or an error.
+ * When sealed and matching and keep is given, remembers the seal. */
+static int check_seal(const char *dir, pupa_seal_keep *keep)
+{
+    uint64_t want_size, want_sum, stamp, size, sum;
+    int rc = read_seal(dir, &want_size, &want_sum, &stamp);
+    if (rc <= 0)
+        return rc;
+    rc = data_checksum(dir, &size, &sum);
     if (rc)
         return rc == PUPA_ENOTFOUND ? pupa_fail(PUPA_ECORRUPT, "%s: data.mdb is missing", dir) : rc;
     if (size != want_size || sum != want_sum)
@@ -178,17 +209,31 @@ static int check_seal(const char *dir, pupa_seal_keep *keep)
                          "%s: the index is damaged (data.mdb does not match its seal); "
                          "remove it and index again", dir);
     if (keep) {
+        char path[4096];
         struct stat st;
         snprintf(path, sizeof path, "%s/data.mdb", dir);
         if (stat(path, &st) == 0 && (uint64_t)st.st_size == size) {
             keep->valid = 1;
             keep->size = size;
+            keep->sum = sum;
             keep->mtime_ns =
                 (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec;
-            snprintf(keep->text, sizeof keep->text, "%s", text);
         }
     }
     return 1;
+}
+
+int pupa_index_stamped(const char *dir, uint64_t stamp)
+{
+    uint64_t size, sum, sealed_stamp;
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    /* A damaged seal sets the error message, which the build that follows
+     * sets again, with the same words, when it checks the seal. */
+    int rc = read_seal(dir, &size, &sum, &sealed_stamp);
+    return rc == 1 && stamp != 0 && sealed_stamp == stamp && stat(path, &st) == 0 &&
+           S_ISREG(st.st_mode) && (uint64_t)st.st_size == size;
 }
 
 int pupa_index_unseal(const char *dir, pupa_seal_keep *keep)
@@ -210,29 +255,27 @@ int pupa_index_unseal(const char *dir, pupa_seal_keep *keep)
     return write_seal(dir, "building\n");
 }
 
-int pupa_index_reseal(const char *dir, const pupa_seal_keep *keep)
+int pupa_index_reseal(const char *dir, const pupa_seal_keep *keep, uint64_t stamp)
 {
-    /* Nothing written since the seal was verified: it still holds, and
-     * hashing the whole file again would double an unchanged run's cost. */
+    /* Nothing written since the seal was verified: its checksum still
+     * holds, and hashing the whole file again would double an unchanged
+     * run's cost. */
     char path[4096];
     struct stat st;
     snprintf(path, sizeof path, "%s/data.mdb", dir);
     if (keep->valid && stat(path, &st) == 0 && (uint64_t)st.st_size == keep->size &&
         (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec == keep->mtime_ns)
-        return write_seal(dir, keep->text);
-    return pupa_index_seal(dir);
+        return write_sealed(dir, keep->size, keep->sum, stamp);
+    uint64_t size, sum;
+    int rc = data_checksum(dir, &size, &sum);
+    return rc ? rc : write_sealed(dir, size, sum, stamp);
 }
 
 int pupa_index_seal(const char *dir)
 {
     uint64_t size, sum;
     int rc = data_checksum(dir, &size, &sum);
-    if (rc)
-        return rc;
-    char text[128];
-    snprintf(text, sizeof text, "sealed %llu %016llx\n", (unsigned long long)size,
-             (unsigned long long)sum);
-    return write_seal(dir, text);
+    return rc ? rc : write_sealed(dir, size, sum, 0);
 }
 
 static const char *const db_names[] = {"meta", "files", "docs", "segs", "postings",

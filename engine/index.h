@@ -11,6 +11,10 @@
 #include <lmdb.h>
 
 #define PUPA_INDEX_FORMAT 1u
+/* Bump when a build would write other records for the same corpus and
+ * lexicon (tokenising, matching, the codebook's reading): indexes sealed
+ * with an older stamp (build.c) are then checked file by file again. */
+#define PUPA_CODING_VERSION 1u
 
 struct pupa_index {
     MDB_env *env;
@@ -22,20 +26,29 @@ struct pupa_index {
 /* Opens (creating when writable) the index directory and its databases. */
 int pupa_index_env_open(struct pupa_index *ix, const char *dir, int writable);
 void pupa_index_env_close(struct pupa_index *ix);
-/* Drops the index pages a writer has read through LMDB's map from the
- * process's resident set; call it between transactions only. */
+/* Drops the index pages read through LMDB's map from the process's
+ * resident set.  Safe at any time, even inside a transaction: the map is
+ * read-only and the file's committed pages do not change, so a dropped page
+ * is read back unchanged from the page cache. */
 void pupa_index_release_pages(const struct pupa_index *ix);
 /* Marks the index as being written ("building"), after checking that an
  * existing one matches its seal.  See the top of index.c. */
 typedef struct pupa_seal_keep {
     int valid;
     uint64_t size, mtime_ns; /* data.mdb's when its seal was verified */
-    char text[128];
+    uint64_t sum;            /* and its checksum */
 } pupa_seal_keep;
 int pupa_index_unseal(const char *dir, pupa_seal_keep *keep);
-/* Seals again after a write: keeps the verified seal if data.mdb was not
- * touched since (same size and mtime), else pupa_index_seal. */
-int pupa_index_reseal(const char *dir, const pupa_seal_keep *keep);
+/* 1 when the index is sealed with this corpus stamp (see build.c) and
+ * data.mdb still has the sealed size: a build of the same corpus would
+ * change nothing.  Reads the seal and stats data.mdb, nothing more; 0 in
+ * every other case, errors included (the build then finds and reports
+ * them). */
+int pupa_index_stamped(const char *dir, uint64_t stamp);
+/* Seals again after a write: keeps the verified checksum if data.mdb was
+ * not touched since (same size and mtime), else checksums it again.  A
+ * non-zero stamp is written with it. */
+int pupa_index_reseal(const char *dir, const pupa_seal_keep *keep, uint64_t stamp);
 
 /* An LMDB failure as a pupa error with a one-line message. */
 int pupa_lmdb_fail(int mdb_rc, const char *what);

@@ -2,12 +2,7 @@
 # cli_bad_input.sh: bad files get one line each naming file, line and byte;
 # the rest of the corpus is indexed; nothing already indexed is lost.
 # usage: cli_bad_input.sh PUPA CORPORA SOURCE_ROOT
-set -euo pipefail
-pupa=$1 src=$3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-cd "$src"
+source "$(dirname "$0")/lib_cli.sh" "$@"
 cp -r corpora-sample "$tmp/corpus"
 "$pupa" index "$tmp/corpus" -o "$tmp/good" 2>/dev/null || fail "clean index"
 "$pupa" table "$tmp/good" --format tsv >"$tmp/good.tsv"

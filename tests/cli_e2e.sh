@@ -6,13 +6,7 @@
 #  - 1 and 2 threads give identical output in every format;
 #  - re-indexing an unchanged corpus does no work and leaves the index as it was.
 # usage: cli_e2e.sh PUPA CORPORA SOURCE_ROOT
-set -euo pipefail
-pupa=$1 src=$3
-sample=$src/corpora-sample
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-cd "$src"
+source "$(dirname "$0")/lib_cli.sh" "$@"
 
 "$pupa" index "$sample" -o "$tmp/ix1" -j 1 2>"$tmp/index.err" || { cat "$tmp/index.err"; fail "index"; }
 "$pupa" index "$sample" -o "$tmp/ix2" -j 2 2>/dev/null || fail "index -j 2"

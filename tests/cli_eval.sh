@@ -8,12 +8,7 @@
 #  - lexicon check on the default codebook finds no error; on a broken one
 #    it exits 1; lexicon import writes a YAML codebook that loads.
 # usage: cli_eval.sh PUPA CORPORA SOURCE_ROOT
-set -euo pipefail
-pupa=$1 src=$3
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-cd "$src"
+source "$(dirname "$0")/lib_cli.sh" "$@"
 gold=tests/gold/gold.csv
 
 "$pupa" eval "$gold" >"$tmp/eval.txt" || fail "eval text"

@@ -8,13 +8,7 @@
 # same questions asked through the library; here they pin the output shape.
 # Both use tests/data/starter.yml, the starter codebook sample-counts.md lists.
 # usage: cli_queries.sh PUPA CORPORA SOURCE_ROOT
-set -euo pipefail
-pupa=$1 src=$3
-sample=$src/corpora-sample
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-cd "$src"
+source "$(dirname "$0")/lib_cli.sh" "$@"
 ix=$tmp/ix bx=$tmp/bx
 "$pupa" index "$sample" -l tests/data/starter.yml -o "$ix" 2>/dev/null || fail "index"
 "$pupa" index "$sample" -l tests/data/behaviour.yml -o "$bx" 2>/dev/null || fail "index behaviour"
