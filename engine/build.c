@@ -9,13 +9,13 @@
  * Before any of that, the corpus stamp (corpus_stamp) tells an unchanged
  * corpus without opening the index or loading the lexicon.
  *
- * Coding runs in batches of files.  Within a batch, OpenMP threads code
- * files with dynamic scheduling, each with its own pupa_matcher (ICU
- * iterator, Hyperscan scratch, buffers), and serialise each file's records
- * into the file's own buffer.  The calling thread then writes the batch in
- * corpus path order in one LMDB transaction.  So:
+ * Coding runs in batches of files, one LMDB transaction a batch.  OpenMP
+ * threads claim files in path order and code them, each with its own
+ * pupa_matcher (ICU iterator, Hyperscan scratch, buffers), serialising each
+ * file's records into the file's own buffer; the calling thread writes them
+ * in path order as they are done (run_batches).  So:
  *  - document ids and every byte written are the same for any thread count;
- *  - memory holds one batch, not the corpus;
+ *  - memory holds at most two batches, not the corpus;
  *  - a failure mid-run loses no batch already committed;
  *  - a file that fails to read is reported and leaves its previous version
  *    in the index untouched.
@@ -25,6 +25,8 @@
 #include <hs/hs.h>
 #include <malloc.h>
 #include <omp.h>
+#include <sched.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -633,17 +635,77 @@ static size_t batch_end(const file_task *tasks, size_t b0, size_t ntasks)
     return b1;
 }
 
-/* Writes tasks [b0, b1) in path order in one transaction. */
-static int write_batch(const struct pupa_index *ix, const pupa_build_opts *opts,
-                       file_task *tasks, size_t b0, size_t b1, size_t ntasks,
+/* The coding pipeline shared by the threads of run_batches(): which task
+ * is next to code, which are coded, and how far coding may run ahead of
+ * the writer.  Tasks are claimed in path order, one at a time (dynamic
+ * scheduling), from an atomic counter. */
+typedef struct pipeline {
+    const char *corpus;
+    const pupa_manifest *manifest;
+    const pupa_build_opts *opts;
+    file_task *tasks;
+    size_t ntasks, ncodes;
+    pupa_matcher **matchers;
+    uint32_t *counts;        /* per thread: counted and negated per code */
+    unsigned char *coded;    /* per task: set (release) once coded */
+    size_t next;             /* next task to claim (atomic) */
+    size_t limit;            /* tasks from here wait for the writer (atomic) */
+    int stop;                /* the writer failed: stop coding (atomic) */
+} pipeline;
+
+#define CLAIM_NONE ((size_t)-1) /* every task is claimed, or the run stopped */
+#define CLAIM_WAIT ((size_t)-2) /* the next task is past the limit */
+
+static size_t claim(pipeline *pl)
+{
+    size_t i = __atomic_load_n(&pl->next, __ATOMIC_RELAXED);
+    for (;;) {
+        if (i >= pl->ntasks || __atomic_load_n(&pl->stop, __ATOMIC_RELAXED))
+            return CLAIM_NONE;
+        if (i >= __atomic_load_n(&pl->limit, __ATOMIC_ACQUIRE))
+            return CLAIM_WAIT;
+        if (__atomic_compare_exchange_n(&pl->next, &i, i + 1, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED))
+            return i;
+    }
+}
+
+static void code_task(pipeline *pl, size_t i)
+{
+    int tid = omp_get_thread_num();
+    uint32_t *counted = pl->counts + (size_t)tid * 2 * pl->ncodes;
+    code_file(pl->matchers[tid], pl->corpus, pl->manifest, &pl->opts->read, pl->ncodes, counted,
+              counted + pl->ncodes, &pl->tasks[i]);
+    __atomic_store_n(&pl->coded[i], 1, __ATOMIC_RELEASE);
+}
+
+/* The writer waits for task i to be coded, coding others meanwhile (itself
+ * when it is next).  It never waits on a task past the limit, which is
+ * always beyond the batch it writes. */
+static void wait_coded(pipeline *pl, size_t i)
+{
+    while (!__atomic_load_n(&pl->coded[i], __ATOMIC_ACQUIRE)) {
+        size_t j = claim(pl);
+        if (j < CLAIM_WAIT)
+            code_task(pl, j);
+        else
+            sched_yield(); /* task i is being coded by another thread */
+    }
+}
+
+/* Writes tasks [b0, b1) in path order in one transaction, each as soon as
+ * it is coded. */
+static int write_batch(const struct pupa_index *ix, pipeline *pl, size_t b0, size_t b1,
                        uint32_t *next_doc, pupa_build_stats *st, pupa_buf *tmp)
 {
+    const pupa_build_opts *opts = pl->opts;
     MDB_txn *txn;
     int rc = mdb_txn_begin(ix->env, NULL, 0, &txn);
     if (rc)
         return pupa_lmdb_fail(rc, "index write");
     for (size_t i = b0; !rc && i < b1; i++) {
-        file_task *t = &tasks[i];
+        file_task *t = &pl->tasks[i];
+        wait_coded(pl, i);
         /* See below: also within a batch, since each page fault on the
          * map brings in its neighbours (the kernel's fault-around), and
          * a batch's inserts touch the end of every code's postings. */
@@ -686,58 +748,72 @@ static int write_batch(const struct pupa_index *ix, const pupa_build_opts *opts,
      * with the number of batches. */
     malloc_trim(0);
     if (opts->on_progress)
-        opts->on_progress(opts->ctx, b1, ntasks);
+        opts->on_progress(opts->ctx, b1, pl->ntasks);
     return 0;
 }
 
-/* Codes and writes every task.  The calling thread writes batch k while
- * the other threads code batch k+1, and joins them when it is done: the
- * single LMDB writer no longer leaves the cores idle at every batch.  Two
- * batches are in memory at most, and the writing order is the same as
- * ever, so the index stays byte-identical for any thread count. */
+/* Codes and writes every task.  The calling thread is the single LMDB
+ * writer: it writes each batch in path order, one transaction a batch,
+ * taking each file as soon as it is coded, and codes files itself whenever
+ * the next one to write is not ready.  The other threads claim files in
+ * order and code them, running at most one batch ahead of the batch being
+ * written, so two batches are in memory at most.  Neither the commits nor
+ * the order of writes depend on the thread count, so the index stays
+ * byte-identical for any; and the writer no longer leaves the cores idle at
+ * the end of a run or of a small update. */
 static int run_batches(const struct pupa_index *ix, const char *corpus,
                        const pupa_lexicon *lex, const pupa_manifest *manifest,
                        const pupa_build_opts *opts, file_task *tasks, size_t ntasks,
                        uint32_t *next_doc, pupa_build_stats *st, pupa_buf *tmp)
 {
     int nthreads = opts->threads > 0 ? opts->threads : omp_get_max_threads();
-    size_t ncodes = pupa_lexicon_ncodes(lex);
-    pupa_matcher **matchers = calloc((size_t)nthreads, sizeof *matchers);
-    uint32_t *counts = calloc((size_t)nthreads * 2 * (ncodes ? ncodes : 1), sizeof *counts);
-    int rc = matchers && counts ? 0 : pupa_fail(PUPA_ENOMEM, "out of memory");
+    pipeline pl = {.corpus = corpus, .manifest = manifest, .opts = opts, .tasks = tasks,
+                   .ntasks = ntasks, .ncodes = pupa_lexicon_ncodes(lex)};
+    pl.matchers = calloc((size_t)nthreads, sizeof *pl.matchers);
+    pl.counts = calloc((size_t)nthreads * 2 * (pl.ncodes ? pl.ncodes : 1), sizeof *pl.counts);
+    pl.coded = calloc(ntasks ? ntasks : 1, 1);
+    int rc = pl.matchers && pl.counts && pl.coded ? 0 : pupa_fail(PUPA_ENOMEM, "out of memory");
     for (int i = 0; !rc && i < nthreads; i++)
-        if (!(rc = pupa_matcher_new(&matchers[i], lex)))
-            rc = pupa_matcher_set_mode(matchers[i], opts->tokenise_all ? PUPA_MATCH_TOKENISE_ALL
-                                                                       : PUPA_MATCH_FAST);
-    /* [w0, w1) is the batch to write, [c0, c1) the one to code meanwhile. */
-    size_t w0 = 0, w1 = 0, c0 = 0, c1 = rc ? 0 : batch_end(tasks, 0, ntasks);
-    while (!rc && w1 < ntasks) {
-        int wrc = 0;
+        if (!(rc = pupa_matcher_new(&pl.matchers[i], lex)))
+            rc = pupa_matcher_set_mode(pl.matchers[i], opts->tokenise_all
+                                                           ? PUPA_MATCH_TOKENISE_ALL
+                                                           : PUPA_MATCH_FAST);
+    if (!rc && ntasks) {
+        size_t first = batch_end(tasks, 0, ntasks);
+        pl.limit = batch_end(tasks, first, ntasks);
 #pragma omp parallel num_threads(nthreads)
         {
-#pragma omp master
-            if (w1 > w0)
-                wrc = write_batch(ix, opts, tasks, w0, w1, ntasks, next_doc, st, tmp);
-#pragma omp for schedule(dynamic, 1)
-            for (size_t i = c0; i < c1; i++) {
-                int tid = omp_get_thread_num();
-                uint32_t *counted = counts + (size_t)tid * 2 * ncodes;
-                code_file(matchers[tid], corpus, manifest, &opts->read, ncodes, counted,
-                          counted + ncodes, &tasks[i]);
+            if (omp_get_thread_num() == 0) {
+                for (size_t b0 = 0, b1 = first; b0 < ntasks;) {
+                    int wrc = write_batch(ix, &pl, b0, b1, next_doc, st, tmp);
+                    if (wrc) {
+                        rc = wrc;
+                        __atomic_store_n(&pl.stop, 1, __ATOMIC_RELAXED);
+                        break;
+                    }
+                    b0 = b1;
+                    b1 = batch_end(tasks, b0, ntasks);
+                    /* Coding may now run through the batch after b1's. */
+                    __atomic_store_n(&pl.limit, batch_end(tasks, b1, ntasks), __ATOMIC_RELEASE);
+                }
+            } else {
+                for (;;) {
+                    size_t j = claim(&pl);
+                    if (j == CLAIM_NONE)
+                        break;
+                    if (j == CLAIM_WAIT) /* the writer is a batch behind: sleep, not spin */
+                        nanosleep(&(struct timespec){0, 100000}, NULL);
+                    else
+                        code_task(&pl, j);
+                }
             }
         }
-        rc = wrc;
-        w0 = c0;
-        w1 = c1;
-        c0 = c1;
-        c1 = batch_end(tasks, c0, ntasks);
     }
-    if (!rc && w1 > w0)
-        rc = write_batch(ix, opts, tasks, w0, w1, ntasks, next_doc, st, tmp);
-    for (int i = 0; matchers && i < nthreads; i++)
-        pupa_matcher_free(matchers[i]);
-    free(matchers);
-    free(counts);
+    for (int i = 0; pl.matchers && i < nthreads; i++)
+        pupa_matcher_free(pl.matchers[i]);
+    free(pl.matchers);
+    free(pl.counts);
+    free(pl.coded);
     return rc;
 }
 
@@ -819,7 +895,9 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
         free(tasks[i].message);
     }
     free(tasks);
-    pupa_index_env_close(&ix);
+    int crc = pupa_index_env_close(&ix);
+    if (!rc)
+        rc = crc;
     /* What was committed is sound even after a failure, unless the failure
      * was the index itself. */
     if (unsealed && rc != PUPA_ECORRUPT) {

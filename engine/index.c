@@ -379,15 +379,18 @@ fail:;
     return err;
 }
 
-void pupa_index_env_close(struct pupa_index *ix)
+int pupa_index_env_close(struct pupa_index *ix)
 {
+    int rc = 0;
     if (ix->env) {
         unsigned flags = 0;
-        if (mdb_env_get_flags(ix->env, &flags) == 0 && !(flags & MDB_RDONLY))
-            mdb_env_sync(ix->env, 1);
+        if (mdb_env_get_flags(ix->env, &flags) == 0 && !(flags & MDB_RDONLY) &&
+            (rc = mdb_env_sync(ix->env, 1)))
+            rc = pupa_lmdb_fail(rc, "index sync");
         mdb_env_close(ix->env);
     }
     ix->env = NULL;
+    return rc;
 }
 
 int pupa_index_open(pupa_index **out, const char *dir)

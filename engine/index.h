@@ -25,7 +25,9 @@ struct pupa_index {
 
 /* Opens (creating when writable) the index directory and its databases. */
 int pupa_index_env_open(struct pupa_index *ix, const char *dir, int writable);
-void pupa_index_env_close(struct pupa_index *ix);
+/* Closes; a writable index is synced to disk first, and a failed sync is
+ * returned as an error. */
+int pupa_index_env_close(struct pupa_index *ix);
 /* Drops the index pages read through LMDB's map from the process's
  * resident set.  Safe at any time, even inside a transaction: the map is
  * read-only and the file's committed pages do not change, so a dropped page

@@ -562,7 +562,8 @@ int pupa_index_merge(const char *const *shard_dirs, size_t nshards, const char *
     rc = rc ? rc : merge_all(&m);
     if (m.txn)
         mdb_txn_abort(m.txn);
-    pupa_index_env_close(&m.out);
+    int crc = pupa_index_env_close(&m.out);
+    rc = rc ? rc : crc;
     if (!rc)
         rc = pupa_index_seal(out_dir);
     if (rc && (unsealed || made_dir)) {
