@@ -113,12 +113,36 @@ static int is_khmer_letter(uint32_t c)
     return c >= 0x1780 && c <= 0x17FF && c != 0x17B4 && c != 0x17B5;
 }
 
-static int add_break(pupa_squeeze *sq, size_t in)
+/* Notes that squeezed offset raw.len maps back to in.  Only a change of
+ * the offset difference needs a break (pupa_squeeze_to_raw carries the
+ * last one's forward): a single space kept as one space needs none.  The
+ * first break, {0, 0}, is always there. */
+static inline int add_break(pupa_squeeze *sq, size_t in)
 {
-    if (pupa_grow(&sq->brk, &sq->brk_cap, sq->nbrk + 1, sizeof *sq->brk))
+    const pupa_squeeze_break *last = &sq->brk[sq->nbrk - 1];
+    if ((uint64_t)last->in + sq->raw.len == (uint64_t)in + last->out)
+        return 0;
+    if (sq->nbrk == sq->brk_cap &&
+        pupa_grow(&sq->brk, &sq->brk_cap, sq->nbrk + 1, sizeof *sq->brk))
         return -1;
     sq->brk[sq->nbrk++] = (pupa_squeeze_break){(uint32_t)sq->raw.len, (uint32_t)in};
     return 0;
+}
+
+/* Whether the spaces among the 8 ASCII bytes in w (first byte lowest)
+ * stand alone, and the last byte is not one. */
+static inline int single_spaces(uint64_t w)
+{
+    const uint64_t low7 = 0x7F7F7F7F7F7F7F7Full;
+    uint64_t t = w ^ 0x2020202020202020ull; /* a space's byte is now 0 */
+    uint64_t space = ~(((t & low7) + low7) | t | low7); /* its high bit set */
+    return !(space & (space << 8)) && !(space >> 63);
+}
+
+/* Whether any of the 8 bytes in w is below n (n <= 128). */
+static inline int has_byte_below(uint64_t w, unsigned n)
+{
+    return ((w - 0x0101010101010101ull * n) & ~w & 0x8080808080808080ull) != 0;
 }
 
 /* The code point at p and its length; 0 length for invalid UTF-8. */
@@ -136,10 +160,26 @@ int pupa_fast_squeeze(pupa_squeeze *sq, const char *text, size_t len)
     sq->nbrk = 0;
     sq->text = "";
     sq->len = 0;
-    if (len > PUPA_MAX_SEGMENT_BYTES || pupa_buf_reserve(&sq->raw, len) || add_break(sq, 0))
+    if (len > PUPA_MAX_SEGMENT_BYTES || pupa_buf_reserve(&sq->raw, len) ||
+        pupa_grow(&sq->brk, &sq->brk_cap, 1, sizeof *sq->brk))
         return -1;
+    sq->brk[sq->nbrk++] = (pupa_squeeze_break){0, 0};
     int prev_khmer = 0;
     for (size_t i = 0; i < len;) {
+        /* Eight ASCII bytes at a time, printable or single spaces, the last
+         * not a space: most of English text, which the squeeze keeps as it
+         * is (a single space stays one space, and after an ASCII byte it
+         * never joins Khmer). */
+        uint64_t w;
+        while (i + 8 <= len && (memcpy(&w, p + i, 8), !(w & 0x8080808080808080ull)) &&
+               !has_byte_below(w, 0x20) && single_spaces(w)) {
+            memcpy(sq->raw.data + sq->raw.len, &w, 8);
+            sq->raw.len += 8;
+            prev_khmer = 0;
+            i += 8;
+        }
+        if (i >= len)
+            break;
         unsigned char c = p[i];
         if (c < 0x80 && c != ' ' && (c < '\t' || c > '\r')) {
             sq->raw.data[sq->raw.len++] = (char)c;

@@ -154,6 +154,13 @@ static inline size_t put_unit(const unsigned char *in, size_t n, unsigned char *
     return n;
 }
 
+/* Whether put_unit() would rewrite the unit at in (rules 1 and 2). */
+static inline int unit_rewritten(const unsigned char *in, size_t n)
+{
+    return (n == 3 && in[0] == 0xE1 && in[1] == 0x9E && in[2] == 0xB2) ||
+           (n == 6 && in[4] == 0x9E && in[5] == 0x8A);
+}
+
 size_t pupa_khmer_fold(const char *in_, size_t len, char *out_)
 {
     const unsigned char *in = (const unsigned char *)in_;
@@ -218,9 +225,7 @@ int pupa_khmer_fold_changes(const char *in_, size_t len, int order_only)
             continue;
         }
         unit u = unit_at(in, len, i);
-        unsigned char replaced[6];
-        if (!order_only && put_unit(in + i, u.len, replaced) &&
-            memcmp(replaced, in + i, u.len) != 0)
+        if (!order_only && unit_rewritten(in + i, u.len))
             return 1;
         i += u.len;
         /* ICU may cut a token right after a coeng, making the consonant of a
@@ -231,8 +236,7 @@ int pupa_khmer_fold_changes(const char *in_, size_t len, int order_only)
             unit m = unit_at(in, len, i);
             if (m.key <= K_BASE)
                 break;
-            if (m.key < prev || (!order_only && put_unit(in + i, m.len, replaced) &&
-                                 memcmp(replaced, in + i, m.len) != 0))
+            if (m.key < prev || (!order_only && unit_rewritten(in + i, m.len)))
                 return 1;
             prev = m.key;
             i += m.len;

@@ -52,6 +52,8 @@ struct pupa_matcher {
     candidate *cands;
     size_t ncands, cands_cap;
     pupa_squeeze squeeze;  /* the fast path's view of the segment */
+    const unsigned char *seg; /* and the segment itself, while it is scanned */
+    size_t seg_len;
     pupa_buf plain_norm;   /* tokens of plain ASCII stretches, made without ICU */
     pupa_token *plain_tok;
     size_t plain_tok_cap;
@@ -490,6 +492,16 @@ static int settle_negation(pupa_matcher *m, const char *text, size_t a, size_t b
     return 0;
 }
 
+/* Is a Khmer combining mark (general category M) at byte i of s?  Not the
+ * invisible U+17B4 and U+17B5, which NFKC_Casefold drops from a token. */
+static int khmer_mark_at(const unsigned char *s, size_t len, size_t i)
+{
+    if (i + 3 > len || s[i] != 0xE1 || (s[i + 1] != 0x9E && s[i + 1] != 0x9F))
+        return 0;
+    uint32_t c = 0x1000u | ((uint32_t)(s[i + 1] & 0x3F) << 6) | (s[i + 2] & 0x3F);
+    return (c >= 0x17B6 && c <= 0x17D3) || c == 0x17DD;
+}
+
 static int on_raw_candidate(unsigned int id, unsigned long long from, unsigned long long to,
                             unsigned int flags, void *ctx)
 {
@@ -509,12 +521,21 @@ static int on_raw_candidate(unsigned int id, unsigned long long from, unsigned l
     if (to > from && to < m->squeeze.len && is_ascii_alnum(sq[to - 1]) && is_ascii_alnum(sq[to]) &&
         pupa_lexicon_entry(m->lex, id)->kind != PUPA_ENTRY_PREFIX)
         return 0;
-    if (pupa_grow(&m->cands, &m->cands_cap, m->ncands + 1, sizeof *m->cands)) {
+    if (m->ncands == m->cands_cap &&
+        pupa_grow(&m->cands, &m->cands_cap, m->ncands + 1, sizeof *m->cands)) {
         m->scan_rc = PUPA_ENOMEM;
         return 1;
     }
     uint32_t raw_from = pupa_squeeze_to_raw(&m->squeeze, (uint32_t)from);
     uint32_t raw_to = to > from ? pupa_squeeze_to_raw(&m->squeeze, (uint32_t)to - 1) + 1 : raw_from;
+    /* ICU's Khmer dictionary engine never ends a word before a Khmer
+     * combining mark (a dependent vowel, a sign, a coeng): it takes the
+     * marks into the word.  A candidate that starts on one, or ends before
+     * one, is inside a word. */
+    if (khmer_mark_at(m->seg, m->seg_len, raw_from) ||
+        (khmer_mark_at(m->seg, m->seg_len, raw_to) &&
+         pupa_lexicon_entry(m->lex, id)->kind != PUPA_ENTRY_PREFIX))
+        return 0;
     m->cands[m->ncands++] = (candidate){id, raw_from, raw_to, 0, 0};
     return 0;
 }
@@ -588,6 +609,8 @@ static int match_fast(pupa_matcher *m, const char *text, size_t len)
     int sq = pupa_fast_squeeze(&m->squeeze, text, len);
     if (sq <= 0)
         return sq < 0 ? pupa_fail(PUPA_ENOMEM, "out of memory") : 0;
+    m->seg = (const unsigned char *)text;
+    m->seg_len = len;
     hs_error_t err = hs_scan(pupa_lexicon_raw_db(m->lex), m->squeeze.text,
                              (unsigned)m->squeeze.len, 0, m->scratch, on_raw_candidate, m);
     if (m->scan_rc)

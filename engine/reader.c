@@ -140,10 +140,13 @@ static int check_text(const char *name, const char *b, size_t n)
             i++;
             continue;
         }
-        /* A Khmer letter, the bulk of Khmer text: E1 9E xx or E1 9F xx. */
-        if (p[i] == 0xE1 && i + 2 < n && (p[i + 1] == 0x9E || p[i + 1] == 0x9F) &&
-            (p[i + 2] & 0xC0) == 0x80) {
-            i += 3;
+        /* Khmer letters, the bulk of Khmer text: E1 9E xx or E1 9F xx, a
+         * run of them at once. */
+        if (p[i] == 0xE1 && i + 2 < n && (p[i + 1] & 0xFE) == 0x9E && (p[i + 2] & 0xC0) == 0x80) {
+            do
+                i += 3;
+            while (i + 2 < n && p[i] == 0xE1 && (p[i + 1] & 0xFE) == 0x9E &&
+                   (p[i + 2] & 0xC0) == 0x80);
             continue;
         }
         if (p[i] == 0)
@@ -284,11 +287,14 @@ int pupa_lang_detect(const char *text, size_t len)
             i++;
             continue;
         }
-        /* Khmer U+1780-U+17FF without decoding: E1 9E xx, E1 9F xx. */
-        if (c == 0xE1 && i + 2 < len && (p[i + 1] == 0x9E || p[i + 1] == 0x9F) &&
-            (p[i + 2] & 0xC0) == 0x80) {
+        /* Khmer U+1780-U+17FF without decoding: E1 9E xx, E1 9F xx; a run
+         * of them at once. */
+        if (c == 0xE1 && i + 2 < len && (p[i + 1] & 0xFE) == 0x9E && (p[i + 2] & 0xC0) == 0x80) {
             km = true;
-            i += 3;
+            do
+                i += 3;
+            while (i + 2 < len && p[i] == 0xE1 && (p[i + 1] & 0xFE) == 0x9E &&
+                   (p[i + 2] & 0xC0) == 0x80);
             continue;
         }
         size_t k = pupa_utf8_len(p + i, len - i);

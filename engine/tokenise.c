@@ -27,7 +27,8 @@
  *   variant fold (khmer.c).
  * Two fast paths skip ICU's normaliser where its result is known: all-ASCII
  * tokens are lower-cased, and tokens made only of Khmer letters that
- * NFKC_Casefold leaves alone are copied (both the common case).  A token that
+ * NFKC_Casefold leaves alone are copied, already folded (both the common
+ * case).  A token that
  * normalises to nothing is dropped and its span treated like white space.
  *
  * Before ICU sees it, the text's Khmer is folded (khmer.c) in a copy when
@@ -262,31 +263,34 @@ static int append_norm(pupa_tokenizer *t, const char *s, size_t len, size_t *add
         *added = len;
         return 0;
     }
-    const char *src;
-    size_t n = 0;
     if (khmer_stable_token(t, u, len)) {
-        src = s;
-        n = len;
-    } else {
-        if ((rc = normalize_icu(t, s, len, &n)))
-            return rc;
-        /* U+2019 (E2 80 99) -> "'", in place: it only shrinks. */
-        char *p = t->u8, *w = t->u8, *end = t->u8 + n;
-        while (p < end) {
-            if ((unsigned char)p[0] == 0xE2 && end - p >= 3 && (unsigned char)p[1] == 0x80 &&
-                (unsigned char)p[2] == 0x99) {
-                *w++ = '\'';
-                p += 3;
-            } else {
-                *w++ = *p++;
-            }
-        }
-        n = (size_t)(w - t->u8);
-        src = t->u8;
+        /* Its own normal form, and already folded: the text ICU read was
+         * folded (pupa_tokenize), and a span of folded text is folded too,
+         * even one cut inside a cluster (the fold's replacements look only
+         * at a coeng and the letter after it, and a cut leaves every
+         * cluster's marks in the canonical order they were in). */
+        memcpy(d, s, len);
+        *added = len;
+        return 0;
     }
+    size_t n = 0;
+    if ((rc = normalize_icu(t, s, len, &n)))
+        return rc;
+    /* U+2019 (E2 80 99) -> "'", in place: it only shrinks. */
+    char *p = t->u8, *w = t->u8, *end = t->u8 + n;
+    while (p < end) {
+        if ((unsigned char)p[0] == 0xE2 && end - p >= 3 && (unsigned char)p[1] == 0x80 &&
+            (unsigned char)p[2] == 0x99) {
+            *w++ = '\'';
+            p += 3;
+        } else {
+            *w++ = *p++;
+        }
+    }
+    n = (size_t)(w - t->u8);
     if ((rc = norm_room(t, n)))
         return rc;
-    *added = pupa_khmer_fold(src, n, t->norm.data + t->norm.len);
+    *added = pupa_khmer_fold(t->u8, n, t->norm.data + t->norm.len);
     return 0;
 }
 
