@@ -45,7 +45,7 @@
  *
  * The seal.  LMDB does not check its pages: a flipped flag byte or a cut
  * file can crash it inside mdb_get.  So a finished build writes pupa.seal
- * beside data.mdb: "sealed SIZE CHECKSUM" of the whole file, and the
+ * beside data.mdb: "sealed2 SIZE CHECKSUM" of the whole file, and the
  * corpus stamp when the build coded every file (build.c).  A reader
  * verifies it before LMDB maps a byte, and refuses a file that does not
  * match; "building" means a build is running or was interrupted, which a
@@ -84,10 +84,40 @@ int pupa_lmdb_fail(int mdb_rc, const char *what)
 }
 
 #define SEAL_NAME "pupa.seal"
+/* "sealed" was the tag of the first checksum, over the whole file in one
+ * sequence; "sealed2" is the chunked one (data_checksum). */
+#define SEAL_TAG "sealed2"
 
-/* A fast checksum of data.mdb, read with read(2), never mapped. */
+/* The checksum of one chunk of data.mdb, seeded with its number: four
+ * independent lanes, so the multiplies overlap. */
+static uint64_t chunk_checksum(const unsigned char *buf, size_t len, uint64_t chunk)
+{
+    uint64_t seed = PUPA_HASH_INIT ^ (chunk * 0x9E3779B97F4A7C15ull);
+    uint64_t lane[4] = {seed, seed ^ 1, seed ^ 2, seed ^ 3};
+    size_t blocks = len / 32;
+    for (size_t i = 0; i < blocks; i++)
+        for (int k = 0; k < 4; k++) {
+            uint64_t w;
+            memcpy(&w, buf + i * 32 + k * 8, 8);
+            lane[k] ^= w * 0x9E3779B97F4A7C15ull;
+            lane[k] = ((lane[k] << 29) | (lane[k] >> 35)) * 0xBF58476D1CE4E5B9ull;
+        }
+    uint64_t h = pupa_hash(seed, buf + blocks * 32, len - blocks * 32);
+    return pupa_hash(h, lane, sizeof lane);
+}
+
+/* A fast checksum of data.mdb, which LMDB never maps before it is checked.
+ * Every query opens the index through this, so it is built to be quick:
+ * the file is cut into CHUNK-byte chunks, hashed in parallel (OpenMP) and
+ * combined in chunk order, so the sum does not depend on the thread count.
+ * Each chunk is mapped on its own and unmapped when hashed, so the process
+ * maps at most a chunk per thread of the file.  Measured on a 370 MB index
+ * (2 cores): 4 MB chunks mapped, 52 ms on one thread and 38 on two; 1 MB
+ * chunks, 59 and 48 (more map calls, which take the process's memory-map
+ * lock in turn); read into a buffer instead, 92 and 47. */
 static int data_checksum(const char *dir, uint64_t *size, uint64_t *sum)
 {
+    enum { CHUNK = 4u << 20 };
     char path[4096];
     snprintf(path, sizeof path, "%s/data.mdb", dir);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -99,38 +129,33 @@ static int data_checksum(const char *dir, uint64_t *size, uint64_t *sum)
         close(fd);
         return pupa_fail(PUPA_EIO, "%s: not a regular file", path);
     }
-    size_t n = (size_t)st.st_size;
-    /* Mapped, not read: every query opens the index through this, and a
-     * copy would cost as much as the hash.  A window at a time, so the
-     * mapping never holds more than WINDOW bytes of the file. */
-    enum { WINDOW = 4u << 20 };
-    uint64_t lane[4] = {PUPA_HASH_INIT, PUPA_HASH_INIT ^ 1, PUPA_HASH_INIT ^ 2, PUPA_HASH_INIT ^ 3};
-    uint64_t h = PUPA_HASH_INIT;
-    int rc = 0;
-    for (size_t off = 0; off < n; off += WINDOW) {
-        size_t len = n - off < WINDOW ? n - off : WINDOW;
+    size_t n = (size_t)st.st_size, nchunks = (n + CHUNK - 1) / CHUNK;
+    uint64_t *sums = malloc((nchunks ? nchunks : 1) * sizeof *sums);
+    if (!sums) {
+        close(fd);
+        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    }
+    int map_errno = 0;
+#pragma omp parallel for schedule(dynamic, 1) if (nchunks > 2)
+    for (size_t c = 0; c < nchunks; c++) {
+        size_t off = c * (size_t)CHUNK, len = n - off < CHUNK ? n - off : CHUNK;
         void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, (off_t)off);
         if (map == MAP_FAILED) {
-            rc = pupa_fail(PUPA_EIO, "%s: cannot map: %s", path, strerror(errno));
-            break;
+            int e = errno;
+            __atomic_store_n(&map_errno, e ? e : EIO, __ATOMIC_RELAXED);
+            continue;
         }
-        const unsigned char *buf = map;
-        /* Four independent lanes, so the multiplies overlap. */
-        size_t blocks = len / 32;
-        for (size_t i = 0; i < blocks; i++)
-            for (int k = 0; k < 4; k++) {
-                uint64_t w;
-                memcpy(&w, buf + i * 32 + k * 8, 8);
-                lane[k] ^= w * 0x9E3779B97F4A7C15ull;
-                lane[k] = ((lane[k] << 29) | (lane[k] >> 35)) * 0xBF58476D1CE4E5B9ull;
-            }
-        h = pupa_hash(h, buf + blocks * 32, len - blocks * 32);
+        sums[c] = chunk_checksum(map, len, c);
         munmap(map, len);
     }
     close(fd);
-    if (rc)
-        return rc;
-    h = pupa_hash(h, lane, sizeof lane);
+    if (map_errno) {
+        free(sums);
+        return pupa_fail(PUPA_EIO, "%s: cannot map: %s", path, strerror(map_errno));
+    }
+    uint64_t h = pupa_hash(PUPA_HASH_INIT, &n, sizeof n);
+    h = pupa_hash(h, sums, nchunks * sizeof *sums);
+    free(sums);
     *size = n;
     *sum = h;
     return 0;
@@ -156,10 +181,10 @@ static int write_sealed(const char *dir, uint64_t size, uint64_t sum, uint64_t s
 {
     char text[128];
     if (stamp)
-        snprintf(text, sizeof text, "sealed %llu %016llx %016llx\n", (unsigned long long)size,
+        snprintf(text, sizeof text, SEAL_TAG " %llu %016llx %016llx\n", (unsigned long long)size,
                  (unsigned long long)sum, (unsigned long long)stamp);
     else
-        snprintf(text, sizeof text, "sealed %llu %016llx\n", (unsigned long long)size,
+        snprintf(text, sizeof text, SEAL_TAG " %llu %016llx\n", (unsigned long long)size,
                  (unsigned long long)sum);
     return write_seal(dir, text);
 }
@@ -181,9 +206,13 @@ static int read_seal(const char *dir, uint64_t *size, uint64_t *sum, uint64_t *s
         return 0;
     unsigned long long want_size = 0, want_sum = 0, want_stamp = 0;
     int end = 0;
-    /* "sealed SIZE SUM\n", or with a corpus stamp after SUM.  (A "\n" in a
+    /* "sealed2 SIZE SUM\n", or with a corpus stamp after SUM.  (A "\n" in a
      * scanf format skips any white space, so the end is checked by hand.) */
-    int fields = sscanf(text, "sealed %llu %llx%n %llx%n", &want_size, &want_sum, &end,
+    if (strncmp(text, "sealed ", 7) == 0)
+        return pupa_fail(PUPA_ECORRUPT,
+                         "%s: an index sealed by an older pupa, whose checksum this one does "
+                         "not compute; remove it and index again", path);
+    int fields = sscanf(text, SEAL_TAG " %llu %llx%n %llx%n", &want_size, &want_sum, &end,
                         &want_stamp, &end);
     if (fields < 2 || end <= 0 || (size_t)end + 1 != n || text[end] != '\n')
         return pupa_fail(PUPA_ECORRUPT, "%s: damaged seal", path);

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# cli_seal.sh: the seal's checksum (index.c, data_checksum) on a data.mdb of
+# many chunks, which it hashes in parallel:
+#  - the same seal for 1 and 2 OpenMP threads;
+#  - one byte changed anywhere, or a cut file, is refused before LMDB reads it;
+#  - a seal written by an older pupa ("sealed ...") is refused with its reason.
+# usage: cli_seal.sh PUPA CORPORA SOURCE_ROOT
+source "$(dirname "$0")/lib_cli.sh" "$@"
+
+ix=$tmp/ix
+mkdir -m 700 "$ix"
+# 20 MB of stand-in data: the checksum does not care what the bytes mean.
+head -c $((20 * 1024 * 1024 + 12345)) /dev/urandom >"$ix/data.mdb"
+OMP_NUM_THREADS=1 "$pupa" seal "$ix" || fail "seal, 1 thread"
+cp "$ix/pupa.seal" "$tmp/seal.1"
+OMP_NUM_THREADS=2 "$pupa" seal "$ix" || fail "seal, 2 threads"
+cmp "$ix/pupa.seal" "$tmp/seal.1" || fail "the seal depends on the thread count"
+grep -Eq '^sealed2 [0-9]+ [0-9a-f]{16}$' "$ix/pupa.seal" || fail "seal format: $(cat "$ix/pupa.seal")"
+
+# The seal holds: the reader gets past it (and then finds no LMDB file).
+"$pupa" table "$ix" >/dev/null 2>"$tmp/err" && fail "random bytes read as an index"
+grep -q 'damaged' "$tmp/err" && fail "an intact file called damaged: $(cat "$tmp/err")"
+
+cp "$ix/data.mdb" "$tmp/data.good"
+for off in 0 4096 $((9 * 1024 * 1024 + 7)) $((20 * 1024 * 1024 + 12000)); do
+  cp "$tmp/data.good" "$ix/data.mdb"
+  printf '\x5a' | dd of="$ix/data.mdb" bs=1 seek=$off conv=notrunc 2>/dev/null
+  cmp -s "$ix/data.mdb" "$tmp/data.good" && printf '\xa5' | dd of="$ix/data.mdb" bs=1 seek=$off conv=notrunc 2>/dev/null
+  "$pupa" table "$ix" >/dev/null 2>"$tmp/err" && fail "byte $off changed: accepted"
+  grep -q 'damaged' "$tmp/err" || fail "byte $off changed: $(cat "$tmp/err")"
+done
+cp "$tmp/data.good" "$ix/data.mdb"
+truncate -s $((20 * 1024 * 1024)) "$ix/data.mdb"
+"$pupa" table "$ix" >/dev/null 2>"$tmp/err" && fail "cut file accepted"
+grep -q 'damaged' "$tmp/err" || fail "cut file: $(cat "$tmp/err")"
+
+# A seal from before the chunked checksum.
+cp "$tmp/data.good" "$ix/data.mdb"
+printf 'sealed %s 0123456789abcdef\n' "$(stat -c %s "$ix/data.mdb")" >"$ix/pupa.seal"
+"$pupa" table "$ix" >/dev/null 2>"$tmp/err" && fail "old seal accepted"
+grep -q 'older pupa' "$tmp/err" || fail "old seal: $(cat "$tmp/err")"
+echo "cli_seal: all checks passed"
