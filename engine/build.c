@@ -896,6 +896,9 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     }
     free(tasks);
     int crc = pupa_index_env_close(&ix);
+    /* The coding buffers and LMDB's page buffers are free now: give them
+     * back before the seal's checksum maps chunks of the index. */
+    malloc_trim(0);
     if (!rc)
         rc = crc;
     /* What was committed is sound even after a failure, unless the failure

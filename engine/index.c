@@ -64,6 +64,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <omp.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -136,7 +137,10 @@ static int data_checksum(const char *dir, uint64_t *size, uint64_t *sum)
         return pupa_fail(PUPA_ENOMEM, "out of memory");
     }
     int map_errno = 0;
-#pragma omp parallel for schedule(dynamic, 1) if (nchunks > 2)
+    /* Past four threads, memory bandwidth, not hashing, is the limit, and
+     * each thread maps a chunk: no more than four. */
+    int nthreads = omp_get_max_threads() < 4 ? omp_get_max_threads() : 4;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads) if (nchunks > 2)
     for (size_t c = 0; c < nchunks; c++) {
         size_t off = c * (size_t)CHUNK, len = n - off < CHUNK ? n - off : CHUNK;
         void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, (off_t)off);
