@@ -743,6 +743,7 @@ static int write_batch(const struct pupa_index *ix, pipeline *pl, size_t b0, siz
      * and the next batch reads what it needs back from the page cache.
      * Memory then stays flat however large the corpus (issue 5). */
     pupa_index_release_pages(ix);
+    pupa_index_start_writeback(ix);
     /* The batch's buffers were freed while worker threads allocated the
      * next one's: give the freed arenas back, so memory does not creep up
      * with the number of batches. */

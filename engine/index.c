@@ -352,6 +352,13 @@ void pupa_index_release_pages(const struct pupa_index *ix)
     madvise(ix->map, used < ix->map_len ? used : ix->map_len, MADV_DONTNEED);
 }
 
+void pupa_index_start_writeback(const struct pupa_index *ix)
+{
+    int fd;
+    if (mdb_env_get_fd(ix->env, &fd) == 0)
+        sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+}
+
 int pupa_index_env_open(struct pupa_index *ix, const char *dir, int writable)
 {
     memset(ix, 0, sizeof *ix);

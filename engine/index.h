@@ -33,6 +33,9 @@ int pupa_index_env_close(struct pupa_index *ix);
  * read-only and the file's committed pages do not change, so a dropped page
  * is read back unchanged from the page cache. */
 void pupa_index_release_pages(const struct pupa_index *ix);
+/* Starts writing the committed pages to disk, without waiting: the sync
+ * at the end of a build (pupa_index_env_close) then has less left to do. */
+void pupa_index_start_writeback(const struct pupa_index *ix);
 /* Marks the index as being written ("building"), after checking that an
  * existing one matches its seal.  See the top of index.c. */
 typedef struct pupa_seal_keep {
