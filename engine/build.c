@@ -297,7 +297,7 @@ static int write_file(MDB_txn *txn, const struct pupa_index *ix, file_task *task
             break;
         unsigned char dk[PUPA_DOC_KEY];
         pupa_put_u32(dk, doc);
-        if ((rc = put(txn, ix->docs, dk, sizeof dk, b.p, reclen)) ||
+        if ((rc = pupa_put_ascending(txn, ix->docs, dk, sizeof dk, b.p, reclen)) ||
             (rc = participant_key(tmp, dr.participant.s, dr.participant.len, dr.year, doc)) ||
             (rc = put(txn, ix->participants, tmp->data, tmp->len, "", 0)))
             break;
@@ -308,7 +308,7 @@ static int write_file(MDB_txn *txn, const struct pupa_index *ix, file_task *task
             pupa_put_u32(sk, doc);
             pupa_put_u32(sk + 4, t);
             uint32_t slen = blob_u32(&b);
-            rc = put(txn, ix->segs, sk, sizeof sk, b.p, slen);
+            rc = pupa_put_ascending(txn, ix->segs, sk, sizeof sk, b.p, slen);
             b.p += slen;
             uint32_t npost = blob_u32(&b);
             for (uint32_t i = 0; !rc && i < npost; i++) {
@@ -329,7 +329,8 @@ static int write_file(MDB_txn *txn, const struct pupa_index *ix, file_task *task
         pupa_put_u64(fv + 8, task->size);
         pupa_put_u64(fv + 16, task->mtime);
         pupa_put_u64(fv + 24, task->manifest_hash);
-        rc = put(txn, ix->files, task->relpath, strlen(task->relpath), fv, sizeof fv);
+        rc = pupa_put_ascending(txn, ix->files, task->relpath, strlen(task->relpath), fv,
+                                sizeof fv);
     }
     return rc;
 }

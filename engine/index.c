@@ -352,6 +352,16 @@ void pupa_index_release_pages(const struct pupa_index *ix)
     madvise(ix->map, used < ix->map_len ? used : ix->map_len, MADV_DONTNEED);
 }
 
+int pupa_put_ascending(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kn, const void *v,
+                       size_t vn)
+{
+    MDB_val key = {kn, (void *)k}, val = {vn, (void *)v};
+    int rc = mdb_put(txn, dbi, &key, &val, MDB_APPEND);
+    if (rc == MDB_KEYEXIST) /* not past the last key: put it in its place */
+        rc = mdb_put(txn, dbi, &key, &val, 0);
+    return rc ? pupa_lmdb_fail(rc, "index write") : 0;
+}
+
 void pupa_index_start_writeback(const struct pupa_index *ix)
 {
     int fd;

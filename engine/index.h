@@ -33,6 +33,13 @@ int pupa_index_env_close(struct pupa_index *ix);
  * read-only and the file's committed pages do not change, so a dropped page
  * is read back unchanged from the page cache. */
 void pupa_index_release_pages(const struct pupa_index *ix);
+/* Puts a record whose key usually comes after every key already in dbi
+ * (document ids, which only grow; a fresh build's paths, which come in
+ * order).  MDB_APPEND then fills each page before it starts the next, where
+ * an ordinary put splits a full page in half, and skips the search from the
+ * root; a key that is not past the last falls back to an ordinary put. */
+int pupa_put_ascending(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kn, const void *v,
+                       size_t vn);
 /* Starts writing the committed pages to disk, without waiting: the sync
  * at the end of a build (pupa_index_env_close) then has less left to do. */
 void pupa_index_start_writeback(const struct pupa_index *ix);

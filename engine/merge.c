@@ -359,7 +359,7 @@ static int merge_turn(merger *m, shard *s, uint32_t doc, uint32_t newdoc, uint32
         m->st.segments++;
     m->st.hits += sr.nhits;
     pupa_put_u32(sk, newdoc);
-    if ((rc = put(m, m->out.segs, sk, sizeof sk, val.mv_data, val.mv_size)))
+    if ((rc = pupa_put_ascending(m->txn, m->out.segs, sk, sizeof sk, val.mv_data, val.mv_size)))
         return rc;
     for (size_t c = 0; sr.nhits && c < m->ncodes; c++) {
         if (!m->counted[c] && !m->negated[c])
@@ -394,7 +394,7 @@ static int merge_doc(merger *m, shard *s, uint32_t doc, uint32_t newdoc)
     if ((rc = pupa_doc_rec_decode(&val, &d)))
         return shard_fail(s, rc);
     pupa_put_u32(dk, newdoc);
-    if ((rc = put(m, m->out.docs, dk, sizeof dk, val.mv_data, val.mv_size)))
+    if ((rc = pupa_put_ascending(m->txn, m->out.docs, dk, sizeof dk, val.mv_data, val.mv_size)))
         return rc;
     /* participants: participant, 0x00, u16 year, u32 doc (index.c). */
     unsigned char tail[7] = {0};
@@ -429,7 +429,8 @@ static int merge_file(merger *m, shard *s)
     m->st.files_seen++;
     m->st.files_added++;
     m->st.docs += count;
-    return put(m, m->out.files, s->key.mv_data, s->key.mv_size, out, sizeof out);
+    return pupa_put_ascending(m->txn, m->out.files, s->key.mv_data, s->key.mv_size, out,
+                              sizeof out);
 }
 
 /* LMDB's default key order: bytes, then the shorter first. */
