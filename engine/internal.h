@@ -95,4 +95,18 @@ static inline bool pupa_is_khmer_cp(uint32_t c)
  * only when it would reorder marks, not for its two substitutions. */
 int pupa_khmer_fold_changes(const char *s, size_t len, int order_only);
 
+/* The token stream of ASCII text, worked out without ICU (tokenise.c):
+ * what pupa_tokenize gives for the same text, for text made only of ASCII
+ * letters, digits, white space and the punctuation whose word-break rules
+ * are simple.  Returns 1 with out filled (pointing into ab), 0 when the
+ * text has another character (use pupa_tokenize), or an error. */
+typedef struct pupa_ascii_tokens {
+    pupa_buf norm;
+    pupa_token *tok;
+    size_t tok_cap;
+} pupa_ascii_tokens;
+void pupa_ascii_tokens_init(pupa_ascii_tokens *ab);
+void pupa_ascii_tokens_free(pupa_ascii_tokens *ab);
+int pupa_tokenize_ascii(pupa_ascii_tokens *ab, const char *text, size_t len, pupa_tokens *out);
+
 #endif

@@ -54,9 +54,7 @@ struct pupa_matcher {
     pupa_squeeze squeeze;  /* the fast path's view of the segment */
     const unsigned char *seg; /* and the segment itself, while it is scanned */
     size_t seg_len;
-    pupa_buf plain_norm;   /* tokens of plain ASCII stretches, made without ICU */
-    pupa_token *plain_tok;
-    size_t plain_tok_cap;
+    pupa_ascii_tokens ascii; /* tokens of ASCII stretches, made without ICU */
     pupa_match_stats stats;
     uint32_t learned[2][2]; /* per segment class: fast attempts, served */
     int learn_class;
@@ -72,7 +70,7 @@ int pupa_matcher_new(pupa_matcher **out, const pupa_lexicon *lex)
         return pupa_fail(PUPA_ENOMEM, "out of memory");
     m->lex = lex;
     pupa_buf_init(&m->squeeze.raw, 2 * (size_t)PUPA_MAX_SEGMENT_BYTES + 1);
-    pupa_buf_init(&m->plain_norm, (size_t)PUPA_MAX_SEGMENT_BYTES + 1);
+    pupa_ascii_tokens_init(&m->ascii);
     int rc = pupa_tokenizer_new(&m->tok);
     /* One scratch, grown to serve both databases. */
     const hs_database_t *db = pupa_lexicon_db(lex), *raw = pupa_lexicon_raw_db(lex);
@@ -97,8 +95,7 @@ void pupa_matcher_free(pupa_matcher *m)
     free(m->hits);
     free(m->cands);
     pupa_squeeze_free(&m->squeeze);
-    pupa_buf_free(&m->plain_norm);
-    free(m->plain_tok);
+    pupa_ascii_tokens_free(&m->ascii);
     free(m);
 }
 
@@ -211,6 +208,11 @@ static int32_t on_boundaries(const pupa_matcher *m, int kind, size_t from, size_
     return last;
 }
 
+static int is_ascii_alnum(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
 static int on_candidate(unsigned int id, unsigned long long from, unsigned long long to,
                         unsigned int flags, void *ctx)
 {
@@ -219,6 +221,15 @@ static int on_candidate(unsigned int id, unsigned long long from, unsigned long 
     int kind = pupa_lexicon_entry(m->lex, id)->kind;
     if (kind != PUPA_ENTRY_REGEX)
         from = to - pupa_lexicon_norm_len(m->lex, id);
+    /* Only Khmer tokens are joined without a separator: two ASCII letters
+     * or digits side by side are inside one token, so a candidate that
+     * starts or ends between them is no hit (spares the searches below). */
+    const unsigned char *norm = (const unsigned char *)m->tokens.norm;
+    if (to > from && from > 0 && is_ascii_alnum(norm[from - 1]) && is_ascii_alnum(norm[from]))
+        return 0;
+    if (kind != PUPA_ENTRY_PREFIX && to > from && to < m->tokens.norm_len &&
+        is_ascii_alnum(norm[to - 1]) && is_ascii_alnum(norm[to]))
+        return 0;
     int32_t first, last = on_boundaries(m, kind, (size_t)from, (size_t)to, &first);
     if (last < 0)
         return 0;
@@ -299,11 +310,23 @@ static void mark_negation(pupa_matcher *m, size_t from)
         m->hits[i].negated = negated_before(&m->tokens, m->hits[i].tok_first, &open);
 }
 
+/* Tokenises text[0, len).  ASCII text is tokenised without ICU
+ * (pupa_tokenize_ascii gives ICU's tokens, tests/test_tokenise.c), since an
+ * ICU call costs more than a few English words; but the reference mode
+ * runs ICU over every segment. */
+static int tokenize_text(pupa_matcher *m, const char *text, size_t len)
+{
+    int rc = m->mode == PUPA_MATCH_TOKENISE_ALL
+                 ? 0 : pupa_tokenize_ascii(&m->ascii, text, len, &m->tokens);
+    return rc == 0 ? tokenize_counted(m, text, len) : rc < 0 ? rc : 0;
+}
+
 /* The reference: ICU tokenises the whole segment, Hyperscan scans the
- * normalised token stream. */
+ * normalised token stream.  The fast path falls back to it for a segment
+ * it cannot serve. */
 static int match_full(pupa_matcher *m, const char *text, size_t len)
 {
-    int rc = tokenize_counted(m, text, len);
+    int rc = tokenize_text(m, text, len);
     if (rc)
         return rc;
     const hs_database_t *db = pupa_lexicon_db(m->lex);
@@ -403,52 +426,6 @@ static size_t negation_context(const char *text, size_t a, size_t limit)
     return a;
 }
 
-static int is_ascii_alnum(unsigned char c)
-{
-    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
-}
-
-/* Tokenises the stretch text[a, b).  A stretch of ASCII letters and digits
- * between ASCII white space needs no ICU: its word rules never break
- * inside such a run (UAX #29 WB5, WB8-WB10) and always break at white
- * space, and NFKC case folding of those letters is lower-casing.  Most
- * English stretches are like that, and an ICU call costs more than the
- * few bytes of a word. */
-static int tokenize_stretch(pupa_matcher *m, const char *text, size_t a, size_t b)
-{
-    for (size_t i = a; i < b; i++)
-        if (!is_ascii_alnum((unsigned char)text[i]) && !is_ascii_space(text[i]))
-            return tokenize_counted(m, text + a, b - a);
-    pupa_buf *nb = &m->plain_norm;
-    nb->len = 0;
-    int rc = pupa_buf_reserve(nb, b - a);
-    size_t ntok = 0;
-    for (size_t i = a; !rc && i < b;) {
-        while (i < b && is_ascii_space(text[i]))
-            i++;
-        if (i == b)
-            break;
-        if ((rc = pupa_grow(&m->plain_tok, &m->plain_tok_cap, ntok + 1, sizeof *m->plain_tok)))
-            break;
-        if (ntok)
-            nb->data[nb->len++] = ' ';
-        pupa_token *t = &m->plain_tok[ntok++];
-        t->src_start = (uint32_t)(i - a);
-        t->norm_start = (uint32_t)nb->len;
-        for (; i < b && !is_ascii_space(text[i]); i++) {
-            char c = text[i];
-            nb->data[nb->len++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-        }
-        t->src_end = (uint32_t)(i - a);
-        t->norm_end = (uint32_t)nb->len;
-        t->script = PUPA_SCRIPT_OTHER;
-    }
-    if (rc)
-        return rc;
-    nb->data[nb->len] = '\0';
-    m->tokens = (pupa_tokens){nb->data, nb->len, m->plain_tok, ntok};
-    return 0;
-}
 
 /* Could text[from, to) hold a negation cue?  Only pure ASCII is answered
  * without ICU: no cue word in it, case folded, means no cue token. */
@@ -475,7 +452,7 @@ static int may_hold_cue(const char *text, size_t from, size_t to)
 static int settle_negation(pupa_matcher *m, const char *text, size_t a, size_t b, size_t h0)
 {
     size_t from = negation_context(text, a, SIZE_MAX);
-    int rc = tokenize_stretch(m, text, from, b);
+    int rc = tokenize_text(m, text + from, b - from);
     if (rc)
         return rc;
     const pupa_tokens *ts = &m->tokens;
@@ -553,7 +530,7 @@ static int by_span(const void *a, const void *b)
  * that starts inside a candidate's raw match. */
 static int confirm(pupa_matcher *m, const char *text, size_t a, size_t b, size_t c0, size_t c1)
 {
-    int rc = tokenize_stretch(m, text, a, b);
+    int rc = tokenize_text(m, text + a, b - a);
     if (rc)
         return rc;
     const pupa_tokens *ts = &m->tokens;

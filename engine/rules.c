@@ -499,6 +499,13 @@ static int problem(resolver *r, const char *file, uint32_t line, const char *fmt
 
 static int bit(const uint64_t *b, uint32_t i) { return (int)((b[i >> 6] >> (i & 63)) & 1); }
 static void set_bit(uint64_t *b, uint32_t i) { b[i >> 6] |= (uint64_t)1 << (i & 63); }
+static int any_common(const uint64_t *a, const uint64_t *b, size_t words)
+{
+    for (size_t i = 0; i < words; i++)
+        if (a[i] & b[i])
+            return 1;
+    return 0;
+}
 
 /* Is code path c the path p, or below it? */
 static int under(const char *c, const char *p)
@@ -923,7 +930,10 @@ static int is_khmer_text(const char *s)
  * another must end where a token does. */
 static int cue_at(const pupa_tokens *ts, size_t t, const char *cue, int whole)
 {
-    size_t at = ts->tok[t].norm_start, n = strlen(cue);
+    size_t at = ts->tok[t].norm_start;
+    if (ts->norm[at] != cue[0]) /* most cues differ at once: spare the rest */
+        return 0;
+    size_t n = strlen(cue);
     if (n > ts->norm_len - at || memcmp(ts->norm + at, cue, n) != 0)
         return 0;
     if (!whole && is_khmer_text(cue))
@@ -1052,12 +1062,25 @@ int pupa_rules_apply(const pupa_lexicon *lex, pupa_tokenizer *tok, const char *t
         if (h->code < rs->ncodes && excluded(&ax, h))
             h->code = DEAD;
     }
+    /* The codes in the pool, so a step none of whose codes is there is
+     * skipped: a rule needs a hit of a code it reads (for a codebook of up
+     * to 64 x 64 codes; a larger one evaluates every step). */
+    uint64_t present[64] = {0};
+    int track = rs->words <= sizeof present / sizeof *present;
+    for (size_t i = 0; track && i < ax.npool; i++)
+        if ((*hits)[i].code < rs->ncodes)
+            set_bit(present, (*hits)[i].code);
     int rc = 0;
     for (size_t k = 0; !rc && k < rs->nsteps; k++) {
         const rstep *s = &rs->steps[rs->order[k]];
+        if (track && !any_common(present, s->reads, rs->words))
+            continue;
+        size_t before = ax.npool;
         if (s->kind == STEP_RULE) {
             if (!(rc = eval(&ax, s->root)))
                 adopt(&ax, ax.npool, s->code, s->entry);
+            if (track && ax.npool > before)
+                set_bit(present, s->code);
             continue;
         }
         size_t n = ax.npool;
@@ -1070,6 +1093,8 @@ int pupa_rules_apply(const pupa_lexicon *lex, pupa_tokenizer *tok, const char *t
         }
         if (!rc)
             adopt(&ax, ax.npool, s->code, DEAD);
+        if (track && ax.npool > before)
+            set_bit(present, s->code);
     }
     if (rc)
         return rc;

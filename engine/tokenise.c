@@ -391,3 +391,108 @@ int pupa_tokenize(pupa_tokenizer *t, const char *text, size_t len, pupa_tokens *
     out->ntok = ntok;
     return 0;
 }
+
+/* ------------------------------------------------------- ASCII, no ICU */
+
+/* Word-break classes of ASCII (UAX #29, as ICU's word rules use them). */
+enum {
+    AC_SPACE,  /* white space: a break on both sides, a " " gap */
+    AC_LETTER, /* ALetter */
+    AC_DIGIT,  /* Numeric */
+    AC_MIDNUMLETQ, /* . and ': inside a word between letters or digits */
+    AC_MIDNUM,     /* , and ;: inside a number between digits */
+    AC_OTHER,      /* punctuation with no rule of its own: a break on both sides */
+    AC_ICU         /* anything else: control characters; : and _, whose rules
+                    * differ between UAX #29 and ICU's tailoring; @, which ICU
+                    * keeps in a word ("jo@samaritans.org"): ask ICU */
+};
+
+/* The class of each ASCII byte; AC_SPACE is 0, so the table lists the rest. */
+static const unsigned char ascii_classes[128] = {
+    [0 ... 8] = AC_ICU, [14 ... 31] = AC_ICU, [127] = AC_ICU,
+    ['!' ... '&'] = AC_OTHER, ['\''] = AC_MIDNUMLETQ, ['(' ... '+'] = AC_OTHER,
+    [','] = AC_MIDNUM, ['-'] = AC_OTHER, ['.'] = AC_MIDNUMLETQ, ['/'] = AC_OTHER,
+    ['0' ... '9'] = AC_DIGIT, [':'] = AC_ICU, [';'] = AC_MIDNUM, ['<' ... '?'] = AC_OTHER,
+    ['@'] = AC_ICU, ['A' ... 'Z'] = AC_LETTER, ['[' ... '^'] = AC_OTHER, ['_'] = AC_ICU,
+    ['`'] = AC_OTHER, ['a' ... 'z'] = AC_LETTER, ['{' ... '~'] = AC_OTHER,
+};
+
+static inline int ascii_class(unsigned char c) { return ascii_classes[c & 0x7F]; }
+
+void pupa_ascii_tokens_init(pupa_ascii_tokens *ab)
+{
+    pupa_buf_init(&ab->norm, (size_t)PUPA_MAX_SEGMENT_BYTES + 1);
+    ab->tok = NULL;
+    ab->tok_cap = 0;
+}
+
+void pupa_ascii_tokens_free(pupa_ascii_tokens *ab)
+{
+    pupa_buf_free(&ab->norm);
+    free(ab->tok);
+    ab->tok = NULL;
+    ab->tok_cap = 0;
+}
+
+/* A word runs over letters and digits (WB5, WB8-WB10), and over one . or '
+ * between two letters (WB6, WB7) or one . ' , ; between two digits (WB11,
+ * WB12); everything else breaks.  Words are word-like tokens (ICU gives
+ * them a letter or number rule status), the rest is dropped, and NFKC case
+ * folding of ASCII is lower-casing.  Separators as in pupa_tokenize: " "
+ * across white space only, "\n" across anything else. */
+int pupa_tokenize_ascii(pupa_ascii_tokens *ab, const char *text, size_t len, pupa_tokens *out)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    for (size_t i = 0; i < len; i++)
+        if (s[i] >= 0x80 || ascii_class(s[i]) == AC_ICU)
+            return 0;
+    pupa_buf *nb = &ab->norm;
+    nb->len = 0;
+    int rc = pupa_buf_reserve(nb, len);
+    if (rc)
+        return rc;
+    size_t ntok = 0;
+    int gap_space = 1;
+    for (size_t i = 0; i < len;) {
+        int c = ascii_class(s[i]);
+        if (c != AC_LETTER && c != AC_DIGIT) {
+            gap_space = gap_space && c == AC_SPACE;
+            i++;
+            continue;
+        }
+        size_t j = i + 1;
+        while (j < len) {
+            int cj = ascii_class(s[j]);
+            if (cj == AC_LETTER || cj == AC_DIGIT) {
+                j++;
+                continue;
+            }
+            if ((cj == AC_MIDNUMLETQ || cj == AC_MIDNUM) && j + 1 < len) {
+                int before = ascii_class(s[j - 1]), after = ascii_class(s[j + 1]);
+                if ((cj == AC_MIDNUMLETQ && before == AC_LETTER && after == AC_LETTER) ||
+                    (before == AC_DIGIT && after == AC_DIGIT)) {
+                    j += 2;
+                    continue;
+                }
+            }
+            break;
+        }
+        if (ntok == ab->tok_cap &&
+            (rc = pupa_grow(&ab->tok, &ab->tok_cap, ntok + 1, sizeof *ab->tok)))
+            return rc;
+        if (ntok)
+            nb->data[nb->len++] = gap_space ? ' ' : '\n';
+        pupa_token *t = &ab->tok[ntok++];
+        t->src_start = (uint32_t)i;
+        t->src_end = (uint32_t)j;
+        t->norm_start = (uint32_t)nb->len;
+        for (; i < j; i++)
+            nb->data[nb->len++] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+        t->norm_end = (uint32_t)nb->len;
+        t->script = PUPA_SCRIPT_OTHER;
+        gap_space = 1;
+    }
+    nb->data[nb->len] = '\0';
+    *out = (pupa_tokens){nb->data, nb->len, ab->tok, ntok};
+    return 1;
+}

@@ -7,6 +7,8 @@
 #define PUPA_CHECK_H
 
 #include <stdio.h>
+#include "pupa.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -83,6 +85,20 @@ static inline int check_result(void)
         return 1;
     }
     return 0;
+}
+
+/* Whether two token streams are the same: tokens (spans, script) and norm. */
+static inline int tokens_equal(const pupa_tokens *a, const pupa_tokens *b)
+{
+    if (a->ntok != b->ntok || a->norm_len != b->norm_len ||
+        memcmp(a->norm, b->norm, a->norm_len) != 0)
+        return 0;
+    for (size_t i = 0; i < a->ntok; i++)
+        if (a->tok[i].src_start != b->tok[i].src_start || a->tok[i].src_end != b->tok[i].src_end ||
+            a->tok[i].norm_start != b->tok[i].norm_start ||
+            a->tok[i].norm_end != b->tok[i].norm_end || a->tok[i].script != b->tok[i].script)
+            return 0;
+    return 1;
 }
 
 #endif

@@ -342,14 +342,7 @@ static int compare_text(cmp_state *cs, const char *text, size_t len)
     if (rc || mrc)
         return 0;
     /* Both sides see the same token stream. */
-    int same_tokens = rt.ntok == mt.ntok && rt.norm_len == mt.norm_len &&
-                      memcmp(rt.norm, mt.norm, rt.norm_len) == 0;
-    for (size_t i = 0; same_tokens && i < rt.ntok; i++)
-        same_tokens = rt.tok[i].src_start == mt.tok[i].src_start &&
-                      rt.tok[i].src_end == mt.tok[i].src_end &&
-                      rt.tok[i].norm_start == mt.tok[i].norm_start &&
-                      rt.tok[i].norm_end == mt.tok[i].norm_end &&
-                      rt.tok[i].script == mt.tok[i].script;
+    int same_tokens = tokens_equal(&rt, &mt);
     CHECK(same_tokens);
 
     ref_match(&cs->ref, &rt);

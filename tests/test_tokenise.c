@@ -13,6 +13,7 @@
  * in pupa.h.  The corpus part exits 77 when the corpora are absent.
  */
 #include "check.h"
+#include "internal.h"
 #include "pupa.h"
 
 #include <stdint.h>
@@ -235,7 +236,37 @@ typedef struct ref {
     size_t cap;
     /* stats */
     long lines, tokens, dropped, mismatches, bytes;
+    /* pupa_tokenize_ascii against pupa_tokenize, on the ASCII runs */
+    pupa_ascii_tokens ascii;
+    long ascii_runs, ascii_tokens, ascii_mismatches;
 } ref;
+
+/* Each maximal run of ASCII in s[0, n) that pupa_tokenize_ascii takes must
+ * give exactly pupa_tokenize's tokens: spans, norm and separators. */
+static void compare_ascii(ref *r, const char *s, size_t n, const char *where)
+{
+    for (size_t i = 0; i < n;) {
+        if ((unsigned char)s[i] >= 0x80) {
+            i++;
+            continue;
+        }
+        size_t e = i;
+        while (e < n && (unsigned char)s[e] < 0x80)
+            e++;
+        pupa_tokens a, b;
+        int rc = pupa_tokenize_ascii(&r->ascii, s + i, e - i, &a);
+        CHECK(rc >= 0);
+        if (rc == 1) {
+            r->ascii_runs++;
+            r->ascii_tokens += (long)a.ntok;
+            CHECK_EQ_INT(pupa_tokenize(tk, s + i, e - i, &b), 0);
+            if (!tokens_equal(&a, &b) && r->ascii_mismatches++ < 10)
+                fprintf(stderr, "%s: ASCII tokens differ from ICU's on \"%.*s\":\n  %s\n  %s\n",
+                        where, (int)(e - i), s + i, a.norm, b.norm);
+        }
+        i = e;
+    }
+}
 
 /* The expected norm of a source span, straight through unorm2. */
 static size_t ref_norm(ref *r, const char *s, size_t n)
@@ -421,13 +452,16 @@ static void compare_file(ref *r, const char *dir, const char *rel, long max_line
         snprintf(where, sizeof where, "%s:%ld", rel, line);
         if (!cols) {
             compare(r, text + i, e - i, where);
+            compare_ascii(r, text + i, e - i, where);
         } else {
             size_t f = i;
             for (unsigned col = 1; f <= e; col++) {
                 const char *tab = memchr(text + f, '\t', e - f);
                 size_t fe = tab ? (size_t)(tab - text) : e;
-                if (cols & (1u << col))
+                if (cols & (1u << col)) {
                     compare(r, text + f, fe - f, where);
+                    compare_ascii(r, text + f, fe - f, where);
+                }
                 f = fe + 1;
             }
         }
@@ -441,6 +475,7 @@ static void compare_file(ref *r, const char *dir, const char *rel, long max_line
 static void ref_init(ref *r)
 {
     memset(r, 0, sizeof *r);
+    pupa_ascii_tokens_init(&r->ascii);
     UText init = UTEXT_INITIALIZER;
     r->ut = init;
     UErrorCode st = U_ZERO_ERROR;
@@ -454,6 +489,7 @@ static void ref_init(ref *r)
 
 static void ref_free(ref *r)
 {
+    pupa_ascii_tokens_free(&r->ascii);
     ubrk_close(r->bi);
     utext_close(&r->ut);
     free(r->u16);
@@ -492,8 +528,26 @@ static void test_against_ref(void)
         snprintf(where, sizeof where, "U+%04X", (unsigned)c);
         compare(&r, s, strlen(s), where);
     }
-    printf("odd texts: %ld tokens, %ld dropped, %ld mismatched\n", r.tokens, r.dropped,
-           r.mismatches);
+    /* The ASCII word rules at their edges, against ICU. */
+    static const char *ascii[] = {
+        "e.g. i.e. U.S.A. end.Next a..b a.1 1.a 1.2.3 3,000.50 1,2,3 1;2 a;b a,b v1.2 x2y",
+        "don't can't rock'n'roll 'tis dogs' ''a'' a''b 1'000 it's. 'quoted'",
+        "(a) [b] {c} <d> a-b a/b a+b a=b a*b a&b a%b a$b 5$ $5 #tag @me a@b.c a!b a?b",
+        "a~b a^b a`b a|b a\\b \"q\" a\"b \"a\"b\" -1 +1 1-2 1/2 100% 3.14159",
+        "  lead   and trail  \t\ttabs\nnew\r\nlines\fform\vvert ",
+        "x.y.z. ...a... a.-b a-.b A.B 9.x X9.9 9.9x .5 5. ,5 5, ;5 5;",
+        "http://example.com/path?q=1&r=2 mail@example.org C:/x a:b under_score __",
+    };
+    for (size_t i = 0; i < sizeof ascii / sizeof ascii[0]; i++) {
+        snprintf(where, sizeof where, "ascii[%zu]", i);
+        compare(&r, ascii[i], strlen(ascii[i]), where);
+        compare_ascii(&r, ascii[i], strlen(ascii[i]), where);
+    }
+    CHECK(r.ascii_runs >= 5); /* the texts with : or _ go to ICU */
+    CHECK_EQ_INT(r.ascii_mismatches, 0);
+    printf("odd texts: %ld tokens, %ld dropped, %ld mismatched; ASCII: %ld runs, %ld tokens, "
+           "%ld mismatched\n", r.tokens, r.dropped, r.mismatches, r.ascii_runs, r.ascii_tokens,
+           r.ascii_mismatches);
     ref_free(&r);
 }
 
@@ -511,6 +565,30 @@ static void test_corpora(const char *dir)
     printf("total: %ld texts, %ld bytes, %ld ICU word-like tokens, %ld dropped, %ld mismatched\n",
            r.lines, r.bytes, r.tokens, r.dropped, r.mismatches);
     CHECK_EQ_INT(r.mismatches, 0);
+    /* The English interviews, ASCII runs only: spoken English as the
+     * fast path meets it. */
+    for (int k = 1; k <= 40; k++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "interviews-en/Interview %d.txt", k);
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", dir, rel);
+        struct stat st;
+        if (stat(path, &st) != 0)
+            continue;
+        size_t len;
+        char *text = read_file(dir, rel, &len);
+        for (size_t i = 0; text && i < len;) {
+            const char *nl = memchr(text + i, '\n', len - i);
+            size_t e = nl ? (size_t)(nl - text) : len;
+            compare_ascii(&r, text + i, e - i, rel);
+            i = e + 1;
+        }
+        free(text);
+    }
+    printf("ASCII runs taken without ICU: %ld runs, %ld tokens, %ld differ from ICU's\n",
+           r.ascii_runs, r.ascii_tokens, r.ascii_mismatches);
+    CHECK(r.ascii_runs > 10000);
+    CHECK_EQ_INT(r.ascii_mismatches, 0);
     /* Dropping a word-like token should be all but impossible in real text. */
     CHECK(r.dropped <= r.tokens / 10000);
     ref_free(&r);
