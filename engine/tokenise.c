@@ -417,7 +417,8 @@ static const unsigned char ascii_classes[128] = {
     ['`'] = AC_OTHER, ['a' ... 'z'] = AC_LETTER, ['{' ... '~'] = AC_OTHER,
 };
 
-static inline int ascii_class(unsigned char c) { return ascii_classes[c & 0x7F]; }
+/* The class of byte c; any byte of a non-ASCII character is for ICU. */
+static inline int ascii_class(unsigned char c) { return c < 0x80 ? ascii_classes[c] : AC_ICU; }
 
 void pupa_ascii_tokens_init(pupa_ascii_tokens *ab)
 {
@@ -443,9 +444,6 @@ void pupa_ascii_tokens_free(pupa_ascii_tokens *ab)
 int pupa_tokenize_ascii(pupa_ascii_tokens *ab, const char *text, size_t len, pupa_tokens *out)
 {
     const unsigned char *s = (const unsigned char *)text;
-    for (size_t i = 0; i < len; i++)
-        if (s[i] >= 0x80 || ascii_class(s[i]) == AC_ICU)
-            return 0;
     pupa_buf *nb = &ab->norm;
     nb->len = 0;
     int rc = pupa_buf_reserve(nb, len);
@@ -455,6 +453,8 @@ int pupa_tokenize_ascii(pupa_ascii_tokens *ab, const char *text, size_t len, pup
     int gap_space = 1;
     for (size_t i = 0; i < len;) {
         int c = ascii_class(s[i]);
+        if (c == AC_ICU)
+            return 0; /* a character for ICU: what was written is dropped */
         if (c != AC_LETTER && c != AC_DIGIT) {
             gap_space = gap_space && c == AC_SPACE;
             i++;
