@@ -25,7 +25,9 @@
  *  - match_fast: Hyperscan over the squeezed raw text (fastscan.c) first,
  *    then ICU only over the white-space-delimited stretches around the
  *    candidates, where the same boundary rule decides.  A segment the
- *    squeeze cannot fold exactly falls back to match_full.
+ *    squeeze cannot fold exactly falls back to match_full.  In this mode
+ *    ASCII text, stretch or segment, is tokenised without ICU
+ *    (pupa_tokenize_ascii gives the same tokens).
  * Rules (rules.c) run after either, from the hits.
  */
 #include "scan.h"
@@ -425,7 +427,6 @@ static size_t negation_context(const char *text, size_t a, size_t limit)
     }
     return a;
 }
-
 
 /* Could text[from, to) hold a negation cue?  Only pure ASCII is answered
  * without ICU: no cue word in it, case folded, means no cue token. */
