@@ -685,12 +685,14 @@ static void code_task(pipeline *pl, size_t i)
  * always beyond the batch it writes. */
 static void wait_coded(pipeline *pl, size_t i)
 {
-    while (!__atomic_load_n(&pl->coded[i], __ATOMIC_ACQUIRE)) {
+    for (unsigned spins = 0; !__atomic_load_n(&pl->coded[i], __ATOMIC_ACQUIRE);) {
         size_t j = claim(pl);
         if (j < CLAIM_WAIT)
             code_task(pl, j);
-        else
-            sched_yield(); /* task i is being coded by another thread */
+        else if (++spins < 64) /* task i is being coded by another thread */
+            sched_yield();
+        else /* a long file: stop burning a core on it */
+            nanosleep(&(struct timespec){0, 50000}, NULL);
     }
 }
 
