@@ -9,21 +9,29 @@
  * a new ICU that normalises differently gives a new key too.
  *
  * Where: $PUPA_CACHE_DIR, else $XDG_CACHE_HOME/pupa, else ~/.cache/pupa
- * (created 0700).  PUPA_CACHE_DIR=off disables the cache.  The cache is
+ * (created 0700).  PUPA_CACHE_DIR=off disables the cache.  It keeps the
+ * CACHE_KEEP databases used last: a hit touches its file, and storing a new
+ * one removes the oldest beyond that, so a user who edits a codebook many
+ * times does not fill the disk.  The cache is
  * untrusted like any file: Hyperscan checks a serialised database's CRC and
  * platform when deserialising, and a file that fails is compiled anew and
  * replaced.  A cache that cannot be written is not an error.
  */
 #include "scan.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_CACHED_DB (512u * 1024u * 1024u)
+/* Databases kept: a codebook compiles two (the token stream's and the raw
+ * text's), so this is the last 32 codebooks used. */
+#define CACHE_KEEP 64
 
 static int cache_dir(char *out, size_t cap)
 {
@@ -80,6 +88,57 @@ static hs_database_t *cache_load(const char *path)
     return db;
 }
 
+typedef struct cached_file {
+    char name[64];
+    struct timespec used;
+} cached_file;
+
+static int by_use(const void *a, const void *b)
+{
+    const cached_file *x = a, *y = b;
+    if (x->used.tv_sec != y->used.tv_sec)
+        return x->used.tv_sec < y->used.tv_sec ? -1 : 1;
+    if (x->used.tv_nsec != y->used.tv_nsec)
+        return x->used.tv_nsec < y->used.tv_nsec ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/* Removes the databases used longest ago beyond CACHE_KEEP.  Only files
+ * named like pupa's (16 hex digits, .hsdb) are touched. */
+static void cache_prune(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    cached_file *files = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len != 21 || strcmp(e->d_name + 16, ".hsdb") != 0 ||
+            strspn(e->d_name, "0123456789abcdef") != 16)
+            continue;
+        char path[4200];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (stat(path, &st) != 0 || pupa_grow(&files, &cap, n + 1, sizeof *files))
+            continue;
+        memcpy(files[n].name, e->d_name, len + 1); /* 21 bytes and the NUL */
+        files[n++].used = st.st_mtim;
+    }
+    closedir(d);
+    pupa_clear_error(); /* a failed grow is not the caller's error */
+    if (n > CACHE_KEEP) {
+        qsort(files, n, sizeof *files, by_use);
+        for (size_t i = 0; i < n - CACHE_KEEP; i++) {
+            char path[4200];
+            snprintf(path, sizeof path, "%s/%s", dir, files[i].name);
+            unlink(path);
+        }
+    }
+    free(files);
+}
+
 static void cache_store(const char *path, const hs_database_t *db)
 {
     char *bytes = NULL;
@@ -110,11 +169,15 @@ int pupa_hs_compile_cached(const char *const *exprs, const unsigned *flags, cons
     if (cached) {
         snprintf(path, sizeof path, "%s/%016llx.hsdb", dir,
                  (unsigned long long)compile_key(exprs, flags, ids, n));
-        if ((*db = cache_load(path)))
+        if ((*db = cache_load(path))) {
+            utimensat(AT_FDCWD, path, NULL, 0); /* used now: pruned last */
             return HS_SUCCESS;
+        }
     }
     hs_error_t rc = hs_compile_multi(exprs, flags, ids, n, HS_MODE_BLOCK, NULL, db, err);
-    if (rc == HS_SUCCESS && cached)
+    if (rc == HS_SUCCESS && cached) {
         cache_store(path, *db);
+        cache_prune(dir);
+    }
     return rc;
 }
