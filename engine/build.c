@@ -370,10 +370,13 @@ static int meta_put_codebook(MDB_txn *txn, const struct pupa_index *ix, const pu
 
 static uint64_t hash_str(uint64_t h, const char *s);
 
-/* What the hits come from: the lexicon, and which turns are coded. */
+/* What the hits come from: the lexicon, which turns are coded, and how
+ * this pupa codes them. */
 static uint64_t coding_hash(const pupa_lexicon *lex, const pupa_read_opts *r)
 {
-    uint64_t h = hash_str(pupa_lexicon_hash(lex), r->participant_labels);
+    uint32_t version = PUPA_CODING_VERSION;
+    uint64_t h = pupa_hash(pupa_lexicon_hash(lex), &version, sizeof version);
+    h = hash_str(h, r->participant_labels);
     h = hash_str(h, r->interviewer_labels);
     uint32_t ci = (uint32_t)r->code_interviewer;
     return pupa_hash(h, &ci, sizeof ci);

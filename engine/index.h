@@ -12,9 +12,9 @@
 
 #define PUPA_INDEX_FORMAT 1u
 /* Bump when a build would write other records for the same corpus and
- * lexicon (tokenising, matching, the codebook's reading): indexes sealed
- * with an older stamp (build.c) are then checked file by file again. */
-#define PUPA_CODING_VERSION 1u
+ * lexicon (tokenising, matching, the codebook's reading): an index built
+ * by an older coding is then coded again from scratch (build.c). */
+#define PUPA_CODING_VERSION 2u /* 2: hyphenated entries need hyphens */
 
 struct pupa_index {
     MDB_env *env;

@@ -115,7 +115,7 @@ static int code_id(pupa_lexicon *lex, const char *path, uint32_t *out)
 
 /* Normalises a word or phrase with the transcript tokenizer. */
 static int normalise_words(loader *ld, const char *text, size_t len, uint32_t line,
-                           const char *pattern, char **out)
+                           const char *pattern, char **out, int *hyphen_gaps)
 {
     pupa_tokens toks;
     int rc = pupa_tokenize(ld->tok, text, len, &toks);
@@ -125,6 +125,21 @@ static int normalise_words(loader *ld, const char *text, size_t len, uint32_t li
     if (toks.ntok == 0)
         return pupa_fail(PUPA_ELEXICON, "%s:%u: entry '%s': has no word characters",
                          ld->path, line, pattern);
+    /* Words joined by hyphens, and by nothing else but white space: the
+     * norm's "\n" stands for any punctuation, so the matcher checks the
+     * text's gaps (match.c). */
+    int hyphens = 0, other = 0;
+    for (size_t k = 0; k + 1 < toks.ntok; k++) {
+        const char *gap = text + toks.tok[k].src_end;
+        size_t n = toks.tok[k + 1].src_start - toks.tok[k].src_end;
+        if (toks.norm[toks.tok[k].norm_end] != '\n')
+            continue; /* white space or nothing */
+        if (pupa_hyphen_gap(gap, n))
+            hyphens = 1;
+        else
+            other = 1;
+    }
+    *hyphen_gaps = hyphens && !other;
     if (!(*out = pupa_strndup(toks.norm, toks.norm_len)))
         return pupa_fail(PUPA_ENOMEM, "out of memory");
     return 0;
@@ -180,7 +195,8 @@ static int add_entry(loader *ld, const char *code_path, const yaml_node_t *node)
         else {
             e.kind = star ? PUPA_ENTRY_PREFIX : PUPA_ENTRY_WORD;
             char *norm = NULL;
-            rc = normalise_words(ld, pattern, star ? len - 1 : len, line, pattern, &norm);
+            rc = normalise_words(ld, pattern, star ? len - 1 : len, line, pattern, &norm,
+                                 &e.hyphen_gaps);
             e.norm = norm;
         }
     }
@@ -257,9 +273,10 @@ static int add_rule(loader *ld, const char *path, const yaml_node_t *node)
 static int add_cue(loader *ld, const char *path, const yaml_node_t *node)
 {
     char *norm = NULL;
+    int hyphen_gaps; /* a cue is a word or two: its gaps are not checked */
     const char *s = (const char *)node->data.scalar.value;
     int rc = normalise_words(ld, s, node->data.scalar.length,
-                             (uint32_t)node->start_mark.line + 1, s, &norm);
+                             (uint32_t)node->start_mark.line + 1, s, &norm, &hyphen_gaps);
     if (!rc)
         rc = pupa_ruleset_add_cue(ld->lex->rules, norm,
                                   !strcmp(path, "not_cues") ? PUPA_NOT_CUE

@@ -54,7 +54,7 @@ struct pupa_matcher {
     candidate *cands;
     size_t ncands, cands_cap;
     pupa_squeeze squeeze;  /* the fast path's view of the segment */
-    const unsigned char *seg; /* and the segment itself, while it is scanned */
+    const unsigned char *seg; /* the segment being matched */
     size_t seg_len;
     pupa_ascii_tokens ascii; /* tokens of ASCII stretches, made without ICU */
     pupa_match_stats stats;
@@ -163,12 +163,21 @@ int pupa_is_negation_cue(const char *t, size_t len)
  * source offsets are relative to base. */
 static int add_hit(pupa_matcher *m, uint32_t id, int32_t first, int32_t last, uint32_t base)
 {
+    /* An entry whose words are joined by hyphens matches only words joined
+     * by hyphens: the token stream's "\n" stands for any punctuation. */
+    const pupa_entry *e = pupa_lexicon_entry(m->lex, id);
+    for (int32_t t = first; e->hyphen_gaps && t < last; t++) {
+        const pupa_token *a = &m->tokens.tok[t], *b = &m->tokens.tok[t + 1];
+        if (m->tokens.norm[a->norm_end] == '\n' &&
+            !pupa_hyphen_gap((const char *)m->seg + base + a->src_end, b->src_start - a->src_end))
+            return 0;
+    }
     if (pupa_grow(&m->hits, &m->hits_cap, m->nhits + 1, sizeof *m->hits)) {
         m->scan_rc = PUPA_ENOMEM;
         return -1;
     }
     m->hits[m->nhits++] = (pupa_hit){
-        .code = pupa_lexicon_entry(m->lex, id)->code,
+        .code = e->code,
         .entry = id,
         .start = base + m->tokens.tok[first].src_start,
         .end = base + m->tokens.tok[last].src_end,
@@ -587,8 +596,6 @@ static int match_fast(pupa_matcher *m, const char *text, size_t len)
     int sq = pupa_fast_squeeze(&m->squeeze, text, len);
     if (sq <= 0)
         return sq < 0 ? pupa_fail(PUPA_ENOMEM, "out of memory") : 0;
-    m->seg = (const unsigned char *)text;
-    m->seg_len = len;
     hs_error_t err = hs_scan(pupa_lexicon_raw_db(m->lex), m->squeeze.text,
                              (unsigned)m->squeeze.len, 0, m->scratch, on_raw_candidate, m);
     if (m->scan_rc)
@@ -683,6 +690,8 @@ int pupa_match(pupa_matcher *m, const char *text, size_t len, const pupa_hit **h
     m->scan_rc = 0;
     if (!text)
         text = "";
+    m->seg = (const unsigned char *)text;
+    m->seg_len = len;
     int rc = 0;
     if (m->mode != PUPA_MATCH_TOKENISE_ALL && pupa_lexicon_raw_db(m->lex) &&
         len <= PUPA_MAX_SEGMENT_BYTES && worth_trying(m, text, len)) {

@@ -154,6 +154,31 @@ static inline int norm_room(pupa_tokenizer *t, size_t n)
     return pupa_buf_reserve(&t->norm, n);
 }
 
+int pupa_is_hyphen(uint32_t c)
+{
+    return c == '-' || (c >= 0x2010 && c <= 0x2015) || c == 0x2212 || c == 0xFE63 ||
+           c == 0xFF0D;
+}
+
+int pupa_hyphen_gap(const char *text, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)text, *end = p + n;
+    int hyphens = 0;
+    while (p < end) {
+        size_t k = *p < 0x80 ? 1 : pupa_utf8_len(p, (size_t)(end - p));
+        if (k == 0)
+            return 0;
+        uint32_t c = k == 1 ? *p : pupa_utf8_decode(p, k);
+        if (pupa_is_hyphen(c))
+            hyphens = 1;
+        else if (!(u_isUWhiteSpace((UChar32)c) || (c >= 0x200B && c <= 0x200D) || c == 0x2060 ||
+                   c == 0xFEFF))
+            return 0;
+        p += k;
+    }
+    return hyphens;
+}
+
 /* Is the source gap [p, end) only white space and invisible separators? */
 static int gap_is_space(const unsigned char *p, const unsigned char *end)
 {

@@ -227,8 +227,41 @@ static int by_start_end_code_entry(const void *a, const void *b)
     return 0;
 }
 
-/* The reference matcher over one token stream.  Result in r->out. */
-static void ref_match(refm *r, const pupa_tokens *ts)
+/* Is the pattern's punctuation only ASCII hyphens ("well-being")? */
+static int hyphen_joined(const char *pattern)
+{
+    int hyphen = 0;
+    for (const unsigned char *p = (const unsigned char *)pattern; *p; p++) {
+        if (*p == '-')
+            hyphen = 1;
+        else if (*p < 0x80 && *p != ' ' && *p != '*' && !((*p | 0x20) >= 'a' && (*p | 0x20) <= 'z') &&
+                 !(*p >= '0' && *p <= '9'))
+            return 0;
+    }
+    return hyphen;
+}
+
+/* Does text[a, b) hold nothing but spaces, hyphens and dashes (U+2010 to
+ * U+2015, U+2212)? */
+static int only_hyphens_between(const char *text, size_t a, size_t b)
+{
+    for (size_t i = a; i < b;) {
+        const unsigned char *p = (const unsigned char *)text + i;
+        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '-') {
+            i++;
+        } else if (b - i >= 3 && p[0] == 0xE2 && p[1] == 0x80 && p[2] >= 0x90 && p[2] <= 0x95) {
+            i += 3;
+        } else if (b - i >= 3 && p[0] == 0xE2 && p[1] == 0x88 && p[2] == 0x92) {
+            i += 3;
+        } else {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The reference matcher over one token stream of text.  Result in r->out. */
+static void ref_match(refm *r, const pupa_tokens *ts, const char *text)
 {
     r->ncand = r->nout = 0;
     const pupa_token *tok = ts->tok;
@@ -256,6 +289,12 @@ static void ref_match(refm *r, const pupa_tokens *ts)
                 }
             }
             if (found == SIZE_MAX)
+                continue;
+            /* "well-being" does not match "well. Being". */
+            int joined = 1;
+            for (size_t j = i; joined && hyphen_joined(en->pattern) && j < found; j++)
+                joined = only_hyphens_between(text, tok[j].src_end, tok[j + 1].src_start);
+            if (!joined)
                 continue;
             grow(&r->cand, &r->cand_cap, r->ncand + 1, sizeof *r->cand);
             r->cand[r->ncand++] = (ref_hit){
@@ -345,7 +384,7 @@ static int compare_text(cmp_state *cs, const char *text, size_t len)
     int same_tokens = tokens_equal(&rt, &mt);
     CHECK(same_tokens);
 
-    ref_match(&cs->ref, &rt);
+    ref_match(&cs->ref, &rt, text);
     const ref_hit *rh = cs->ref.out;
     size_t nref = cs->ref.nout;
     int same = nref == nhits;
@@ -486,7 +525,8 @@ static const char *unit_yaml =
     "apos:\n  - \"DON\\u2019T\"\n"
     "debt:\n  - \"money lender\"\n  - \"lender\"\n"
     "a:\n  - \"bank\"\n"
-    "b:\n  - \"bank\"\n";
+    "b:\n  - \"bank\"\n"
+    "wb:\n  - \"well-being\"\n";
 
 #define KM_TRUST "\xE1\x9E\x91\xE1\x9E\xBB\xE1\x9E\x80\xE1\x9E\x85\xE1\x9E\xB7\xE1\x9E\x8F\xE1\x9F\x92\xE1\x9E\x8F"
 #define KM_TUK "\xE1\x9E\x91\xE1\x9E\xBB\xE1\x9E\x80"                              /* ទុក */
@@ -564,7 +604,7 @@ static void test_units(void)
     unlink(path);
     if (!unit.lex)
         return;
-    CHECK_EQ_INT(pupa_lexicon_nentries(unit.lex), 10);
+    CHECK_EQ_INT(pupa_lexicon_nentries(unit.lex), 11);
     CHECK_EQ_INT(pupa_matcher_new(&unit.m, unit.lex), 0);
     CHECK_EQ_INT(pupa_tokenizer_new(&unit.tk), 0);
     if (!unit.m || !unit.tk)
@@ -601,6 +641,14 @@ static void test_units(void)
     expect_one("\xE1\x9E\x98\xE1\x9F\x92\xE1\x9E\x8F\xE1\x9E\xB6\xE1\x9E\x99", "mother",
                "\xE1\x9E\x98\xE1\x9F\x92\xE1\x9E\x8F\xE1\x9E\xB6\xE1\x9E\x99", 0, __LINE__);
     expect_one(KM_MDAY_DA, "mother", KM_MDAY_DA, 0, __LINE__);
+    /* A hyphenated entry needs words joined by hyphens or dashes, with or
+     * without spaces; other punctuation is a different gap. */
+    expect_one("my well-being is", "wb", "well-being", 0, __LINE__);
+    expect_one("my well\xE2\x80\x93" "being is", "wb", "well\xE2\x80\x93" "being", 0, __LINE__);
+    expect_one("my well - being is", "wb", "well - being", 0, __LINE__);
+    expect_none("all is well. Being here", "wb", __LINE__);
+    expect_none("well, being", "wb", __LINE__);
+    expect_none("well/being", "wb", __LINE__);
     /* Curly and straight apostrophes, any case. */
     expect_one("I don't know", "apos", "don't", 0, __LINE__);
     expect_one("I Don\xE2\x80\x99t know", "apos", "Don\xE2\x80\x99t", 0, __LINE__);
