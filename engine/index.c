@@ -387,7 +387,16 @@ int pupa_index_env_open(struct pupa_index *ix, const char *dir, int writable)
     if (rc)
         return pupa_lmdb_fail(rc, dir);
     mdb_env_set_maxdbs(ix->env, 8);
-    mdb_env_set_mapsize(ix->env, MAP_SIZE);
+    /* A writer reserves room to grow.  A reader maps the file as it is (in
+     * whole pages): it reads no further, and a merge that opens hundreds of
+     * shards would otherwise reserve MAP_SIZE of address space for each. */
+    size_t mapsize = MAP_SIZE;
+    char data[4096];
+    snprintf(data, sizeof data, "%s/data.mdb", dir);
+    if (!writable && stat(data, &st) == 0 && st.st_size > 0 &&
+        (unsigned long long)st.st_size < MAP_SIZE)
+        mapsize = ((size_t)st.st_size + 65535) & ~(size_t)65535;
+    mdb_env_set_mapsize(ix->env, mapsize);
     /* A build syncs once at its end (pupa_index_env_close), not at every
      * batch: a crash can lose the last batches but never tear the file, and
      * the seal then says "building", so the next run redoes them. */

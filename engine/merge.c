@@ -539,8 +539,9 @@ int pupa_index_merge(const char *const *shard_dirs, size_t nshards, const char *
     for (size_t i = 0; !rc && i < nshards; i++) {
         m.shards[i].dir = shard_dirs[i];
         rc = shard_open(&m.shards[i]);
-        /* Each open index reserves 256 GiB of address space (index.c):
-         * some hundreds exhaust it. */
+        /* Each open shard holds two file descriptors (data.mdb, lock.mdb)
+         * and maps its data.mdb (index.c): with the usual limit of 1,024
+         * descriptors, some hundreds exhaust them. */
         if (rc == PUPA_ELMDB && i >= 128)
             rc = pupa_fail(rc, "%s: cannot open a shard beyond %zu at once; merge groups "
                            "with --partial, then merge the groups", shard_dirs[i], i);
