@@ -28,8 +28,14 @@
  * Two fast paths skip ICU's normaliser where its result is known: all-ASCII
  * tokens are lower-cased, and tokens made only of Khmer letters that
  * NFKC_Casefold leaves alone are copied, already folded (both the common
- * case).  A token that
- * normalises to nothing is dropped and its span treated like white space.
+ * case).  A token that normalises to nothing is dropped and its span treated
+ * like white space.
+ *
+ * pupa_tokenize_ascii (at the end) gives the same token stream for ASCII
+ * text without ICU, from UAX #29's rules for ASCII; the matcher's fast mode
+ * uses it, and tests/test_tokenise.c holds it to ICU on every shared corpus.
+ * The hyphen helpers say when a gap between two words is a hyphen, for
+ * entries like "well-being" (match.c).
  *
  * Before ICU sees it, the text's Khmer is folded (khmer.c) in a copy when
  * that changes anything: the fold keeps lengths, so offsets are unchanged,
