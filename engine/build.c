@@ -42,16 +42,26 @@
 #define BATCH_BYTES (64u * 1024u * 1024u)
 #define FILE_VALUE_BYTES 32
 
+/* A file the plan says to code: one per new or changed file, so kept
+ * small (the plan of a million files holds a million). */
 typedef struct file_task {
     const char *relpath;
     uint64_t size, mtime, manifest_hash;
-    int existed;             /* present in the files database */
     uint32_t old_first, old_count;
-    int rc;                  /* reading or coding failed */
-    char *message;
-    pupa_buf out;            /* serialised records, see code_file() */
-    size_t nsegments, nhits;
+    int existed;             /* present in the files database */
 } file_task;
+
+/* What coding a file gives, from its coding until it is written.  Task i
+ * uses slot i % IN_FLIGHT: coding runs at most one batch ahead of the batch
+ * being written, and a batch has at most BATCH_FILES files, so the tasks
+ * in flight never share a slot (run_batches). */
+typedef struct file_work {
+    pupa_buf out;            /* serialised records, see code_file() */
+    char *message;
+    int rc;                  /* reading or coding failed */
+    uint32_t nsegments, nhits;
+} file_work;
+#define IN_FLIGHT (2 * BATCH_FILES)
 
 static uint64_t manifest_row_hash(const pupa_manifest *m, const char *relpath)
 {
@@ -67,7 +77,7 @@ static uint64_t manifest_row_hash(const pupa_manifest *m, const char *relpath)
 
 /* ------------------------------------------------------------- coding */
 
-/* Serialised form of one file in task->out, read back by write_file():
+/* Serialised form of one file in work->out, read back by write_file():
  *   u32 docs; per doc: u32 n + doc record; u32 turns;
  *     per turn: u32 n + seg record; u32 codes; per code: u32 code,
  *     u32 counted, u32 negated. */
@@ -78,17 +88,17 @@ static int put_block(pupa_buf *out, const pupa_buf *rec)
 }
 
 static int code_turn(pupa_matcher *m, const pupa_doc *doc, const pupa_segment *seg,
-                     pupa_buf *rec, file_task *task, size_t ncodes, uint32_t *counted,
+                     pupa_buf *rec, file_work *work, size_t ncodes, uint32_t *counted,
                      uint32_t *negated)
 {
     const pupa_hit *hits = NULL;
     size_t nhits = 0;
     int rc = 0;
     if (seg->number > 0) {
-        task->nsegments++;
+        work->nsegments++;
         if ((rc = pupa_match(m, seg->text, seg->len, &hits, &nhits, NULL)))
             return rc;
-        task->nhits += nhits;
+        work->nhits += (uint32_t)nhits;
     }
     rec->len = 0;
     rc = pupa_rec_put_u32(rec, seg->number);
@@ -113,24 +123,24 @@ static int code_turn(pupa_matcher *m, const pupa_doc *doc, const pupa_segment *s
             (h->negated ? negated : counted)[h->code]++;
     }
     if (!rc)
-        rc = put_block(&task->out, rec);
+        rc = put_block(&work->out, rec);
     /* Postings: one per code with any hit in this turn, in code order. */
     uint32_t n = 0;
     for (size_t c = 0; c < ncodes; c++)
         n += (counted[c] || negated[c]);
-    rc = rc ? rc : pupa_rec_put_u32(&task->out, n);
+    rc = rc ? rc : pupa_rec_put_u32(&work->out, n);
     for (size_t c = 0; c < ncodes; c++) {
         if (!counted[c] && !negated[c])
             continue;
-        rc = rc ? rc : pupa_rec_put_u32(&task->out, (uint32_t)c);
-        rc = rc ? rc : pupa_rec_put_u32(&task->out, counted[c]);
-        rc = rc ? rc : pupa_rec_put_u32(&task->out, negated[c]);
+        rc = rc ? rc : pupa_rec_put_u32(&work->out, (uint32_t)c);
+        rc = rc ? rc : pupa_rec_put_u32(&work->out, counted[c]);
+        rc = rc ? rc : pupa_rec_put_u32(&work->out, negated[c]);
         counted[c] = negated[c] = 0;
     }
     return rc;
 }
 
-static int code_doc(pupa_matcher *m, const pupa_doc *doc, file_task *task, size_t ncodes,
+static int code_doc(pupa_matcher *m, const pupa_doc *doc, file_work *work, size_t ncodes,
                     uint32_t *counted, uint32_t *negated)
 {
     pupa_buf rec;
@@ -144,17 +154,17 @@ static int code_doc(pupa_matcher *m, const pupa_doc *doc, file_task *task, size_
         rc = pupa_rec_put_str(&rec, doc->meta[i].key, strlen(doc->meta[i].key));
         rc = rc ? rc : pupa_rec_put_str(&rec, doc->meta[i].value, strlen(doc->meta[i].value));
     }
-    rc = rc ? rc : put_block(&task->out, &rec);
-    rc = rc ? rc : pupa_rec_put_u32(&task->out, (uint32_t)doc->nsegs);
+    rc = rc ? rc : put_block(&work->out, &rec);
+    rc = rc ? rc : pupa_rec_put_u32(&work->out, (uint32_t)doc->nsegs);
     for (size_t s = 0; !rc && s < doc->nsegs; s++)
-        rc = code_turn(m, doc, &doc->segs[s], &rec, task, ncodes, counted, negated);
+        rc = code_turn(m, doc, &doc->segs[s], &rec, work, ncodes, counted, negated);
     pupa_buf_free(&rec);
     return rc;
 }
 
 static void code_file(pupa_matcher *m, const char *corpus, const pupa_manifest *manifest,
                       const pupa_read_opts *ropts, size_t ncodes, uint32_t *counted,
-                      uint32_t *negated, file_task *task)
+                      uint32_t *negated, const file_task *task, file_work *work)
 {
     size_t plen = strlen(corpus) + strlen(task->relpath) + 2;
     char *path = malloc(plen);
@@ -165,13 +175,13 @@ static void code_file(pupa_matcher *m, const char *corpus, const pupa_manifest *
         rc = pupa_file_read(&f, path, task->relpath, manifest, ropts);
     }
     size_t ndocs = f ? pupa_file_ndocs(f) : 0;
-    rc = rc ? rc : pupa_rec_put_u32(&task->out, (uint32_t)ndocs);
+    rc = rc ? rc : pupa_rec_put_u32(&work->out, (uint32_t)ndocs);
     for (size_t d = 0; !rc && d < ndocs; d++)
-        rc = code_doc(m, pupa_file_doc(f, d), task, ncodes, counted, negated);
+        rc = code_doc(m, pupa_file_doc(f, d), work, ncodes, counted, negated);
     if (rc) {
-        task->rc = rc;
-        task->message = pupa_strdup(pupa_errmsg()[0] ? pupa_errmsg() : pupa_strerror(rc));
-        pupa_buf_free(&task->out);
+        work->rc = rc;
+        work->message = pupa_strdup(pupa_errmsg()[0] ? pupa_errmsg() : pupa_strerror(rc));
+        pupa_buf_free(&work->out);
         memset(counted, 0, ncodes * sizeof *counted);
         memset(negated, 0, ncodes * sizeof *negated);
     }
@@ -267,7 +277,7 @@ static int delete_doc(MDB_txn *txn, const struct pupa_index *ix, uint32_t doc, p
     return del(txn, ix->docs, dk, sizeof dk);
 }
 
-/* A reader over the trusted serialised form in task->out. */
+/* A reader over the trusted serialised form in work->out. */
 typedef struct blob {
     const unsigned char *p, *end;
 } blob;
@@ -278,15 +288,15 @@ static uint32_t blob_u32(blob *b)
     return v;
 }
 
-static int write_file(MDB_txn *txn, const struct pupa_index *ix, file_task *task,
-                      uint32_t *next_doc, pupa_buf *tmp)
+static int write_file(MDB_txn *txn, const struct pupa_index *ix, const file_task *task,
+                      const file_work *work, uint32_t *next_doc, pupa_buf *tmp)
 {
     int rc = 0;
     if (task->existed)
         for (uint32_t i = 0; !rc && i < task->old_count; i++)
             rc = delete_doc(txn, ix, task->old_first + i, tmp);
-    blob b = {(const unsigned char *)task->out.data,
-              (const unsigned char *)task->out.data + task->out.len};
+    blob b = {(const unsigned char *)work->out.data,
+              (const unsigned char *)work->out.data + work->out.len};
     uint32_t ndocs = blob_u32(&b), first = *next_doc;
     for (uint32_t d = 0; !rc && d < ndocs; d++) {
         uint32_t doc = (*next_doc)++;
@@ -541,7 +551,6 @@ static int plan(MDB_txn *txn, const struct pupa_index *ix, const char *corpus, c
         file_task t = {.relpath = paths[i]};
         int ok = stat_corpus_file(corpus, paths[i], &t.size, &t.mtime);
         t.manifest_hash = manifest_row_hash(manifest, paths[i]);
-        pupa_buf_init(&t.out, (size_t)PUPA_MAX_FILE_BYTES * 4);
         MDB_val k = {strlen(paths[i]), paths[i]}, v;
         int g = mdb_get(txn, ix->files, &k, &v);
         if (g == 0) {
@@ -617,8 +626,6 @@ static int plan(MDB_txn *txn, const struct pupa_index *ix, const char *corpus, c
     free(gone);
     free(gone_keys);
     if (rc) {
-        for (size_t i = 0; i < n; i++)
-            pupa_buf_free(&tasks[i].out);
         free(tasks);
         return rc;
     }
@@ -648,6 +655,7 @@ typedef struct pipeline {
     const pupa_manifest *manifest;
     const pupa_build_opts *opts;
     file_task *tasks;
+    file_work *work;         /* IN_FLIGHT slots: task i's is work[i % IN_FLIGHT] */
     size_t ntasks, ncodes;
     pupa_matcher **matchers;
     uint32_t *counts;        /* per thread: counted and negated per code */
@@ -656,6 +664,19 @@ typedef struct pipeline {
     size_t limit;            /* tasks from here wait for the writer (atomic) */
     int stop;                /* the writer failed: stop coding (atomic) */
 } pipeline;
+
+static void work_init(file_work *w)
+{
+    memset(w, 0, sizeof *w);
+    pupa_buf_init(&w->out, (size_t)PUPA_MAX_FILE_BYTES * 4);
+}
+
+static void work_clear(file_work *w)
+{
+    pupa_buf_free(&w->out);
+    free(w->message);
+    work_init(w);
+}
 
 #define CLAIM_NONE ((size_t)-1) /* every task is claimed, or the run stopped */
 #define CLAIM_WAIT ((size_t)-2) /* the next task is past the limit */
@@ -679,7 +700,7 @@ static void code_task(pipeline *pl, size_t i)
     int tid = omp_get_thread_num();
     uint32_t *counted = pl->counts + (size_t)tid * 2 * pl->ncodes;
     code_file(pl->matchers[tid], pl->corpus, pl->manifest, &pl->opts->read, pl->ncodes, counted,
-              counted + pl->ncodes, &pl->tasks[i]);
+              counted + pl->ncodes, &pl->tasks[i], &pl->work[i % IN_FLIGHT]);
     __atomic_store_n(&pl->coded[i], 1, __ATOMIC_RELEASE);
 }
 
@@ -710,30 +731,31 @@ static int write_batch(const struct pupa_index *ix, pipeline *pl, size_t b0, siz
     if (rc)
         return pupa_lmdb_fail(rc, "index write");
     for (size_t i = b0; !rc && i < b1; i++) {
-        file_task *t = &pl->tasks[i];
+        const file_task *t = &pl->tasks[i];
+        file_work *w = &pl->work[i % IN_FLIGHT];
         wait_coded(pl, i);
         /* See below: also within a batch, since each page fault on the
          * map brings in its neighbours (the kernel's fault-around), and
          * a batch's inserts touch the end of every code's postings. */
         if (i > b0 && (i - b0) % RELEASE_FILES == 0)
             pupa_index_release_pages(ix);
-        if (t->rc) {
+        if (w->rc) {
             st->files_failed++;
             if (opts->on_file_error)
-                opts->on_file_error(opts->ctx, t->relpath, t->message);
-            continue;
+                opts->on_file_error(opts->ctx, t->relpath, w->message);
+        } else {
+            rc = write_file(txn, ix, t, w, next_doc, tmp);
+            if (!rc) {
+                if (t->existed)
+                    st->files_changed++;
+                else
+                    st->files_added++;
+                st->segments += w->nsegments;
+                st->hits += w->nhits;
+                st->docs += pupa_get_u32((const unsigned char *)w->out.data);
+            }
         }
-        rc = write_file(txn, ix, t, next_doc, tmp);
-        if (!rc) {
-            if (t->existed)
-                st->files_changed++;
-            else
-                st->files_added++;
-            st->segments += t->nsegments;
-            st->hits += t->nhits;
-            st->docs += pupa_get_u32((const unsigned char *)t->out.data);
-        }
-        pupa_buf_free(&t->out);
+        work_clear(w); /* the slot is the next task's but one batch on */
     }
     if (!rc)
         rc = meta_put_u32(txn, ix, "next_doc", *next_doc);
@@ -779,7 +801,11 @@ static int run_batches(const struct pupa_index *ix, const char *corpus,
     pl.matchers = calloc((size_t)nthreads, sizeof *pl.matchers);
     pl.counts = calloc((size_t)nthreads * 2 * (pl.ncodes ? pl.ncodes : 1), sizeof *pl.counts);
     pl.coded = calloc(ntasks ? ntasks : 1, 1);
-    int rc = pl.matchers && pl.counts && pl.coded ? 0 : pupa_fail(PUPA_ENOMEM, "out of memory");
+    pl.work = malloc(IN_FLIGHT * sizeof *pl.work);
+    for (size_t i = 0; pl.work && i < IN_FLIGHT; i++)
+        work_init(&pl.work[i]);
+    int rc = pl.matchers && pl.counts && pl.coded && pl.work
+                 ? 0 : pupa_fail(PUPA_ENOMEM, "out of memory");
     for (int i = 0; !rc && i < nthreads; i++)
         if (!(rc = pupa_matcher_new(&pl.matchers[i], lex)))
             rc = pupa_matcher_set_mode(pl.matchers[i], opts->tokenise_all
@@ -821,6 +847,9 @@ static int run_batches(const struct pupa_index *ix, const char *corpus,
     free(pl.matchers);
     free(pl.counts);
     free(pl.coded);
+    for (size_t i = 0; pl.work && i < IN_FLIGHT; i++) /* what a failed run left */
+        work_clear(&pl.work[i]);
+    free(pl.work);
     return rc;
 }
 
@@ -897,10 +926,6 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     st.files_seen = npaths;
     if (!rc)
         rc = run_batches(&ix, corpus, lex, manifest, opts, tasks, ntasks, &next_doc, &st, &tmp);
-    for (size_t i = 0; i < ntasks; i++) {
-        pupa_buf_free(&tasks[i].out);
-        free(tasks[i].message);
-    }
     free(tasks);
     int crc = pupa_index_env_close(&ix);
     /* The coding buffers and LMDB's page buffers are free now: give them
