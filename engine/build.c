@@ -378,7 +378,11 @@ static int meta_put_codebook(MDB_txn *txn, const struct pupa_index *ix, const pu
     return rc;
 }
 
-static uint64_t hash_str(uint64_t h, const char *s);
+/* h extended by the string s and its NUL; NULL hashes apart from "". */
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+    return s ? pupa_hash(h, s, strlen(s) + 1) : pupa_hash(h, "", 1) ^ 1;
+}
 
 /* What the hits come from: the lexicon, which turns are coded, and how
  * this pupa codes them. */
@@ -459,24 +463,37 @@ static size_t keep_shard(char **paths, size_t n, uint32_t shard, uint32_t nshard
 
 /* ----------------------------------------------------------- planning */
 
-/* Size and mtime (ns) of corpus/relpath; 0 when it cannot be stat'ed. */
-static int stat_corpus_file(const char *corpus, const char *relpath, uint64_t *size,
-                            uint64_t *mtime)
+/* A listed file's size and mtime (ns), taken once for the stamp and the
+ * plan; ok is 0 when it could not be stat'ed. */
+typedef struct file_stat {
+    uint64_t size, mtime;
+    int ok;
+} file_stat;
+
+/* Stats every listed file; NULL when out of memory. */
+static file_stat *stat_corpus(const char *corpus, char *const *paths, size_t npaths)
 {
+    file_stat *fs = calloc(npaths ? npaths : 1, sizeof *fs);
     char path[8192];
-    if ((size_t)snprintf(path, sizeof path, "%s/%s", corpus, relpath) >= sizeof path)
-        return 0;
     struct stat sb;
-    if (stat(path, &sb) != 0)
-        return 0;
-    *size = (uint64_t)sb.st_size;
-    *mtime = (uint64_t)sb.st_mtim.tv_sec * 1000000000ull + (uint64_t)sb.st_mtim.tv_nsec;
-    return 1;
+    for (size_t i = 0; fs && i < npaths; i++)
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", corpus, paths[i]) < sizeof path &&
+            stat(path, &sb) == 0)
+            fs[i] = (file_stat){(uint64_t)sb.st_size,
+                                (uint64_t)sb.st_mtim.tv_sec * 1000000000ull +
+                                    (uint64_t)sb.st_mtim.tv_nsec,
+                                1};
+    return fs;
 }
 
-static uint64_t hash_str(uint64_t h, const char *s)
+/* corpus/manifest.csv, malloc'ed; NULL when out of memory. */
+static char *manifest_path(const char *corpus)
 {
-    return s ? pupa_hash(h, s, strlen(s) + 1) : pupa_hash(h, "", 1) ^ 1;
+    size_t len = strlen(corpus) + 16;
+    char *p = malloc(len);
+    if (p)
+        snprintf(p, len, "%s/manifest.csv", corpus);
+    return p;
 }
 
 /* Hashes the bytes of the file at path into *h; 0, or an error. */
@@ -504,8 +521,8 @@ static int hash_file(uint64_t *h, const char *path)
  * file, is what this build would write, so an unchanged corpus is done in
  * the time it takes to list it.  0: no stamp (a file could not be stat'ed
  * or read); the build then goes the long way. */
-static uint64_t corpus_stamp(const char *corpus, char *const *paths, size_t npaths,
-                             const pupa_build_opts *o)
+static uint64_t corpus_stamp(const char *corpus, char *const *paths, const file_stat *fs,
+                             size_t npaths, const pupa_build_opts *o)
 {
     uint64_t h = PUPA_HASH_INIT;
     uint32_t versions[2] = {PUPA_INDEX_FORMAT, PUPA_CODING_VERSION};
@@ -518,19 +535,15 @@ static uint64_t corpus_stamp(const char *corpus, char *const *paths, size_t npat
     h = hash_str(h, o->read.interviewer_labels);
     uint32_t flags[3] = {(uint32_t)o->read.code_interviewer, o->shard, o->nshards};
     h = pupa_hash(h, flags, sizeof flags);
-    size_t mlen = strlen(corpus) + 16;
-    char *mpath = malloc(mlen);
-    if (!mpath)
-        return 0;
-    snprintf(mpath, mlen, "%s/manifest.csv", corpus);
-    int rc = hash_file(&h, mpath);
+    char *mpath = manifest_path(corpus);
+    int rc = mpath ? hash_file(&h, mpath) : PUPA_ENOMEM;
     free(mpath);
     if (rc)
         return 0;
     for (size_t i = 0; i < npaths; i++) {
-        uint64_t sm[2];
-        if (!stat_corpus_file(corpus, paths[i], &sm[0], &sm[1]))
+        if (!fs[i].ok)
             return 0;
+        uint64_t sm[2] = {fs[i].size, fs[i].mtime};
         h = pupa_hash(hash_str(h, paths[i]), sm, sizeof sm);
     }
     return h ? h : 1;
@@ -538,7 +551,7 @@ static uint64_t corpus_stamp(const char *corpus, char *const *paths, size_t npat
 
 /* Sorts the listed files into tasks (new or changed) and unchanged ones,
  * and deletes files that are gone.  paths are sorted, as are LMDB keys. */
-static int plan(MDB_txn *txn, const struct pupa_index *ix, const char *corpus, char **paths,
+static int plan(MDB_txn *txn, const struct pupa_index *ix, char **paths, const file_stat *fs,
                 size_t npaths, const pupa_manifest *manifest, file_task **tasks_out,
                 size_t *ntasks, pupa_build_stats *st, pupa_buf *tmp)
 {
@@ -548,8 +561,8 @@ static int plan(MDB_txn *txn, const struct pupa_index *ix, const char *corpus, c
     size_t n = 0;
     int rc = 0;
     for (size_t i = 0; !rc && i < npaths; i++) {
-        file_task t = {.relpath = paths[i]};
-        int ok = stat_corpus_file(corpus, paths[i], &t.size, &t.mtime);
+        file_task t = {.relpath = paths[i], .size = fs[i].size, .mtime = fs[i].mtime};
+        int ok = fs[i].ok;
         t.manifest_hash = manifest_row_hash(manifest, paths[i]);
         MDB_val k = {strlen(paths[i]), paths[i]}, v;
         int g = mdb_get(txn, ix->files, &k, &v);
@@ -876,10 +889,14 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     int rc = pupa_corpus_list(corpus, &paths, &npaths);
     if (!rc && opts->nshards > 1)
         npaths = keep_shard(paths, npaths, opts->shard, opts->nshards);
-    uint64_t stamp = rc ? 0 : corpus_stamp(corpus, paths, npaths, opts);
+    file_stat *fs = rc ? NULL : stat_corpus(corpus, paths, npaths);
+    if (!rc && !fs)
+        rc = pupa_fail(PUPA_ENOMEM, "out of memory");
+    uint64_t stamp = rc ? 0 : corpus_stamp(corpus, paths, fs, npaths, opts);
     if (stamp && pupa_index_stamped(index_dir, stamp)) {
         /* Nothing changed since a build that coded every file. */
         st.files_seen = st.files_unchanged = npaths;
+        free(fs);
         pupa_paths_free(paths, npaths);
         pupa_buf_free(&tmp);
         if (stats)
@@ -889,16 +906,11 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     if (!rc)
         rc = pupa_lexicon_load(&lex, opts->lexicon);
     if (!rc) {
-        size_t mlen = strlen(corpus) + 16;
-        char *mpath = malloc(mlen);
-        rc = mpath ? 0 : pupa_fail(PUPA_ENOMEM, "out of memory");
-        if (!rc) {
-            snprintf(mpath, mlen, "%s/manifest.csv", corpus);
-            rc = pupa_manifest_load(&manifest, mpath);
-            if (rc == PUPA_ENOTFOUND) {
-                rc = 0;
-                manifest = NULL;
-            }
+        char *mpath = manifest_path(corpus);
+        rc = mpath ? pupa_manifest_load(&manifest, mpath) : pupa_fail(PUPA_ENOMEM, "out of memory");
+        if (rc == PUPA_ENOTFOUND) {
+            rc = 0;
+            manifest = NULL;
         }
         free(mpath);
     }
@@ -916,7 +928,7 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     if (!rc)
         rc = note_shard(txn, &ix, opts);
     if (!rc)
-        rc = plan(txn, &ix, corpus, paths, npaths, manifest, &tasks, &ntasks, &st, &tmp);
+        rc = plan(txn, &ix, paths, fs, npaths, manifest, &tasks, &ntasks, &st, &tmp);
     if (txn) {
         if (rc)
             mdb_txn_abort(txn);
@@ -943,6 +955,7 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
             rc = src;
     }
     pupa_buf_free(&tmp);
+    free(fs);
     pupa_paths_free(paths, npaths);
     pupa_manifest_free(manifest);
     pupa_lexicon_free(lex);
