@@ -159,13 +159,13 @@ int pupa_is_negation_cue(const char *t, size_t len)
     return 0;
 }
 
-/* Records a hit of entry id over tokens [first, last] of m->tokens, whose
+/* Records a hit of entry id (e) over tokens [first, last] of m->tokens, whose
  * source offsets are relative to base. */
-static int add_hit(pupa_matcher *m, uint32_t id, int32_t first, int32_t last, uint32_t base)
+static int add_hit(pupa_matcher *m, uint32_t id, const pupa_entry *e, int32_t first,
+                   int32_t last, uint32_t base)
 {
     /* An entry whose words are joined by hyphens matches only words joined
      * by hyphens: the token stream's "\n" stands for any punctuation. */
-    const pupa_entry *e = pupa_lexicon_entry(m->lex, id);
     for (int32_t t = first; e->hyphen_gaps && t < last; t++) {
         const pupa_token *a = &m->tokens.tok[t], *b = &m->tokens.tok[t + 1];
         if (m->tokens.norm[a->norm_end] == '\n' &&
@@ -224,27 +224,39 @@ static int is_ascii_alnum(unsigned char c)
     return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
 
+/* Does a match over s[from, to) of text s[0, len) start, or (unless a
+ * prefix entry, which runs on to its token's end) end, between two ASCII
+ * letters or digits?  Then it lies inside a word: ICU never breaks there,
+ * and in the token stream only Khmer tokens are joined without a
+ * separator. */
+static int inside_ascii_word(const unsigned char *s, size_t len, size_t from, size_t to,
+                             int kind)
+{
+    if (to <= from)
+        return 0;
+    if (from > 0 && is_ascii_alnum(s[from - 1]) && is_ascii_alnum(s[from]))
+        return 1;
+    return kind != PUPA_ENTRY_PREFIX && to < len && is_ascii_alnum(s[to - 1]) &&
+           is_ascii_alnum(s[to]);
+}
+
 static int on_candidate(unsigned int id, unsigned long long from, unsigned long long to,
                         unsigned int flags, void *ctx)
 {
     (void)flags;
     pupa_matcher *m = ctx;
-    int kind = pupa_lexicon_entry(m->lex, id)->kind;
+    const pupa_entry *e = pupa_lexicon_entry(m->lex, id);
+    int kind = e->kind;
     if (kind != PUPA_ENTRY_REGEX)
         from = to - pupa_lexicon_norm_len(m->lex, id);
-    /* Only Khmer tokens are joined without a separator: two ASCII letters
-     * or digits side by side are inside one token, so a candidate that
-     * starts or ends between them is no hit (spares the searches below). */
-    const unsigned char *norm = (const unsigned char *)m->tokens.norm;
-    if (to > from && from > 0 && is_ascii_alnum(norm[from - 1]) && is_ascii_alnum(norm[from]))
-        return 0;
-    if (kind != PUPA_ENTRY_PREFIX && to > from && to < m->tokens.norm_len &&
-        is_ascii_alnum(norm[to - 1]) && is_ascii_alnum(norm[to]))
+    /* Spares the token searches below. */
+    if (inside_ascii_word((const unsigned char *)m->tokens.norm, m->tokens.norm_len, from, to,
+                          kind))
         return 0;
     int32_t first, last = on_boundaries(m, kind, (size_t)from, (size_t)to, &first);
     if (last < 0)
         return 0;
-    return add_hit(m, id, first, last, 0) ? 1 : 0; /* 1 stops the scan */
+    return add_hit(m, id, e, first, last, 0) ? 1 : 0; /* 1 stops the scan */
 }
 
 static int by_code_start_longest(const void *a, const void *b)
@@ -498,15 +510,10 @@ static int on_raw_candidate(unsigned int id, unsigned long long from, unsigned l
      * literal starts its length before its end (fastscan.c). */
     if (!pupa_lexicon_raw_som(m->lex, id))
         from = to - pupa_lexicon_norm_len(m->lex, id);
-    /* ICU never breaks between two ASCII letters or digits, and the squeeze
-     * keeps such neighbours as they are in the text: a match with one
-     * against its first or last character starts or ends inside a word
-     * ("he" in "the"), whatever ICU says, unless a prefix entry runs on. */
-    const unsigned char *sq = (const unsigned char *)m->squeeze.text;
-    if (to > from && from > 0 && is_ascii_alnum(sq[from]) && is_ascii_alnum(sq[from - 1]))
-        return 0;
-    if (to > from && to < m->squeeze.len && is_ascii_alnum(sq[to - 1]) && is_ascii_alnum(sq[to]) &&
-        pupa_lexicon_entry(m->lex, id)->kind != PUPA_ENTRY_PREFIX)
+    /* The squeeze keeps ASCII neighbours as they are in the text: "he" in
+     * "the" is no candidate. */
+    if (inside_ascii_word((const unsigned char *)m->squeeze.text, m->squeeze.len, from, to,
+                          pupa_lexicon_entry(m->lex, id)->kind))
         return 0;
     if (m->ncands == m->cands_cap &&
         pupa_grow(&m->cands, &m->cands_cap, m->ncands + 1, sizeof *m->cands)) {
@@ -564,7 +571,7 @@ static int confirm(pupa_matcher *m, const char *text, size_t a, size_t b, size_t
             if (from + elen > ts->norm_len || memcmp(ts->norm + from, e->norm, elen) != 0)
                 continue;
             int32_t first, last = on_boundaries(m, e->kind, from, from + elen, &first);
-            if (last >= 0 && add_hit(m, c->entry, first, last, (uint32_t)a))
+            if (last >= 0 && add_hit(m, c->entry, e, first, last, (uint32_t)a))
                 return pupa_fail(PUPA_ENOMEM, "out of memory while matching");
         }
     }
