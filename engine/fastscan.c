@@ -410,21 +410,9 @@ int pupa_fast_compile(const pupa_lexicon *lex, hs_database_t **out, uint32_t *so
         if (!exprs[i])
             rc = pupa_fail(PUPA_ENOMEM, "out of memory");
     }
-    if (!rc && n) {
-        hs_compile_error_t *err = NULL;
-        if (pupa_hs_compile_cached((const char *const *)exprs, flags, ids, (unsigned)n,
-                             out, &err) != HS_SUCCESS) {
-            const pupa_entry *e = err && err->expression >= 0 && (size_t)err->expression < n
-                                      ? pupa_lexicon_entry(lex, ids[err->expression])
-                                      : NULL;
-            rc = e ? pupa_fail(PUPA_ELEXICON, "%s:%u: entry '%s': fast-path pattern: %s", e->file,
-                               e->line, e->pattern, err->message)
-                   : pupa_fail(PUPA_ELEXICON, "cannot compile the fast-path database: %s",
-                               err ? err->message : "unknown Hyperscan error");
-            hs_free_compile_error(err);
-            *out = NULL;
-        }
-    }
+    if (!rc && n)
+        rc = pupa_lexicon_compile_db(lex, exprs, flags, ids, n, out, "fast-path pattern: ",
+                                     "fast-path database");
     for (size_t i = 0; exprs && i < n; i++)
         free(exprs[i]);
     free(exprs);

@@ -483,6 +483,28 @@ char *pupa_literal_expression(const char *s)
     return out;
 }
 
+int pupa_lexicon_compile_db(const pupa_lexicon *lex, char *const *exprs, const unsigned *flags,
+                            const unsigned *ids, size_t n, hs_database_t **out,
+                            const char *what, const char *db)
+{
+    hs_compile_error_t *err = NULL;
+    if (pupa_hs_compile_cached((const char *const *)exprs, flags, ids, (unsigned)n, out, &err) ==
+        HS_SUCCESS)
+        return 0;
+    int rc;
+    if (err && err->expression >= 0 && (size_t)err->expression < n) {
+        const pupa_entry *e = &lex->entries[ids[err->expression]];
+        rc = pupa_fail(PUPA_ELEXICON, "%s:%u: entry '%s': %s%s", e->file, e->line, e->pattern,
+                       what, err->message);
+    } else {
+        rc = pupa_fail(PUPA_ELEXICON, "%s: cannot compile the %s: %s", lex->file, db,
+                       err ? err->message : "unknown Hyperscan error");
+    }
+    hs_free_compile_error(err);
+    *out = NULL;
+    return rc;
+}
+
 static int compile(pupa_lexicon *lex)
 {
     if (lex->nentries == 0)
@@ -523,21 +545,8 @@ static int compile(pupa_lexicon *lex)
             free(info);
         }
     }
-    if (!rc && n) {
-        hs_compile_error_t *err = NULL;
-        if (pupa_hs_compile_cached((const char *const *)exprs, flags, ids, (unsigned)n,
-                             &lex->db, &err) != HS_SUCCESS) {
-            if (err && err->expression >= 0 && (size_t)err->expression < n) {
-                pupa_entry *e = &lex->entries[ids[err->expression]];
-                rc = pupa_fail(PUPA_ELEXICON, "%s:%u: entry '%s': %s", e->file, e->line,
-                               e->pattern, err->message);
-            } else {
-                rc = pupa_fail(PUPA_ELEXICON, "%s: cannot compile the lexicon: %s", lex->file,
-                               err ? err->message : "unknown Hyperscan error");
-            }
-            hs_free_compile_error(err);
-        }
-    }
+    if (!rc && n)
+        rc = pupa_lexicon_compile_db(lex, exprs, flags, ids, n, &lex->db, "", "lexicon");
     for (size_t i = 0; exprs && i < n; i++)
         free(exprs[i]);
     free(exprs);

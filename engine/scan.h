@@ -57,5 +57,12 @@ size_t pupa_hits_settle(pupa_hit *h, size_t n);
 /* hs_compile_multi in block mode, through the on-disk cache (dbcache.c). */
 int pupa_hs_compile_cached(const char *const *exprs, const unsigned *flags, const unsigned *ids,
                            unsigned n, hs_database_t **db, hs_compile_error_t **err);
+/* Compiles exprs[0, n), whose ids are lexicon entries, into *out through
+ * the cache (lexicon.c).  A pattern Hyperscan refuses is reported as its
+ * entry's "file:line: entry 'pattern': " then what, then Hyperscan's
+ * message; a failure that names no pattern as "cannot compile the db". */
+int pupa_lexicon_compile_db(const pupa_lexicon *lex, char *const *exprs, const unsigned *flags,
+                            const unsigned *ids, size_t n, hs_database_t **out,
+                            const char *what, const char *db);
 
 #endif
