@@ -119,6 +119,12 @@ __attribute__((format(printf, 5, 6))) static int fail_at(const char *name, const
     return pupa_fail(err, "%s:%zu: byte %zu: %s", name, line_of(b, off), off, what);
 }
 
+/* Is a character of the Khmer block (E1 9E xx or E1 9F xx) at p[i]? */
+static inline bool khmer_letter_at(const unsigned char *p, size_t i, size_t n)
+{
+    return i + 2 < n && p[i] == 0xE1 && (p[i + 1] & 0xFE) == 0x9E && (p[i + 2] & 0xC0) == 0x80;
+}
+
 /* A NUL-free UTF-8 check of a whole file. */
 static int check_text(const char *name, const char *b, size_t n)
 {
@@ -142,11 +148,10 @@ static int check_text(const char *name, const char *b, size_t n)
         }
         /* Khmer letters, the bulk of Khmer text: E1 9E xx or E1 9F xx, a
          * run of them at once. */
-        if (p[i] == 0xE1 && i + 2 < n && (p[i + 1] & 0xFE) == 0x9E && (p[i + 2] & 0xC0) == 0x80) {
+        if (khmer_letter_at(p, i, n)) {
             do
                 i += 3;
-            while (i + 2 < n && p[i] == 0xE1 && (p[i + 1] & 0xFE) == 0x9E &&
-                   (p[i + 2] & 0xC0) == 0x80);
+            while (khmer_letter_at(p, i, n));
             continue;
         }
         if (p[i] == 0)
@@ -289,12 +294,11 @@ int pupa_lang_detect(const char *text, size_t len)
         }
         /* Khmer U+1780-U+17FF without decoding: E1 9E xx, E1 9F xx; a run
          * of them at once. */
-        if (c == 0xE1 && i + 2 < len && (p[i + 1] & 0xFE) == 0x9E && (p[i + 2] & 0xC0) == 0x80) {
+        if (khmer_letter_at(p, i, len)) {
             km = true;
             do
                 i += 3;
-            while (i + 2 < len && p[i] == 0xE1 && (p[i + 1] & 0xFE) == 0x9E &&
-                   (p[i + 2] & 0xC0) == 0x80);
+            while (khmer_letter_at(p, i, len));
             continue;
         }
         size_t k = pupa_utf8_len(p + i, len - i);
