@@ -166,46 +166,48 @@ int pupa_is_hyphen(uint32_t c)
            c == 0xFF0D;
 }
 
-int pupa_hyphen_gap(const char *text, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)text, *end = p + n;
-    int hyphens = 0;
-    while (p < end) {
-        size_t k = *p < 0x80 ? 1 : pupa_utf8_len(p, (size_t)(end - p));
-        if (k == 0)
-            return 0;
-        uint32_t c = k == 1 ? *p : pupa_utf8_decode(p, k);
-        if (pupa_is_hyphen(c))
-            hyphens = 1;
-        else if (!(u_isUWhiteSpace((UChar32)c) || (c >= 0x200B && c <= 0x200D) || c == 0x2060 ||
-                   c == 0xFEFF))
-            return 0;
-        p += k;
-    }
-    return hyphens;
-}
+enum { GAP_HYPHEN = 1, GAP_OTHER = 2 };
 
-/* Is the source gap [p, end) only white space and invisible separators? */
-static int gap_is_space(const unsigned char *p, const unsigned char *end)
+/* What the gap [p, end) between two words holds besides white space and
+ * the invisible separators (U+200B-U+200D, U+2060, U+FEFF): GAP_HYPHEN for
+ * hyphens and dashes, GAP_OTHER for anything else (invalid UTF-8 too), both
+ * or neither. */
+static int gap_holds(const unsigned char *p, const unsigned char *end)
 {
+    int holds = 0;
     while (p < end) {
-        unsigned char c = *p;
-        if (c < 0x80) {
-            if (c != ' ' && (c < '\t' || c > '\r'))
-                return 0;
-            p++;
-            continue;
+        uint32_t c = *p;
+        size_t n = 1;
+        if (c >= 0x80) {
+            if (!(n = pupa_utf8_len(p, (size_t)(end - p))))
+                return holds | GAP_OTHER;
+            c = pupa_utf8_decode(p, n);
         }
-        size_t n = pupa_utf8_len(p, (size_t)(end - p));
-        if (n == 0)
-            return 0;
-        uint32_t cp = pupa_utf8_decode(p, n);
-        if (!(u_isUWhiteSpace((UChar32)cp) || (cp >= 0x200B && cp <= 0x200D) ||
-              cp == 0x2060 || cp == 0xFEFF))
-            return 0;
+        int space = c < 0x80 ? c == ' ' || (c >= '\t' && c <= '\r')
+                             : u_isUWhiteSpace((UChar32)c) || (c >= 0x200B && c <= 0x200D) ||
+                                   c == 0x2060 || c == 0xFEFF;
+        if (!space && pupa_is_hyphen(c))
+            holds |= GAP_HYPHEN;
+        else if (!space)
+            return holds | GAP_OTHER;
         p += n;
     }
-    return 1;
+    return holds;
+}
+
+int pupa_hyphen_gap(const char *text, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    return gap_holds(p, p + n) == GAP_HYPHEN;
+}
+
+/* Is the source gap [p, end) only white space and invisible separators?
+ * Per token, so ASCII white space, the common gap, is skipped inline. */
+static inline int gap_is_space(const unsigned char *p, const unsigned char *end)
+{
+    while (p < end && (*p == ' ' || (*p >= '\t' && *p <= '\r')))
+        p++;
+    return p == end || gap_holds(p, end) == 0;
 }
 
 /* Appends the NFKC_Casefold of a non-ASCII token to t->u8; returns its length
