@@ -95,6 +95,11 @@ static inline bool pupa_is_khmer_cp(uint32_t c)
  * only when it would reorder marks, not for its two substitutions. */
 int pupa_khmer_fold_changes(const char *s, size_t len, int order_only);
 
+/* Whether the text s[0, n) between two words holds only white space,
+ * invisible separators and hyphens or dashes (- U+2010-U+2015 U+2212
+ * U+FE63 U+FF0D), and at least one of those (tokenise.c). */
+int pupa_hyphen_gap(const char *s, size_t n);
+
 /* The token stream of ASCII text, worked out without ICU (tokenise.c):
  * what pupa_tokenize gives for the same text, for text made only of ASCII
  * letters, digits, white space and the punctuation whose word-break rules

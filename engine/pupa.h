@@ -204,12 +204,6 @@ typedef struct pupa_entry {
     int hyphen_gaps;
 } pupa_entry;
 
-/* Whether c is a hyphen or dash that joins words: - and U+2010-U+2015,
- * U+2212, U+FE63, U+FF0D. */
-int pupa_is_hyphen(uint32_t c);
-/* Whether the text s[0, n) between two words holds only white space,
- * invisible separators and hyphens, and at least one hyphen. */
-int pupa_hyphen_gap(const char *s, size_t n);
 
 typedef struct pupa_lexicon pupa_lexicon;
 /* Loads a YAML lexicon (quanteda dictionary: nested mappings whose leaves

@@ -160,7 +160,8 @@ static inline int norm_room(pupa_tokenizer *t, size_t n)
     return pupa_buf_reserve(&t->norm, n);
 }
 
-int pupa_is_hyphen(uint32_t c)
+/* A hyphen or dash that joins words. */
+static int is_hyphen(uint32_t c)
 {
     return c == '-' || (c >= 0x2010 && c <= 0x2015) || c == 0x2212 || c == 0xFE63 ||
            c == 0xFF0D;
@@ -186,7 +187,7 @@ static int gap_holds(const unsigned char *p, const unsigned char *end)
         int space = c < 0x80 ? c == ' ' || (c >= '\t' && c <= '\r')
                              : u_isUWhiteSpace((UChar32)c) || (c >= 0x200B && c <= 0x200D) ||
                                    c == 0x2060 || c == 0xFEFF;
-        if (!space && pupa_is_hyphen(c))
+        if (!space && is_hyphen(c))
             holds |= GAP_HYPHEN;
         else if (!space)
             return holds | GAP_OTHER;
