@@ -204,7 +204,6 @@ typedef struct pupa_entry {
     int hyphen_gaps;
 } pupa_entry;
 
-
 typedef struct pupa_lexicon pupa_lexicon;
 /* Loads a YAML lexicon (quanteda dictionary: nested mappings whose leaves
  * are lists of patterns) and compiles every entry into one Hyperscan
