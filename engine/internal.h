@@ -114,4 +114,28 @@ void pupa_ascii_tokens_init(pupa_ascii_tokens *ab);
 void pupa_ascii_tokens_free(pupa_ascii_tokens *ab);
 int pupa_tokenize_ascii(pupa_ascii_tokens *ab, const char *text, size_t len, pupa_tokens *out);
 
+/* The Khmer engine (khmerbreak.c): the word boundaries ICU puts inside a
+ * plain Khmer run, without ICU's break iterator.
+ *  - pupa_khmer_break_ready: 1 once ICU's Khmer dictionary is read and the
+ *    engine agrees with ICU on its self-check, else 0 (use ICU);
+ *  - pupa_khmer_run_start: whether a plain run may start at byte i (a
+ *    Khmer letter of the dictionary set, not a combining mark);
+ *  - pupa_khmer_dict_run: the bytes of dictionary-set characters from i;
+ *  - pupa_khmer_separator_at: the bytes of the separator at i (white
+ *    space, punctuation ICU never joins to a letter, U+200B, U+17D4,
+ *    U+17D5), 0 if none;
+ *  - pupa_khmer_break_run: the boundaries inside the plain run run[0, len),
+ *    as character indexes (byte offset / 3), into brk; sym is scratch; both
+ *    hold len / 3 entries.  Returns how many. */
+int pupa_khmer_break_ready(void);
+int pupa_khmer_run_start(const char *text, size_t len, size_t i);
+size_t pupa_khmer_dict_run(const char *text, size_t len, size_t i);
+size_t pupa_khmer_separator_at(const char *text, size_t len, size_t i);
+size_t pupa_khmer_break_run(const char *run, size_t len, uint8_t *sym, int32_t *brk);
+
+/* Lets pupa_tokenize give plain Khmer runs to the Khmer engine (on) or
+ * ICU (off, the default and the reference).  Returns whether it is on:
+ * it stays off when the engine is not ready. */
+int pupa_tokenizer_use_khmer_engine(pupa_tokenizer *t, int on);
+
 #endif

@@ -75,6 +75,12 @@ struct pupa_tokenizer {
     pupa_buf prefold;    /* the text with its Khmer folded, when that differs */
     pupa_token *tok;
     size_t tok_cap;
+    /* The Khmer engine (khmerbreak.c) for plain Khmer runs, when on: its
+     * characters and the boundaries it finds. */
+    int khmer_engine;
+    uint8_t *kb_sym;
+    int32_t *kb_brk;
+    size_t kb_cap;
 };
 
 static int icu_fail(UErrorCode st, const char *what)
@@ -148,6 +154,8 @@ void pupa_tokenizer_free(pupa_tokenizer *t)
     pupa_buf_free(&t->norm);
     pupa_buf_free(&t->prefold);
     free(t->tok);
+    free(t->kb_sym);
+    free(t->kb_brk);
     free(t);
 }
 
@@ -328,6 +336,153 @@ static int append_norm(pupa_tokenizer *t, const char *s, size_t len, size_t *add
     return 0;
 }
 
+/* The token assembly's state across the pieces of one text. */
+typedef struct assembly {
+    size_t ntok;
+    size_t gap_from;  /* end of the last word-like token, kept or not */
+    int gap_space;    /* only white space since the last kept token */
+    int prev_khmer;
+} assembly;
+
+/* Adds the word-like token text[start, end): its separator, its norm, its
+ * entry in t->tok. */
+static int add_token(pupa_tokenizer *t, const char *text, size_t start, size_t end,
+                     assembly *as)
+{
+    if (as->gap_space && start > as->gap_from)
+        as->gap_space = gap_is_space((const unsigned char *)text + as->gap_from,
+                                     (const unsigned char *)text + start);
+    as->gap_from = end;
+
+    const char *s = text + start;
+    size_t n = end - start;
+    size_t cl = (unsigned char)s[0] < 0x80 ? 0 : pupa_utf8_len((const unsigned char *)s, n);
+    int khmer = cl && pupa_is_khmer_cp(pupa_utf8_decode((const unsigned char *)s, cl));
+
+    /* Separator first (at most one byte); taken back if the token
+     * normalises to nothing. */
+    int rc;
+    size_t mark = t->norm.len;
+    if (as->ntok) {
+        const char *sep = !as->gap_space ? "\n" : (khmer && as->prev_khmer) ? "" : " ";
+        if (*sep) {
+            if ((rc = norm_room(t, 1)))
+                return rc;
+            t->norm.data[t->norm.len++] = *sep;
+        }
+    }
+    size_t added = 0;
+    if ((rc = append_norm(t, s, n, &added)))
+        return rc;
+    if (added == 0) {
+        t->norm.len = mark;  /* dropped: its span counts as white space */
+        return 0;
+    }
+    if (as->ntok == t->tok_cap &&
+        (rc = pupa_grow(&t->tok, &t->tok_cap, as->ntok + 1, sizeof *t->tok)))
+        return rc;
+    pupa_token *k = &t->tok[as->ntok++];
+    k->src_start = (uint32_t)start;
+    k->src_end = (uint32_t)end;
+    k->norm_start = (uint32_t)(t->norm.len);
+    k->norm_end = (uint32_t)(t->norm.len + added);
+    k->script = khmer ? PUPA_SCRIPT_KHMER : PUPA_SCRIPT_OTHER;
+    t->norm.len += added;
+    as->prev_khmer = khmer;
+    as->gap_space = 1;
+    return 0;
+}
+
+/* ICU's word-like tokens of text[from, to). */
+static int icu_tokens(pupa_tokenizer *t, const char *text, size_t from, size_t to,
+                      assembly *as)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    utext_openUTF8(&t->ut, text + from, (int64_t)(to - from), &st);
+    if (U_FAILURE(st))
+        return icu_fail(st, "utext_openUTF8");
+    ubrk_setUText(t->bi, &t->ut, &st);
+    if (U_FAILURE(st))
+        return icu_fail(st, "ubrk_setUText");
+    int32_t start = ubrk_first(t->bi), end;
+    for (; (end = ubrk_next(t->bi)) != UBRK_DONE; start = end) {
+        if (ubrk_getRuleStatus(t->bi) < UBRK_WORD_NONE_LIMIT)
+            continue;
+        int rc = add_token(t, text, from + (size_t)start, from + (size_t)end, as);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* The words of the plain Khmer run text[from, to), from khmerbreak.c. */
+static int khmer_tokens(pupa_tokenizer *t, const char *text, size_t from, size_t to,
+                        assembly *as)
+{
+    size_t n = (to - from) / 3;
+    if (n > t->kb_cap) {
+        uint8_t *sym = realloc(t->kb_sym, n);
+        if (sym)
+            t->kb_sym = sym;
+        int32_t *brk = sym ? realloc(t->kb_brk, n * sizeof *brk) : NULL;
+        if (!brk)
+            return pupa_fail(PUPA_ENOMEM, "out of memory");
+        t->kb_brk = brk;
+        t->kb_cap = n;
+    }
+    size_t nb = pupa_khmer_break_run(text + from, to - from, t->kb_sym, t->kb_brk);
+    size_t start = from;
+    for (size_t k = 0; k <= nb; k++) {
+        size_t end = k < nb ? from + 3 * (size_t)t->kb_brk[k] : to;
+        int rc = add_token(t, text, start, end, as);
+        if (rc)
+            return rc;
+        start = end;
+    }
+    return 0;
+}
+
+/* The engine's split: plain Khmer runs (khmerbreak.c) to the Khmer
+ * engine, the text between them to ICU, unless it holds only separators,
+ * which make no words.  A piece for ICU starts and ends with a separator
+ * (or the text's edge), and ICU's rules neither join a separator to the
+ * letter beside it nor look across one, so its boundaries are those ICU
+ * gives the whole text (tests/test_khmerbreak.c). */
+static int split_tokens(pupa_tokenizer *t, const char *text, size_t len, assembly *as)
+{
+    size_t rest = 0, i = 0;
+    int after_separator = 1, rest_has_words = 0;
+    while (i < len) {
+        if (after_separator && pupa_khmer_run_start(text, len, i)) {
+            size_t end = i + pupa_khmer_dict_run(text, len, i);
+            if (end == len || pupa_khmer_separator_at(text, len, end)) {
+                int rc = 0;
+                if (rest_has_words)
+                    rc = icu_tokens(t, text, rest, i, as);
+                if (rc || (rc = khmer_tokens(t, text, i, end, as)))
+                    return rc;
+                rest = i = end;
+                rest_has_words = after_separator = 0;
+                continue;
+            }
+            rest_has_words = 1;
+            after_separator = 0;
+            i = end;
+            continue;
+        }
+        size_t sep = pupa_khmer_separator_at(text, len, i);
+        after_separator = sep != 0;
+        if (sep) {
+            i += sep;
+        } else {
+            size_t cl = pupa_utf8_len((const unsigned char *)text + i, len - i);
+            i += cl ? cl : 1;
+            rest_has_words = 1;
+        }
+    }
+    return rest_has_words ? icu_tokens(t, text, rest, len, as) : 0;
+}
+
 int pupa_tokenize(pupa_tokenizer *t, const char *text, size_t len, pupa_tokens *out)
 {
     out->norm = "";
@@ -361,69 +516,22 @@ int pupa_tokenize(pupa_tokenizer *t, const char *text, size_t len, pupa_tokens *
         return 0;
     }
 
-    UErrorCode st = U_ZERO_ERROR;
-    utext_openUTF8(&t->ut, text, (int64_t)len, &st);
-    if (U_FAILURE(st))
-        return icu_fail(st, "utext_openUTF8");
-    ubrk_setUText(t->bi, &t->ut, &st);
-    if (U_FAILURE(st))
-        return icu_fail(st, "ubrk_setUText");
-
-    size_t ntok = 0;
-    size_t gap_from = 0;  /* end of the last word-like token, kept or not */
-    int gap_space = 1;    /* only white space since the last kept token */
-    int prev_khmer = 0;
-    int32_t start = ubrk_first(t->bi), end;
-    for (; (end = ubrk_next(t->bi)) != UBRK_DONE; start = end) {
-        if (ubrk_getRuleStatus(t->bi) < UBRK_WORD_NONE_LIMIT)
-            continue;
-        if (gap_space && (size_t)start > gap_from)
-            gap_space = gap_is_space((const unsigned char *)text + gap_from,
-                                     (const unsigned char *)text + start);
-        gap_from = (size_t)end;
-
-        const char *s = text + start;
-        size_t n = (size_t)(end - start);
-        size_t cl = (unsigned char)s[0] < 0x80 ? 0 : pupa_utf8_len((const unsigned char *)s, n);
-        int khmer = cl && pupa_is_khmer_cp(pupa_utf8_decode((const unsigned char *)s, cl));
-
-        /* Separator first (at most one byte); taken back if the token
-         * normalises to nothing. */
-        size_t mark = t->norm.len;
-        if (ntok) {
-            const char *sep = !gap_space ? "\n" : (khmer && prev_khmer) ? "" : " ";
-            if (*sep) {
-                if ((rc = norm_room(t, 1)))
-                    return rc;
-                t->norm.data[t->norm.len++] = *sep;
-            }
-        }
-        size_t added = 0;
-        if ((rc = append_norm(t, s, n, &added)))
-            return rc;
-        if (added == 0) {
-            t->norm.len = mark;  /* dropped: its span counts as white space */
-            continue;
-        }
-        if (ntok == t->tok_cap &&
-            (rc = pupa_grow(&t->tok, &t->tok_cap, ntok + 1, sizeof *t->tok)))
-            return rc;
-        pupa_token *k = &t->tok[ntok++];
-        k->src_start = (uint32_t)start;
-        k->src_end = (uint32_t)end;
-        k->norm_start = (uint32_t)(t->norm.len);
-        k->norm_end = (uint32_t)(t->norm.len + added);
-        k->script = khmer ? PUPA_SCRIPT_KHMER : PUPA_SCRIPT_OTHER;
-        t->norm.len += added;
-        prev_khmer = khmer;
-        gap_space = 1;
-    }
+    assembly as = {0, 0, 1, 0};
+    rc = t->khmer_engine ? split_tokens(t, text, len, &as) : icu_tokens(t, text, 0, len, &as);
+    if (rc)
+        return rc;
     t->norm.data[t->norm.len] = '\0';
     out->norm = t->norm.data;
     out->norm_len = t->norm.len;
     out->tok = t->tok;
-    out->ntok = ntok;
+    out->ntok = as.ntok;
     return 0;
+}
+
+int pupa_tokenizer_use_khmer_engine(pupa_tokenizer *t, int on)
+{
+    t->khmer_engine = on && pupa_khmer_break_ready();
+    return t->khmer_engine;
 }
 
 /* ------------------------------------------------------- ASCII, no ICU */

@@ -1,0 +1,600 @@
+/*
+ * khmerbreak.c: the word boundaries ICU puts inside a plain Khmer run,
+ * worked out without going through ICU's break iterator.
+ *
+ * Why.  On Khmer text ICU spends most of its time around its dictionary
+ * rather than in it: the UTF-8 UText, the rule engine, the break cache and
+ * set lookups per character.  The fast path (match.c) confirms candidates
+ * over whole Khmer runs, so that cost was most of a Khmer-heavy build.
+ *
+ * What.  A *plain run* is a maximal run of characters of ICU's Khmer
+ * dictionary set ([[:Khmr:]&[:LineBreak=SA:]]) that starts with a letter
+ * (not a combining mark) and has a separator or the end of the text on
+ * both sides (pupa_khmer_separator_at).  ICU's word rules make such a run
+ * one segment of letter status, and hand it whole to its Khmer dictionary
+ * engine; the boundaries inside it are that engine's, and every piece is
+ * a letter word.  This file runs the same engine, step for step (ICU 72's
+ * KhmerBreakEngine: up to 20 dictionary words at a position, a look-ahead
+ * of three words, the resynchronisation after a non-word, marks kept with
+ * the word before them), over ICU's own dictionary (khmerdict, opened with
+ * udata_open and read as the BytesTrie it is).  Everything else stays
+ * with ICU (tokenise.c).
+ *
+ * Trust.  The boundaries must be ICU's, byte for byte.  On first use the
+ * engine checks itself against ICU's iterator on generated text made from
+ * common words and letters; if the dictionary cannot be read or one
+ * boundary differs (another ICU version, say), it switches itself off and
+ * ICU does all the work, as before.  tests/test_khmerbreak.c holds it to
+ * ICU on every Khmer run of every shared corpus and on generated runs.
+ *
+ * Positions are in characters: every character of a plain run is three
+ * UTF-8 bytes (U+1780-U+17DD), so a character index is a byte offset / 3.
+ */
+#include "internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unicode/ubrk.h>
+#include <unicode/uchar.h>
+#include <unicode/udata.h>
+#include <unicode/uscript.h>
+#include <unicode/utext.h>
+
+/* ---------------------------------------------------------------- sets */
+
+/* Per code point U+1780-U+17FF (bit flags). */
+enum {
+    KB_DICT = 1,  /* in the engine's set: [[:Khmr:]&[:LineBreak=SA:]] */
+    KB_MARK = 2,  /* ... and a combining mark: never a word's first character */
+    KB_END = 4,   /* may end a word when resynchronising (all but coeng) */
+    KB_BEGIN = 8, /* may begin one (consonants and independent vowels) */
+    KB_START = 16 /* may start a plain run: not Extend, Format or ZWJ */
+};
+static unsigned char kb_class[0x80];
+
+/* --------------------------------------------------- ICU's BytesTrie */
+
+/* The dictionary's trie, in ICU's BytesTrie format (unicode/bytestrie.h
+ * documents it): lead bytes 00-0f branch, 10-1f match 1-16 bytes in a
+ * row, 20-ff a value (odd: final).  A character is its code point minus
+ * the dictionary's offset (U+1780). */
+static const uint8_t *kb_trie;
+static UDataMemory *kb_data;
+
+enum { T_NO_MATCH, T_NO_VALUE, T_FINAL, T_VALUE };
+
+typedef struct trie_walk {
+    const uint8_t *pos;  /* next byte to read; NULL once nothing matches */
+    int32_t run_left;    /* bytes left in a linear-match node, minus 1 */
+} trie_walk;
+
+static inline int value_result(int node) { return (node & 1) ? T_FINAL : T_VALUE; }
+
+static inline const uint8_t *skip_value(const uint8_t *p, int lead)
+{
+    if (lead >= 0xA2) {          /* two or more bytes */
+        if (lead < 0xD8)
+            p += 1;
+        else if (lead < 0xFC)
+            p += 2;
+        else
+            p += 3 + ((lead >> 1) & 1);
+    }
+    return p;
+}
+
+/* Reads a compact integer whose lead byte (already read) is `lead`: one
+ * byte below two_lead (lead - one_base), then two, three, four or five.
+ * Jump deltas and values share the shape with different thresholds. */
+static inline const uint8_t *read_compact(const uint8_t *p, int lead, int one_base,
+                                          int two_lead, int three_lead, int four_lead,
+                                          int32_t *out)
+{
+    if (lead < two_lead) {
+        *out = lead - one_base;
+    } else if (lead < three_lead) {
+        *out = ((lead - two_lead) << 8) | *p++;
+    } else if (lead < four_lead) {
+        *out = ((lead - three_lead) << 16) | (p[0] << 8) | p[1];
+        p += 2;
+    } else if (lead == four_lead) {
+        *out = (p[0] << 16) | (p[1] << 8) | p[2];
+        p += 3;
+    } else {
+        *out = (int32_t)(((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | (p[2] << 8) | p[3]);
+        p += 4;
+    }
+    return p;
+}
+
+static inline const uint8_t *jump_by_delta(const uint8_t *p)
+{
+    int32_t d;
+    int lead = *p++;
+    p = read_compact(p, lead, 0, 0xC0, 0xF0, 0xFE, &d);
+    return p + d;
+}
+
+static inline const uint8_t *skip_delta(const uint8_t *p)
+{
+    int d = *p++;
+    if (d >= 0xC0)
+        p += d < 0xF0 ? 1 : d < 0xFE ? 2 : 3 + (d & 1);
+    return p;
+}
+
+/* A branch node of `length` (the node byte) choosing on byte b. */
+static int branch_next(trie_walk *w, const uint8_t *p, int length, int b)
+{
+    if (length == 0)
+        length = *p++;
+    length++;
+    while (length > 5) { /* a binary search down to five */
+        if (b < *p++) {
+            length >>= 1;
+            p = jump_by_delta(p);
+        } else {
+            length -= length >> 1;
+            p = skip_delta(p);
+        }
+    }
+    do {
+        if (b == *p++) {
+            int node = *p;
+            if (node & 1) { /* a final value: the word ends here */
+                w->pos = p;
+                return T_FINAL;
+            }
+            /* Otherwise the value is the jump to the next node. */
+            int32_t d;
+            p = read_compact(p + 1, node >> 1, 0x10, 0x51, 0x6C, 0x7E, &d);
+            p += d;
+            node = *p;
+            w->pos = p;
+            return node >= 0x20 ? value_result(node) : T_NO_VALUE;
+        }
+        length--;
+        p = skip_value(p + 1, p[0]);
+    } while (length > 1);
+    if (b == *p++) {
+        w->pos = p;
+        int node = *p;
+        return node >= 0x20 ? value_result(node) : T_NO_VALUE;
+    }
+    w->pos = NULL;
+    return T_NO_MATCH;
+}
+
+/* Feeds byte b; the result says whether the bytes so far are a word. */
+static int trie_next(trie_walk *w, int b)
+{
+    const uint8_t *p = w->pos;
+    if (!p)
+        return T_NO_MATCH;
+    int32_t left = w->run_left;
+    if (left >= 0) { /* inside a linear-match node */
+        if (b == *p++) {
+            w->run_left = --left;
+            w->pos = p;
+            int node;
+            return (left < 0 && (node = *p) >= 0x20) ? value_result(node) : T_NO_VALUE;
+        }
+        w->pos = NULL;
+        return T_NO_MATCH;
+    }
+    for (;;) {
+        int node = *p++;
+        if (node < 0x10)
+            return branch_next(w, p, node, b);
+        if (node < 0x20) {
+            int32_t len = node - 0x10; /* match length minus 1 */
+            if (b != *p)
+                break;
+            p++;
+            w->run_left = --len;
+            w->pos = p;
+            return (len < 0 && (node = *p) >= 0x20) ? value_result(node) : T_NO_VALUE;
+        }
+        if (node & 1)
+            break; /* a final value: nothing follows */
+        p = skip_value(p, node); /* an intermediate value; a node follows */
+    }
+    w->pos = NULL;
+    return T_NO_MATCH;
+}
+
+/* ------------------------------------------------------- the engine */
+
+enum {
+    WORDS_MAX = 20,       /* candidates kept at one position */
+    LOOKAHEAD = 3,        /* words in a row that are good enough */
+    ROOT_COMBINE = 3,     /* a non-word joins a word shorter than this */
+    PREFIX_COMBINE = 3    /* ... unless it shares this much with a word */
+};
+
+/* The dictionary words that start at one position, shortest first, and
+ * how far the trie walk got (in characters, the failing one included).
+ * `cur` and `mark` are the candidate being tried and the one preferred. */
+typedef struct words_at {
+    int32_t at;
+    int count, prefix, cur, mark;
+    int32_t len[WORDS_MAX];
+} words_at;
+
+/* The walk after the first character, and after the first two, for every
+ * character and pair (built in setup): the top of the trie is where its
+ * nodes are widest, and a walk starts there at every position. */
+typedef struct trie_state {
+    const uint8_t *pos;
+    int32_t run_left;
+    int result;
+} trie_state;
+enum { SYMS = 0x60 }; /* U+1780-U+17DF */
+static trie_state kb_first[SYMS], kb_second[SYMS * SYMS];
+
+/* Fills w with the words of sym[at, n), unless it already holds them;
+ * returns how many, and selects the longest (the position after it is
+ * at + w->len[w->count - 1]).  Up to WORDS_MAX words are kept, but the
+ * walk goes on to the end of the longest, as ICU's does: `prefix` counts
+ * every character it read, the one that matched nothing included. */
+static int candidates(words_at *w, const uint8_t *sym, int32_t at, int32_t n)
+{
+    if (w->at != at) {
+        w->at = at;
+        w->count = 0;
+        int32_t i = at;
+        const trie_state *st = &kb_first[sym[i++]];
+        int r = st->result;
+        if (r >= T_FINAL)
+            w->len[w->count++] = 1;
+        if (r != T_FINAL && r != T_NO_MATCH && i < n) {
+            st = &kb_second[sym[i - 1] * SYMS + sym[i]];
+            i++;
+            r = st->result;
+            if (r >= T_FINAL)
+                w->len[w->count++] = 2;
+            trie_walk tw = {st->pos, st->run_left};
+            while (r != T_FINAL && r != T_NO_MATCH && i < n) {
+                r = trie_next(&tw, sym[i++]);
+                if (r >= T_FINAL && w->count < WORDS_MAX)
+                    w->len[w->count++] = i - at;
+            }
+        }
+        w->prefix = i - at;
+    }
+    w->cur = w->mark = w->count - 1;
+    return w->count;
+}
+
+/* Steps back to the next shorter candidate: 0 if there is none. */
+static int back_up(words_at *w, int32_t *pos)
+{
+    if (w->cur <= 0)
+        return 0;
+    *pos = w->at + w->len[--w->cur];
+    return 1;
+}
+
+static inline int has(int32_t c, int flag) { return kb_class[c & 0x7F] & flag; }
+
+/* The boundaries inside the plain run sym[0, n) (characters as code point
+ * minus U+1780), in order, into brk; returns how many.  brk has room for n. */
+static size_t divide_run(const uint8_t *sym, int32_t n, int32_t *brk)
+{
+    size_t nb = 0;
+    if (n < 2) /* ICU's minimum: four bytes, two words of two */
+        return 0;
+    words_at words[LOOKAHEAD];
+    for (int k = 0; k < LOOKAHEAD; k++)
+        words[k].at = -1;
+    uint32_t found = 0;
+    int32_t pos = 0;
+    while (pos < n) {
+        int32_t current = pos, wlen = 0, dict_len = 0;
+        words_at *w = &words[found % LOOKAHEAD];
+        int c = candidates(w, sym, current, n);
+        if (c > 0)
+            pos = current + w->len[c - 1];
+        if (c == 1) {
+            wlen = dict_len = w->len[w->mark];
+            found++;
+            pos = current + wlen;
+        } else if (c > 1) {
+            /* The candidate that leads on to the most words. */
+            if (pos < n) {
+                do {
+                    words_at *w1 = &words[(found + 1) % LOOKAHEAD];
+                    int c1 = candidates(w1, sym, pos, n);
+                    if (c1 > 0) {
+                        pos += w1->len[c1 - 1];
+                        w->mark = w->cur;
+                        if (pos >= n)
+                            break;
+                        int third = 0;
+                        do {
+                            words_at *w2 = &words[(found + 2) % LOOKAHEAD];
+                            if (candidates(w2, sym, pos, n) > 0) {
+                                w->mark = w->cur;
+                                third = 1;
+                                break;
+                            }
+                        } while (back_up(w1, &pos));
+                        if (third)
+                            break;
+                    }
+                } while (back_up(w, &pos));
+            }
+            wlen = dict_len = w->len[w->mark];
+            found++;
+            pos = current + wlen;
+        }
+        /* A short word followed by a non-word: join them, up to the next
+         * place a dictionary word could start. */
+        if (pos < n && dict_len < ROOT_COMBINE) {
+            words_at *wn = &words[found % LOOKAHEAD];
+            if (candidates(wn, sym, pos, n) <= 0 &&
+                (wlen == 0 || wn->prefix < PREFIX_COMBINE)) {
+                int32_t remaining = n - (current + wlen), chars = 0;
+                for (;;) {
+                    int32_t pc = sym[pos++];
+                    chars++;
+                    if (--remaining <= 0)
+                        break;
+                    int32_t uc = sym[pos];
+                    if (has(pc, KB_END) && has(uc, KB_BEGIN)) {
+                        int more = candidates(&words[(found + 1) % LOOKAHEAD], sym, pos, n);
+                        pos = current + wlen + chars;
+                        if (more > 0)
+                            break;
+                    }
+                }
+                if (wlen <= 0)
+                    found++;
+                wlen += chars;
+            } else {
+                pos = current + wlen;
+            }
+        }
+        /* Never stop before a combining mark. */
+        while (pos < n && has(sym[pos], KB_MARK)) {
+            pos++;
+            wlen++;
+        }
+        if (wlen > 0)
+            brk[nb++] = current + wlen;
+    }
+    if (nb > 0 && brk[nb - 1] >= n) /* the run's end is no inner boundary */
+        nb--;
+    return nb;
+}
+
+/* ------------------------------------------------- the public face */
+
+/* The Khmer code point of the 3-byte UTF-8 at s, or 0 if it is not one of
+ * U+1780-U+17FF. */
+static inline uint32_t khmer_at(const unsigned char *s)
+{
+    if (s[0] != 0xE1 || (s[1] != 0x9E && s[1] != 0x9F) || (s[2] & 0xC0) != 0x80)
+        return 0;
+    return 0x1000u | ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
+}
+
+size_t pupa_khmer_dict_run(const char *text, size_t len, size_t i)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t j = i;
+    uint32_t c;
+    while (j + 3 <= len && (c = khmer_at(s + j)) && (kb_class[c - 0x1780] & KB_DICT))
+        j += 3;
+    return j - i;
+}
+
+int pupa_khmer_run_start(const char *text, size_t len, size_t i)
+{
+    uint32_t c;
+    return i + 3 <= len && (c = khmer_at((const unsigned char *)text + i)) &&
+           (kb_class[c - 0x1780] & (KB_DICT | KB_START)) == (KB_DICT | KB_START);
+}
+
+/* Separators: white space, and punctuation that ICU's word rules never
+ * join to a letter, nor look across: Word_Break Other (and white space,
+ * CR, LF, Newline), or MidNum, which joins digits only.  Not . ' : ’
+ * (MidLetter, MidNumLet, Single_Quote: they join letters), _
+ * (ExtendNumLet), @ or control characters.  Outside ASCII: punctuation,
+ * spaces, math and currency symbols below U+3000 whose Word_Break is one
+ * of those (« » “ ” … – ៖ ។ ៕ ...), and U+200B ZERO WIDTH SPACE; worked out
+ * from ICU's properties in setup. */
+static const unsigned char ascii_separator[128] = {
+    ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [' '] = 1,
+    ['!'] = 1, ['"'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['('] = 1, [')'] = 1,
+    ['*'] = 1, ['+'] = 1, [','] = 1, ['-'] = 1, ['/'] = 1, [';'] = 1, ['<'] = 1, ['='] = 1,
+    ['>'] = 1, ['?'] = 1, ['['] = 1, ['\\'] = 1, [']'] = 1, ['^'] = 1, ['`'] = 1, ['{'] = 1,
+    ['|'] = 1, ['}'] = 1, ['~'] = 1,
+};
+enum { SEPARATOR_LIMIT = 0x3000 };
+static unsigned char separator_bmp[SEPARATOR_LIMIT / 8];
+
+static int separator_by_properties(uint32_t c)
+{
+    if (c == 0x200B)
+        return 1;
+    int wb = u_getIntPropertyValue((UChar32)c, UCHAR_WORD_BREAK);
+    uint32_t gc = U_GET_GC_MASK((UChar32)c);
+    return (gc & (U_GC_P_MASK | U_GC_Z_MASK | U_GC_SM_MASK | U_GC_SC_MASK)) &&
+           (wb == U_WB_OTHER || wb == U_WB_MIDNUM || wb == U_WB_NEWLINE || wb == U_WB_CR ||
+            wb == U_WB_LF || wb == U_WB_WSEGSPACE) &&
+           u_getIntPropertyValue((UChar32)c, UCHAR_LINE_BREAK) != U_LB_COMPLEX_CONTEXT;
+}
+
+size_t pupa_khmer_separator_at(const char *text, size_t len, size_t i)
+{
+    const unsigned char *s = (const unsigned char *)text + i;
+    if (i >= len)
+        return 0;
+    if (s[0] < 0x80)
+        return ascii_separator[s[0]];
+    size_t n = pupa_utf8_len(s, len - i);
+    if (n < 2 || n > 3)
+        return 0;
+    uint32_t c = pupa_utf8_decode(s, n);
+    return c < SEPARATOR_LIMIT && (separator_bmp[c >> 3] >> (c & 7) & 1) ? n : 0;
+}
+
+size_t pupa_khmer_break_run(const char *run, size_t len, uint8_t *sym, int32_t *brk)
+{
+    int32_t n = (int32_t)(len / 3);
+    for (int32_t k = 0; k < n; k++)
+        sym[k] = (uint8_t)(khmer_at((const unsigned char *)run + 3 * k) - 0x1780);
+    return divide_run(sym, n, brk);
+}
+
+/* ----------------------------------------------- setting up, checking */
+
+static int kb_ready;
+static pthread_once_t kb_once = PTHREAD_ONCE_INIT;
+
+/* ICU's dictionary header: int32 indexes, the trie at IX_STRING_TRIE_OFFSET,
+ * its type (bytes: 0) and its transform (an offset of U+1780). */
+enum { IX_TRIE_OFFSET = 0, IX_TOTAL_SIZE = 3, IX_TRIE_TYPE = 4, IX_TRANSFORM = 5, IX_COUNT = 8 };
+
+static int load_dictionary(void)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    kb_data = udata_open(U_ICUDATA_NAME U_TREE_SEPARATOR_STRING "brkitr", "dict", "khmerdict",
+                         &st);
+    if (U_FAILURE(st) || !kb_data)
+        return 0;
+    UDataInfo info;
+    info.size = sizeof info;
+    udata_getInfo(kb_data, &info);
+    const int32_t *ix = udata_getMemory(kb_data);
+    if (memcmp(info.dataFormat, "Dict", 4) != 0 || info.formatVersion[0] != 1 || !ix ||
+        ix[IX_TRIE_OFFSET] < (int32_t)(IX_COUNT * sizeof(int32_t)) ||
+        ix[IX_TRIE_OFFSET] >= ix[IX_TOTAL_SIZE] || (ix[IX_TRIE_TYPE] & 7) != 0 ||
+        ix[IX_TRANSFORM] != (0x1000000 | 0x1780))
+        return 0;
+    kb_trie = (const uint8_t *)ix + ix[IX_TRIE_OFFSET];
+    for (int a = 0; a < SYMS; a++) {
+        trie_walk tw = {kb_trie, -1};
+        int r = trie_next(&tw, a);
+        kb_first[a] = (trie_state){tw.pos, tw.run_left, r};
+        for (int b = 0; b < SYMS; b++) {
+            trie_walk tw2 = tw;
+            int r2 = r == T_NO_VALUE || r == T_VALUE ? trie_next(&tw2, b) : T_NO_MATCH;
+            kb_second[a * SYMS + b] = (trie_state){tw2.pos, tw2.run_left, r2};
+        }
+    }
+    return 1;
+}
+
+static void classify(void)
+{
+    for (uint32_t c = 0x1780; c <= 0x17FF; c++) {
+        UErrorCode st = U_ZERO_ERROR;
+        int dict = uscript_getScript((UChar32)c, &st) == USCRIPT_KHMER && U_SUCCESS(st) &&
+                   u_getIntPropertyValue((UChar32)c, UCHAR_LINE_BREAK) == U_LB_COMPLEX_CONTEXT;
+        int wb = u_getIntPropertyValue((UChar32)c, UCHAR_WORD_BREAK);
+        unsigned char k = 0;
+        if (dict) {
+            k |= KB_DICT;
+            if (U_GET_GC_MASK((UChar32)c) & U_GC_M_MASK)
+                k |= KB_MARK;
+            if (c != 0x17D2)
+                k |= KB_END;
+            if (c <= 0x17B3)
+                k |= KB_BEGIN;
+            if (wb != U_WB_EXTEND && wb != U_WB_FORMAT && wb != U_WB_ZWJ)
+                k |= KB_START;
+        }
+        kb_class[c - 0x1780] = k;
+    }
+    for (uint32_t c = 0x80; c < SEPARATOR_LIMIT; c++)
+        if (separator_by_properties(c))
+            separator_bmp[c >> 3] |= (unsigned char)(1u << (c & 7));
+}
+
+/* Common words and syllables the self-check builds its text from (written
+ * as escapes: U+17xx). */
+static const char *const check_words[] = {
+    "\u1781\u17D2\u1789\u17BB\u17C6", "\u1794\u17B6\u1793", "\u1791\u17C5",
+    "\u1795\u17D2\u1791\u17C7", "\u1780\u17B6\u179A\u1784\u17B6\u179A",
+    "\u1782\u17D2\u179A\u17BD\u179F\u17B6\u179A", "\u1794\u17D2\u179A\u17B6\u1780\u17CB",
+    "\u1794\u17C6\u178E\u17BB\u179B", "\u179F\u1784\u17D2\u1783\u17B9\u1798",
+    "\u1787\u17BF", "\u1791\u17BB\u1780\u1785\u17B7\u178F\u17D2\u178F",
+    "\u17AA\u1796\u17BB\u1780", "\u1798\u17D2\u178F\u17B6\u1799", "\u1780\u17BC\u1793",
+    "\u179F\u17B6\u179B\u17B6", "\u179A\u17C0\u1793", "\u1792\u17D2\u179C\u17BE",
+    "\u1780\u17B6\u179A", "\u1798\u17B6\u1793", "\u1793\u17B7\u1784", "\u178A\u17C2\u179B",
+    "\u1793\u17C5", "\u1796\u17C1\u179B", "\u1786\u17D2\u1793\u17B6\u17C6",
+    "\u1790\u17D2\u1784\u17C3", "\u179B\u17D2\u17A2", "\u1797\u17D0\u1799",
+    "\u1781\u17D2\u179B\u17B6\u1785", "\u1798\u17B7\u1793", "\u17A2\u178F\u17CB",
+    "\u1780", "\u1781", "\u1784", "\u179F", "\u17B6", "\u17D2", "\u17C6", "\u17CB",
+    "\u17A5", "\u17B7", "\u17D7", "\u17DC", "\u17DD",
+};
+
+/* ICU's boundaries inside text[0, len) (a plain run), through bi. */
+static size_t icu_inner_breaks(UBreakIterator *bi, const char *text, size_t len, int32_t *brk)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    UText ut = UTEXT_INITIALIZER;
+    utext_openUTF8(&ut, text, (int64_t)len, &st);
+    ubrk_setUText(bi, &ut, &st);
+    size_t nb = 0;
+    if (U_SUCCESS(st))
+        for (int32_t b = ubrk_next(bi); b != UBRK_DONE && (size_t)b < len; b = ubrk_next(bi))
+            brk[nb++] = b / 3;
+    utext_close(&ut);
+    return U_SUCCESS(st) ? nb : (size_t)-1;
+}
+
+/* Generated plain runs, segmented both ways: 1 if every boundary agrees. */
+static int self_check(void)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    UBreakIterator *bi = ubrk_open(UBRK_WORD, "", NULL, 0, &st);
+    if (U_FAILURE(st))
+        return 0;
+    enum { WORDS = sizeof check_words / sizeof *check_words, RUNS = 400, MAXLEN = 600 };
+    char run[MAXLEN + 64];
+    uint8_t sym[MAXLEN / 3 + 32];
+    int32_t mine[MAXLEN / 3 + 32], icu[MAXLEN / 3 + 32];
+    uint32_t rng = 0x9E3779B9u;
+    int ok = 1;
+    for (int r = 0; r < RUNS && ok; r++) {
+        size_t len = 0;
+        int nwords = 1 + r % 14;
+        for (int k = 0; k < nwords; k++) {
+            rng = rng * 1664525u + 1013904223u;
+            const char *w = check_words[(rng >> 8) % WORDS];
+            size_t wl = strlen(w);
+            if (len + wl > MAXLEN)
+                break;
+            memcpy(run + len, w, wl);
+            len += wl;
+        }
+        /* A plain run starts with a letter: skip leading marks. */
+        size_t s = 0;
+        while (s < len && !pupa_khmer_run_start(run, len, s))
+            s += 3;
+        if (len - s < 3)
+            continue;
+        size_t a = pupa_khmer_break_run(run + s, len - s, sym, mine);
+        size_t b = icu_inner_breaks(bi, run + s, len - s, icu);
+        ok = a == b && memcmp(mine, icu, a * sizeof *mine) == 0;
+    }
+    ubrk_close(bi);
+    return ok;
+}
+
+static void setup(void)
+{
+    classify();
+    kb_ready = load_dictionary() && self_check();
+}
+
+int pupa_khmer_break_ready(void)
+{
+    pthread_once(&kb_once, setup);
+    return kb_ready;
+}
