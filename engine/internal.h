@@ -115,25 +115,31 @@ void pupa_ascii_tokens_free(pupa_ascii_tokens *ab);
 int pupa_tokenize_ascii(pupa_ascii_tokens *ab, const char *text, size_t len, pupa_tokens *out);
 
 /* The Khmer engine (khmerbreak.c): the word boundaries ICU puts inside a
- * plain Khmer run, without ICU's break iterator.
+ * plain Khmer segment, without ICU's break iterator.  A plain segment is
+ * a maximal run of characters of ICU's Khmer dictionary set and digits,
+ * with at least one of the former, that starts with a letter or a digit
+ * (not a combining mark), with a separator or the text's edge on both
+ * sides; one that starts or ends with a digit must not touch a MidNum
+ * separator (, ;) there, which would join it to more digits.
  *  - pupa_khmer_break_ready: 1 once ICU's Khmer dictionary is read and the
  *    engine agrees with ICU on its self-check, else 0 (use ICU);
- *  - pupa_khmer_run_start: whether a plain run may start at byte i (a
- *    Khmer letter of the dictionary set, not a combining mark);
- *  - pupa_khmer_dict_run: the bytes of dictionary-set characters from i;
  *  - pupa_khmer_separator_at: the bytes of the separator at i (white
- *    space, punctuation ICU never joins to a letter, U+200B, U+17D4,
- *    U+17D5), 0 if none;
- *  - pupa_khmer_break_run: the boundaries inside the plain run run[0, len),
- *    as character indexes (byte offset / 3), into brk; sym is scratch; both
- *    hold len / 3 entries.  Returns how many. */
+ *    space, punctuation ICU never joins to a letter, U+200B), 0 if none;
+ *    *cls is its class, PUPA_SEP_MIDNUM for , ; and their like;
+ *  - pupa_khmer_segment_at: the end of the run of dictionary-set
+ *    characters and digits at i (i if none), and in *plain whether it is a
+ *    plain segment, given the class of the separator before i (HARD at the
+ *    text's start);
+ *  - pupa_khmer_break_segment: the boundaries inside the plain segment
+ *    seg[0, len), as byte offsets, into brk; sym is scratch; both hold
+ *    len / 3 entries.  Returns how many. */
+enum { PUPA_SEP_NONE = 0, PUPA_SEP_HARD = 1, PUPA_SEP_MIDNUM = 2 };
 int pupa_khmer_break_ready(void);
-int pupa_khmer_run_start(const char *text, size_t len, size_t i);
-size_t pupa_khmer_dict_run(const char *text, size_t len, size_t i);
-size_t pupa_khmer_separator_at(const char *text, size_t len, size_t i);
-size_t pupa_khmer_break_run(const char *run, size_t len, uint8_t *sym, int32_t *brk);
+size_t pupa_khmer_separator_at(const char *text, size_t len, size_t i, int *cls);
+size_t pupa_khmer_segment_at(const char *text, size_t len, size_t i, int before, int *plain);
+size_t pupa_khmer_break_segment(const char *seg, size_t len, uint8_t *sym, int32_t *brk);
 
-/* Lets pupa_tokenize give plain Khmer runs to the Khmer engine (on) or
+/* Lets pupa_tokenize give plain Khmer segments to the Khmer engine (on) or
  * ICU (off, the default and the reference).  Returns whether it is on:
  * it stays off when the engine is not ready. */
 int pupa_tokenizer_use_khmer_engine(pupa_tokenizer *t, int on);

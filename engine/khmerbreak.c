@@ -381,23 +381,6 @@ static inline uint32_t khmer_at(const unsigned char *s)
     return 0x1000u | ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
 }
 
-size_t pupa_khmer_dict_run(const char *text, size_t len, size_t i)
-{
-    const unsigned char *s = (const unsigned char *)text;
-    size_t j = i;
-    uint32_t c;
-    while (j + 3 <= len && (c = khmer_at(s + j)) && (kb_class[c - 0x1780] & KB_DICT))
-        j += 3;
-    return j - i;
-}
-
-int pupa_khmer_run_start(const char *text, size_t len, size_t i)
-{
-    uint32_t c;
-    return i + 3 <= len && (c = khmer_at((const unsigned char *)text + i)) &&
-           (kb_class[c - 0x1780] & (KB_DICT | KB_START)) == (KB_DICT | KB_START);
-}
-
 /* Separators: white space, and punctuation that ICU's word rules never
  * join to a letter, nor look across: Word_Break Other (and white space,
  * CR, LF, Newline), or MidNum, which joins digits only.  Not . ' : ’
@@ -406,12 +389,13 @@ int pupa_khmer_run_start(const char *text, size_t len, size_t i)
  * spaces, math and currency symbols below U+3000 whose Word_Break is one
  * of those (« » “ ” … – ៖ ។ ៕ ...), and U+200B ZERO WIDTH SPACE; worked out
  * from ICU's properties in setup. */
+enum { H = PUPA_SEP_HARD, M = PUPA_SEP_MIDNUM };
 static const unsigned char ascii_separator[128] = {
-    ['\t'] = 1, ['\n'] = 1, ['\v'] = 1, ['\f'] = 1, ['\r'] = 1, [' '] = 1,
-    ['!'] = 1, ['"'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['('] = 1, [')'] = 1,
-    ['*'] = 1, ['+'] = 1, [','] = 1, ['-'] = 1, ['/'] = 1, [';'] = 1, ['<'] = 1, ['='] = 1,
-    ['>'] = 1, ['?'] = 1, ['['] = 1, ['\\'] = 1, [']'] = 1, ['^'] = 1, ['`'] = 1, ['{'] = 1,
-    ['|'] = 1, ['}'] = 1, ['~'] = 1,
+    ['\t'] = H, ['\n'] = H, ['\v'] = H, ['\f'] = H, ['\r'] = H, [' '] = H,
+    ['!'] = H, ['"'] = H, ['#'] = H, ['$'] = H, ['%'] = H, ['&'] = H, ['('] = H, [')'] = H,
+    ['*'] = H, ['+'] = H, [','] = M, ['-'] = H, ['/'] = H, [';'] = M, ['<'] = H, ['='] = H,
+    ['>'] = H, ['?'] = H, ['['] = H, ['\\'] = H, [']'] = H, ['^'] = H, ['`'] = H, ['{'] = H,
+    ['|'] = H, ['}'] = H, ['~'] = H,
 };
 enum { SEPARATOR_LIMIT = 0x3000 };
 static unsigned char separator_bmp[SEPARATOR_LIMIT / 8];
@@ -428,26 +412,114 @@ static int separator_by_properties(uint32_t c)
            u_getIntPropertyValue((UChar32)c, UCHAR_LINE_BREAK) != U_LB_COMPLEX_CONTEXT;
 }
 
-size_t pupa_khmer_separator_at(const char *text, size_t len, size_t i)
+size_t pupa_khmer_separator_at(const char *text, size_t len, size_t i, int *cls)
 {
     const unsigned char *s = (const unsigned char *)text + i;
+    *cls = PUPA_SEP_NONE;
     if (i >= len)
         return 0;
-    if (s[0] < 0x80)
-        return ascii_separator[s[0]];
+    if (s[0] < 0x80) {
+        *cls = ascii_separator[s[0]];
+        return *cls != PUPA_SEP_NONE;
+    }
     size_t n = pupa_utf8_len(s, len - i);
     if (n < 2 || n > 3)
         return 0;
     uint32_t c = pupa_utf8_decode(s, n);
-    return c < SEPARATOR_LIMIT && (separator_bmp[c >> 3] >> (c & 7) & 1) ? n : 0;
+    if (c >= SEPARATOR_LIMIT || !(separator_bmp[c >> 3] >> (c & 7) & 1))
+        return 0;
+    *cls = u_getIntPropertyValue((UChar32)c, UCHAR_WORD_BREAK) == U_WB_MIDNUM ? PUPA_SEP_MIDNUM
+                                                                             : PUPA_SEP_HARD;
+    return n;
 }
 
-size_t pupa_khmer_break_run(const char *run, size_t len, uint8_t *sym, int32_t *brk)
+/* A digit at s[0, avail): ASCII 0-9 (1 byte) or Khmer U+17E0-U+17E9 (3);
+ * 0 if none.  Both are Word_Break Numeric. */
+static inline size_t digit_at(const unsigned char *s, size_t avail)
+{
+    if (s[0] >= '0' && s[0] <= '9')
+        return 1;
+    return avail >= 3 && s[0] == 0xE1 && s[1] == 0x9F && s[2] >= 0xA0 && s[2] <= 0xA9 ? 3 : 0;
+}
+
+/* Is a character of the dictionary set at s[0, avail)?  Its class, or 0. */
+static inline int dict_class_at(const unsigned char *s, size_t avail)
+{
+    uint32_t c;
+    if (avail < 3 || !(c = khmer_at(s)))
+        return 0;
+    int k = kb_class[c - 0x1780];
+    return k & KB_DICT ? k : 0;
+}
+
+size_t pupa_khmer_segment_at(const char *text, size_t len, size_t i, int before, int *plain)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t j = i;
+    int dict = 0, starts_numeric = 0, ends_numeric = 0, start_ok = 0;
+    *plain = 0;
+    while (j < len) {
+        size_t d = digit_at(s + j, len - j);
+        int k = d ? 0 : dict_class_at(s + j, len - j);
+        if (!d && !k)
+            break;
+        if (j == i) {
+            starts_numeric = d != 0;
+            start_ok = d || (k & KB_START);
+        }
+        if (d) {
+            ends_numeric = 1;
+            j += d;
+        } else {
+            dict = 1;
+            if (!(k & KB_MARK))
+                ends_numeric = 0;
+            j += 3;
+        }
+    }
+    if (!dict || !start_ok || (starts_numeric && before == PUPA_SEP_MIDNUM))
+        return j;
+    int after = PUPA_SEP_HARD;
+    if (j < len)
+        pupa_khmer_separator_at(text, len, j, &after);
+    *plain = after != PUPA_SEP_NONE && !(ends_numeric && after == PUPA_SEP_MIDNUM);
+    return j;
+}
+
+/* The boundaries inside the plain run run[0, len), as character indexes,
+ * into brk (room for len / 3); sym is scratch of the same size. */
+static size_t break_run(const char *run, size_t len, uint8_t *sym, int32_t *brk)
 {
     int32_t n = (int32_t)(len / 3);
     for (int32_t k = 0; k < n; k++)
         sym[k] = (uint8_t)(khmer_at((const unsigned char *)run + 3 * k) - 0x1780);
     return divide_run(sym, n, brk);
+}
+
+/* ICU's rules make a plain segment one segment of its own; its dictionary
+ * engine breaks each run of dictionary-set characters in it, and the
+ * segment's boundaries are its edges and those breaks: the digits stay
+ * with the words beside them. */
+size_t pupa_khmer_break_segment(const char *seg, size_t len, uint8_t *sym, int32_t *brk)
+{
+    const unsigned char *s = (const unsigned char *)seg;
+    size_t nb = 0;
+    for (size_t i = 0; i < len;) {
+        size_t e = i;
+        while (e < len && dict_class_at(s + e, len - e))
+            e += 3;
+        if (e == i) {
+            size_t d = digit_at(s + i, len - i);
+            i += d ? d : 1;
+            continue;
+        }
+        size_t k = break_run(seg + i, e - i, sym, brk + nb);
+        for (size_t x = nb; x < nb + k; x++)
+            brk[x] = (int32_t)i + 3 * brk[x];
+        nb += k;
+        i = e;
+    }
+    return nb;
 }
 
 /* ----------------------------------------------- setting up, checking */
@@ -575,11 +647,11 @@ static int self_check(void)
         }
         /* A plain run starts with a letter: skip leading marks. */
         size_t s = 0;
-        while (s < len && !pupa_khmer_run_start(run, len, s))
+        while (s < len && !(dict_class_at((const unsigned char *)run + s, len - s) & KB_START))
             s += 3;
         if (len - s < 3)
             continue;
-        size_t a = pupa_khmer_break_run(run + s, len - s, sym, mine);
+        size_t a = break_run(run + s, len - s, sym, mine);
         size_t b = icu_inner_breaks(bi, run + s, len - s, icu);
         ok = a == b && memcmp(mine, icu, a * sizeof *mine) == 0;
     }

@@ -415,7 +415,7 @@ static int icu_tokens(pupa_tokenizer *t, const char *text, size_t from, size_t t
     return 0;
 }
 
-/* The words of the plain Khmer run text[from, to), from khmerbreak.c. */
+/* The words of the plain Khmer segment text[from, to), from khmerbreak.c. */
 static int khmer_tokens(pupa_tokenizer *t, const char *text, size_t from, size_t to,
                         assembly *as)
 {
@@ -430,10 +430,10 @@ static int khmer_tokens(pupa_tokenizer *t, const char *text, size_t from, size_t
         t->kb_brk = brk;
         t->kb_cap = n;
     }
-    size_t nb = pupa_khmer_break_run(text + from, to - from, t->kb_sym, t->kb_brk);
+    size_t nb = pupa_khmer_break_segment(text + from, to - from, t->kb_sym, t->kb_brk);
     size_t start = from;
     for (size_t k = 0; k <= nb; k++) {
-        size_t end = k < nb ? from + 3 * (size_t)t->kb_brk[k] : to;
+        size_t end = k < nb ? from + (size_t)t->kb_brk[k] : to;
         int rc = add_token(t, text, start, end, as);
         if (rc)
             return rc;
@@ -442,7 +442,7 @@ static int khmer_tokens(pupa_tokenizer *t, const char *text, size_t from, size_t
     return 0;
 }
 
-/* The engine's split: plain Khmer runs (khmerbreak.c) to the Khmer
+/* The engine's split: plain Khmer segments (khmerbreak.c) to the Khmer
  * engine, the text between them to ICU, unless it holds only separators,
  * which make no words.  A piece for ICU starts and ends with a separator
  * (or the text's edge), and ICU's rules neither join a separator to the
@@ -451,27 +451,29 @@ static int khmer_tokens(pupa_tokenizer *t, const char *text, size_t from, size_t
 static int split_tokens(pupa_tokenizer *t, const char *text, size_t len, assembly *as)
 {
     size_t rest = 0, i = 0;
-    int after_separator = 1, rest_has_words = 0;
+    int before = PUPA_SEP_HARD; /* the separator class before i; NONE: not one */
+    int rest_has_words = 0;
     while (i < len) {
-        if (after_separator && pupa_khmer_run_start(text, len, i)) {
-            size_t end = i + pupa_khmer_dict_run(text, len, i);
-            if (end == len || pupa_khmer_separator_at(text, len, end)) {
-                int rc = 0;
-                if (rest_has_words)
-                    rc = icu_tokens(t, text, rest, i, as);
+        if (before != PUPA_SEP_NONE) {
+            int plain;
+            size_t end = pupa_khmer_segment_at(text, len, i, before, &plain);
+            if (plain) {
+                int rc = rest_has_words ? icu_tokens(t, text, rest, i, as) : 0;
                 if (rc || (rc = khmer_tokens(t, text, i, end, as)))
                     return rc;
                 rest = i = end;
-                rest_has_words = after_separator = 0;
+                rest_has_words = 0;
+                before = PUPA_SEP_NONE;
                 continue;
             }
-            rest_has_words = 1;
-            after_separator = 0;
-            i = end;
-            continue;
+            if (end > i) {
+                rest_has_words = 1;
+                before = PUPA_SEP_NONE;
+                i = end;
+                continue;
+            }
         }
-        size_t sep = pupa_khmer_separator_at(text, len, i);
-        after_separator = sep != 0;
+        size_t sep = pupa_khmer_separator_at(text, len, i, &before);
         if (sep) {
             i += sep;
         } else {

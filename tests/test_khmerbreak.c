@@ -1,16 +1,17 @@
 /*
  * test_khmerbreak.c: the Khmer engine (khmerbreak.c) against ICU.
  *
- * The engine must put ICU's boundaries inside every plain Khmer run, and
- * the tokenizer that hands plain runs to it and the rest to ICU must give
+ * The engine must put ICU's boundaries inside every plain Khmer segment,
+ * and the tokenizer that hands plain segments to it and the rest to ICU must give
  * the token stream ICU gives for the whole text.  Three kinds of text:
  *  - generated: random strings over Khmer letters, marks, separators,
  *    digits, Latin letters and the characters that join or break words
- *    oddly (. : ' ZWJ ZWNJ U+200B ...), and real words of the sample
+ *    oddly (. : ' , ZWJ ZWNJ U+200B ...), and real words of the sample
  *    corpus strung together, cut and mutated, so the dictionary's long
  *    paths, its near misses and the resynchronisation are all walked;
  *  - every line of the Khmer shared corpora (skipped when absent);
- *  - each plain run of those, broken by the engine alone and by ICU alone.
+ *  - each plain segment of those (Khmer letters and digits between
+ *    separators), broken by the engine alone and by ICU alone.
  */
 #include "check.h"
 #include "internal.h"
@@ -40,17 +41,18 @@ static void compare_text(const char *s, size_t n, const char *where)
     }
 }
 
-/* Every plain run of s[0, n), broken by the engine and by ICU alone. */
+/* Every plain segment of s[0, n), broken by the engine and by ICU alone. */
 static void compare_runs(const char *s, size_t n)
 {
     static uint8_t sym[1 << 16];
     static int32_t mine[1 << 16], icu[1 << 16];
-    int after_separator = 1;
+    int before = PUPA_SEP_HARD;
     for (size_t i = 0; i < n;) {
-        if (after_separator && pupa_khmer_run_start(s, n, i)) {
-            size_t e = i + pupa_khmer_dict_run(s, n, i);
-            if ((e == n || pupa_khmer_separator_at(s, n, e)) && (e - i) / 3 < (1 << 16)) {
-                size_t a = pupa_khmer_break_run(s + i, e - i, sym, mine);
+        if (before != PUPA_SEP_NONE) {
+            int plain;
+            size_t e = pupa_khmer_segment_at(s, n, i, before, &plain);
+            if (plain && (e - i) / 3 < (1 << 16)) {
+                size_t a = pupa_khmer_break_segment(s + i, e - i, sym, mine);
                 UErrorCode st = U_ZERO_ERROR;
                 UText ut = UTEXT_INITIALIZER;
                 utext_openUTF8(&ut, s + i, (int64_t)(e - i), &st);
@@ -59,23 +61,24 @@ static void compare_runs(const char *s, size_t n)
                 size_t b = 0;
                 for (int32_t x = ubrk_next(bi); x != UBRK_DONE && (size_t)x < e - i;
                      x = ubrk_next(bi))
-                    icu[b++] = x / 3;
+                    icu[b++] = x;
                 utext_close(&ut);
                 runs++;
                 run_chars += (long)((e - i) / 3);
                 if (a != b || memcmp(mine, icu, a * sizeof *mine) != 0) {
                     if (runs_differ++ < 5)
-                        fprintf(stderr, "run differs: '%.*s' (%zu vs %zu boundaries)\n",
+                        fprintf(stderr, "segment differs: '%.*s' (%zu vs %zu boundaries)\n",
                                 (int)(e - i), s + i, a, b);
                     check_failures++;
                 }
             }
-            i = e;
-            after_separator = 0;
-            continue;
+            if (e > i) {
+                i = e;
+                before = PUPA_SEP_NONE;
+                continue;
+            }
         }
-        size_t sep = pupa_khmer_separator_at(s, n, i);
-        after_separator = sep != 0;
+        size_t sep = pupa_khmer_separator_at(s, n, i, &before);
         size_t cl = sep ? sep : pupa_utf8_len((const unsigned char *)s + i, n - i);
         i += cl ? cl : 1;
     }
@@ -120,8 +123,8 @@ static size_t put_cp(char *d, uint32_t c)
 static uint32_t random_char(void)
 {
     static const uint32_t odd[] = {' ', ' ', '.', ':', '\'', ',', ';', '-', '_', '@', '"', '(',
-                                   '\n', '1', 'a', 'Z', 0x200B, 0x200C, 0x200D, 0x2060, 0x00AD,
-                                   0x17D4, 0x17D5, 0x17D6, 0x17E1, 0x17D8, 0x19E0, 0x0E01,
+                                   '\n', '1', '9', 'a', 'Z', 0x200B, 0x200C, 0x200D, 0x2060, 0x00AD,
+                                   0x17D4, 0x17D5, 0x17D6, 0x17E0, 0x17E1, 0x17E9, 0x17F0, 0x17D8, 0x066B, 0xFF11, 0x19E0, 0x0E01,
                                    0x00E9, 0x2019, 0x2018, 0x00AB, 0x00BB, 0x201C, 0x201D,
                                    0x2026, 0x2013, 0x2014, 0x00A0, 0x2044, 0x2024, 0x3000,
                                    0x00B7, 0x0387, 0x05F4, 0x2028, 0xFF0C, 0x0E2F};
@@ -208,7 +211,7 @@ static void read_sample(const char *root)
 }
 
 /* Words strung together without spaces, as Khmer is written; some cut
- * short, some with a character changed, dropped or added. */
+ * short, some with a character changed or added, some with digits. */
 static void test_word_strings(const char *root)
 {
     read_sample(root);
@@ -233,6 +236,10 @@ static void test_word_strings(const char *root)
             n += wl;
             if (r == 2)
                 n += put_cp(s + n, random_char());
+            else if (r == 3) /* a digit, Khmer or ASCII, or a number */
+                for (uint32_t d = 1 + next_random() % 3; d > 0; d--)
+                    n += put_cp(s + n, next_random() % 2 ? 0x17E0 + next_random() % 10
+                                                         : '0' + next_random() % 10);
             if (next_random() % 8 == 0)
                 s[n++] = ' ';
         }
@@ -271,7 +278,7 @@ static void compare_file(const char *dir, const char *rel, unsigned cols)
         }
         i = e + 1;
     }
-    printf("%-34s %7ld texts %8ld plain runs\n", rel, texts - t0, runs - r0);
+    printf("%-34s %7ld texts %8ld plain segments\n", rel, texts - t0, runs - r0);
     free(text);
 }
 
@@ -290,12 +297,12 @@ int main(int argc, char **argv)
     CHECK_EQ_INT(pupa_tokenizer_use_khmer_engine(icu_only, 0), 0);
 
     test_random_text();
-    printf("random text: %ld texts, %ld plain runs, %ld differ\n", texts, runs, differ);
+    printf("random text: %ld texts, %ld plain segments, %ld differ\n", texts, runs, differ);
     CHECK(runs > 10000);
     if (argc > 2)
         test_word_strings(argv[2]);
-    printf("after word strings: %ld texts, %ld plain runs (%ld characters), %ld differ, "
-           "%ld runs differ\n", texts, runs, run_chars, differ, runs_differ);
+    printf("after word strings: %ld texts, %ld plain segments (%ld characters), %ld differ, "
+           "%ld segments differ\n", texts, runs, run_chars, differ, runs_differ);
     CHECK(runs > 40000);
 
     const char *dir = argc > 1 ? argv[1] : NULL;
@@ -311,7 +318,7 @@ int main(int argc, char **argv)
     compare_file(dir, "lo-help/lo_help_en_km.tsv", (1u << 3) | (1u << 4));
     compare_file(dir, "khpos/raw.txt", 0);
     compare_file(dir, "udhr/udhr_khm.md", 0);
-    printf("total: %ld texts, %ld plain runs (%ld characters), %ld texts differ, %ld runs "
+    printf("total: %ld texts, %ld plain segments (%ld characters), %ld texts differ, %ld segments "
            "differ\n", texts, runs, run_chars, differ, runs_differ);
     CHECK(runs - r0 > 100000);
     CHECK_EQ_INT(differ, 0);
