@@ -1,34 +1,39 @@
 /*
- * khmerbreak.c: the word boundaries ICU puts inside a plain Khmer run,
+ * khmerbreak.c: the word boundaries ICU puts inside a plain Khmer segment,
  * worked out without going through ICU's break iterator.
  *
  * Why.  On Khmer text ICU spends most of its time around its dictionary
  * rather than in it: the UTF-8 UText, the rule engine, the break cache and
- * set lookups per character.  The fast path (match.c) confirms candidates
- * over whole Khmer runs, so that cost was most of a Khmer-heavy build.
+ * set lookups per character.  The fast path (match.c) tokenises whole
+ * Khmer runs around its candidates, and most Khmer-heavy segments whole,
+ * so that cost was most of a Khmer-heavy build.
  *
- * What.  A *plain run* is a maximal run of characters of ICU's Khmer
- * dictionary set ([[:Khmr:]&[:LineBreak=SA:]]) that starts with a letter
- * (not a combining mark) and has a separator or the end of the text on
- * both sides (pupa_khmer_separator_at).  ICU's word rules make such a run
- * one segment of letter status, and hand it whole to its Khmer dictionary
- * engine; the boundaries inside it are that engine's, and every piece is
- * a letter word.  This file runs the same engine, step for step (ICU 72's
- * KhmerBreakEngine: up to 20 dictionary words at a position, a look-ahead
- * of three words, the resynchronisation after a non-word, marks kept with
- * the word before them), over ICU's own dictionary (khmerdict, opened with
- * udata_open and read as the BytesTrie it is).  Everything else stays
- * with ICU (tokenise.c).
+ * What.  A *plain segment* is a maximal run of characters of ICU's Khmer
+ * dictionary set ([[:Khmr:]&[:LineBreak=SA:]]) and digits, with at least
+ * one of the former, that starts with a letter or a digit (not a combining
+ * mark) and has a separator or the text's edge on both sides
+ * (pupa_khmer_separator_at: white space, and punctuation ICU's word rules
+ * never join to a letter nor look across).  ICU's word rules make it one
+ * segment of its own and hand each run of dictionary characters in it to
+ * its Khmer dictionary engine; the segment's boundaries are its edges and
+ * that engine's breaks, so digits stay with the words beside them, and
+ * every piece is a word.  This file runs the same engine, step for step
+ * (ICU 72's KhmerBreakEngine: up to 20 dictionary words at a position, a
+ * look-ahead of three words, the resynchronisation after a non-word, marks
+ * kept with the word before them), over ICU's own dictionary (khmerdict,
+ * opened with udata_open and read as the BytesTrie it is).  Everything
+ * else stays with ICU (tokenise.c).
  *
  * Trust.  The boundaries must be ICU's, byte for byte.  On first use the
  * engine checks itself against ICU's iterator on generated text made from
  * common words and letters; if the dictionary cannot be read or one
  * boundary differs (another ICU version, say), it switches itself off and
  * ICU does all the work, as before.  tests/test_khmerbreak.c holds it to
- * ICU on every Khmer run of every shared corpus and on generated runs.
+ * ICU on every Khmer line of every shared corpus and on generated text.
  *
- * Positions are in characters: every character of a plain run is three
- * UTF-8 bytes (U+1780-U+17DD), so a character index is a byte offset / 3.
+ * Inside a run of dictionary characters, positions are in characters:
+ * each is three UTF-8 bytes (U+1780-U+17DD), so a character index is a
+ * byte offset / 3 from the run's start.
  */
 #include "internal.h"
 
@@ -50,7 +55,7 @@ enum {
     KB_MARK = 2,  /* ... and a combining mark: never a word's first character */
     KB_END = 4,   /* may end a word when resynchronising (all but coeng) */
     KB_BEGIN = 8, /* may begin one (consonants and independent vowels) */
-    KB_START = 16 /* may start a plain run: not Extend, Format or ZWJ */
+    KB_START = 16 /* may start a plain segment: not Extend, Format or ZWJ */
 };
 static unsigned char kb_class[0x80];
 

@@ -121,8 +121,8 @@ int pupa_matcher_set_mode(pupa_matcher *m, int mode)
                mode != PUPA_MATCH_FAST_ONLY))
         return pupa_fail(PUPA_EINVAL, "pupa_matcher_set_mode: bad argument");
     m->mode = mode;
-    /* Plain Khmer runs go to the Khmer engine in the fast modes; the
-     * reference keeps ICU for everything. */
+    /* Plain Khmer segments go to the Khmer engine (khmerbreak.c) in the
+     * fast modes; the reference keeps ICU for everything. */
     pupa_tokenizer_use_khmer_engine(m->tok, mode != PUPA_MATCH_TOKENISE_ALL);
     return 0;
 }

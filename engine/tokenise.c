@@ -6,7 +6,10 @@
  * normalises to, and the separators that join them.  Word boundaries come
  * from ICU, never from the patterns: Hyperscan's \b does not work on
  * non-ASCII text, and Khmer is written without spaces, so only ICU's
- * dictionary break engine knows where its words are.
+ * dictionary break engine knows where its words are.  In the matcher's
+ * fast modes, plain Khmer segments go to the Khmer engine (khmerbreak.c),
+ * which gives ICU's own boundaries faster, and the text between them to
+ * ICU (split_tokens); the reference mode uses ICU for everything.
  *
  * One tokenizer holds everything a thread needs, set up once and reused for
  * every call, so tokenising in steady state allocates nothing:
@@ -75,8 +78,8 @@ struct pupa_tokenizer {
     pupa_buf prefold;    /* the text with its Khmer folded, when that differs */
     pupa_token *tok;
     size_t tok_cap;
-    /* The Khmer engine (khmerbreak.c) for plain Khmer runs, when on: its
-     * characters and the boundaries it finds. */
+    /* The Khmer engine (khmerbreak.c) for plain Khmer segments, when on:
+     * its characters and the boundaries it finds. */
     int khmer_engine;
     uint8_t *kb_sym;
     int32_t *kb_brk;
