@@ -2,8 +2,9 @@
  * test_khmerbreak.c: the Khmer engine (khmerbreak.c) against ICU.
  *
  * The engine must put ICU's boundaries inside every plain Khmer segment,
- * and the tokenizer that hands plain segments to it and the rest to ICU must give
- * the token stream ICU gives for the whole text.  Three kinds of text:
+ * and the tokenizer that hands plain segments to it and the rest to ICU
+ * must give the token stream ICU gives for the whole text.  Three kinds of
+ * text:
  *  - generated: random strings over Khmer letters, marks, separators,
  *    digits, Latin letters and the characters that join or break words
  *    oddly (. : ' , ZWJ ZWNJ U+200B ...), and real words of the sample
@@ -22,7 +23,7 @@
 
 static pupa_tokenizer *with_engine, *icu_only;
 static UBreakIterator *bi;
-static long texts, differ, runs, run_chars, runs_differ;
+static long texts, differ, segments, segment_chars, segments_differ;
 
 /* The same text through both tokenizers. */
 static void compare_text(const char *s, size_t n, const char *where)
@@ -42,7 +43,7 @@ static void compare_text(const char *s, size_t n, const char *where)
 }
 
 /* Every plain segment of s[0, n), broken by the engine and by ICU alone. */
-static void compare_runs(const char *s, size_t n)
+static void compare_segments(const char *s, size_t n)
 {
     static uint8_t sym[1 << 16];
     static int32_t mine[1 << 16], icu[1 << 16];
@@ -63,10 +64,10 @@ static void compare_runs(const char *s, size_t n)
                      x = ubrk_next(bi))
                     icu[b++] = x;
                 utext_close(&ut);
-                runs++;
-                run_chars += (long)((e - i) / 3);
+                segments++;
+                segment_chars += (long)((e - i) / 3);
                 if (a != b || memcmp(mine, icu, a * sizeof *mine) != 0) {
-                    if (runs_differ++ < 5)
+                    if (segments_differ++ < 5)
                         fprintf(stderr, "segment differs: '%.*s' (%zu vs %zu boundaries)\n",
                                 (int)(e - i), s + i, a, b);
                     check_failures++;
@@ -87,7 +88,7 @@ static void compare_runs(const char *s, size_t n)
 static void compare_both(const char *s, size_t n, const char *where)
 {
     compare_text(s, n, where);
-    compare_runs(s, n);
+    compare_segments(s, n);
 }
 
 /* ------------------------------------------------------------ generated */
@@ -232,7 +233,7 @@ static void test_word_strings(const char *root)
             if (r == 0 && wl >= 6)
                 wl -= 3; /* cut the last character */
             else if (r == 1 && wl >= 3)
-                put_cp(s + n + 3 * (next_random() % (wl / 3)), random_char() | 0); /* change one */
+                put_cp(s + n + 3 * (next_random() % (wl / 3)), random_char()); /* change one */
             n += wl;
             if (r == 2)
                 n += put_cp(s + n, random_char());
@@ -260,7 +261,7 @@ static void compare_file(const char *dir, const char *rel, unsigned cols)
     CHECK(text != NULL);
     if (!text)
         return;
-    long t0 = texts, r0 = runs;
+    long t0 = texts, r0 = segments;
     long line = 0;
     char where[4200];
     for (size_t i = 0; i < len;) {
@@ -278,7 +279,7 @@ static void compare_file(const char *dir, const char *rel, unsigned cols)
         }
         i = e + 1;
     }
-    printf("%-34s %7ld texts %8ld plain segments\n", rel, texts - t0, runs - r0);
+    printf("%-34s %7ld texts %8ld plain segments\n", rel, texts - t0, segments - r0);
     free(text);
 }
 
@@ -297,13 +298,13 @@ int main(int argc, char **argv)
     CHECK_EQ_INT(pupa_tokenizer_use_khmer_engine(icu_only, 0), 0);
 
     test_random_text();
-    printf("random text: %ld texts, %ld plain segments, %ld differ\n", texts, runs, differ);
-    CHECK(runs > 10000);
+    printf("random text: %ld texts, %ld plain segments, %ld differ\n", texts, segments, differ);
+    CHECK(segments > 10000);
     if (argc > 2)
         test_word_strings(argv[2]);
     printf("after word strings: %ld texts, %ld plain segments (%ld characters), %ld differ, "
-           "%ld segments differ\n", texts, runs, run_chars, differ, runs_differ);
-    CHECK(runs > 40000);
+           "%ld segments differ\n", texts, segments, segment_chars, differ, segments_differ);
+    CHECK(segments > 40000);
 
     const char *dir = argc > 1 ? argv[1] : NULL;
     struct stat sb;
@@ -312,17 +313,17 @@ int main(int argc, char **argv)
             return check_result();
         require_corpora(dir);
     }
-    long r0 = runs;
+    long r0 = segments;
     compare_file(dir, "ntrex/newstest2019-ref.khm.txt", 0);
     compare_file(dir, "khmer-news/news-1000.txt", 0);
     compare_file(dir, "lo-help/lo_help_en_km.tsv", (1u << 3) | (1u << 4));
     compare_file(dir, "khpos/raw.txt", 0);
     compare_file(dir, "udhr/udhr_khm.md", 0);
     printf("total: %ld texts, %ld plain segments (%ld characters), %ld texts differ, %ld segments "
-           "differ\n", texts, runs, run_chars, differ, runs_differ);
-    CHECK(runs - r0 > 100000);
+           "differ\n", texts, segments, segment_chars, differ, segments_differ);
+    CHECK(segments - r0 > 100000);
     CHECK_EQ_INT(differ, 0);
-    CHECK_EQ_INT(runs_differ, 0);
+    CHECK_EQ_INT(segments_differ, 0);
     for (size_t i = 0; i < nwords; i++)
         free(words[i]);
     free(words);
