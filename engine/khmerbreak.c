@@ -532,8 +532,10 @@ size_t pupa_khmer_break_segment(const char *seg, size_t len, uint8_t *sym, int32
 static int kb_ready;
 static pthread_once_t kb_once = PTHREAD_ONCE_INIT;
 
-/* ICU's dictionary header: int32 indexes, the trie at IX_STRING_TRIE_OFFSET,
- * its type (bytes: 0) and its transform (an offset of U+1780). */
+/* ICU's dictionary header (ICU's dictionarydata.h names them): int32
+ * indexes, among them the offset of the trie, its type (bytes: 0) and its
+ * transform (an offset of U+1780).  The data is ICU's own, opened and kept
+ * for the life of the process. */
 enum { IX_TRIE_OFFSET = 0, IX_TOTAL_SIZE = 3, IX_TRIE_TYPE = 4, IX_TRANSFORM = 5, IX_COUNT = 8 };
 
 static int load_dictionary(void)
