@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include "pupa.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -99,6 +100,42 @@ static inline int tokens_equal(const pupa_tokens *a, const pupa_tokens *b)
             a->tok[i].norm_end != b->tok[i].norm_end || a->tok[i].script != b->tok[i].script)
             return 0;
     return 1;
+}
+
+/* Writes code point c as UTF-8 at d; returns the bytes written (1-4). */
+static inline size_t utf8_put(char *d, uint32_t c)
+{
+    if (c < 0x80) {
+        d[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        d[0] = (char)(0xC0 | (c >> 6));
+        d[1] = (char)(0x80 | (c & 0x3F));
+        return 2;
+    }
+    if (c < 0x10000) {
+        d[0] = (char)(0xE0 | (c >> 12));
+        d[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+        d[2] = (char)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    d[0] = (char)(0xF0 | (c >> 18));
+    d[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+    d[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+    d[3] = (char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+/* Encodes a 0-terminated list of code points as UTF-8 into out
+ * (NUL-terminated); returns its length. */
+static inline size_t utf8_encode(char *out, const uint32_t *cps)
+{
+    size_t n = 0;
+    for (; *cps; cps++)
+        n += utf8_put(out + n, *cps);
+    out[n] = '\0';
+    return n;
 }
 
 #endif

@@ -15,38 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Encodes code points (0-terminated list) as UTF-8 into a static buffer. */
-static size_t enc(char *out, const uint32_t *cps)
-{
-    size_t n = 0;
-    for (; *cps; cps++) {
-        uint32_t c = *cps;
-        if (c < 0x80) {
-            out[n++] = (char)c;
-        } else if (c < 0x800) {
-            out[n++] = (char)(0xC0 | (c >> 6));
-            out[n++] = (char)(0x80 | (c & 0x3F));
-        } else if (c < 0x10000) {
-            out[n++] = (char)(0xE0 | (c >> 12));
-            out[n++] = (char)(0x80 | ((c >> 6) & 0x3F));
-            out[n++] = (char)(0x80 | (c & 0x3F));
-        } else {
-            out[n++] = (char)(0xF0 | (c >> 18));
-            out[n++] = (char)(0x80 | ((c >> 12) & 0x3F));
-            out[n++] = (char)(0x80 | ((c >> 6) & 0x3F));
-            out[n++] = (char)(0x80 | (c & 0x3F));
-        }
-    }
-    out[n] = '\0';
-    return n;
-}
 
 /* fold(in) == want, both given as code points; also checks idempotence. */
 #define FOLDS_TO(in, want) folds_to(__LINE__, in, want)
 static void folds_to(int line, const uint32_t *in, const uint32_t *want)
 {
     char a[256], w[256], o[256], o2[256];
-    size_t na = enc(a, in), nw = enc(w, want);
+    size_t na = utf8_encode(a, in), nw = utf8_encode(w, want);
     size_t no = pupa_khmer_fold(a, na, o);
     if (no != nw || memcmp(o, w, nw) != 0) {
         fprintf(stderr, "%s:%d: fold gave", __FILE__, line);
@@ -216,7 +191,7 @@ static void test_random(void)
                 cps[i] = extra[rnd() % (sizeof extra / sizeof extra[0])];
         }
         cps[k] = 0;
-        size_t n = enc(s, cps);
+        size_t n = utf8_encode(s, cps);
         if (iter % 10 == 0 && n) /* a stray byte */
             s[rnd() % n] = (char)(rnd() & 0xFF);
         check_props(s, n, b1, b2);

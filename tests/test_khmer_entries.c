@@ -92,26 +92,6 @@ static uint32_t utf8_next(const unsigned char *s, size_t len, size_t *adv)
            ((uint32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
 }
 
-/* Encodes a 0-terminated list of code points as UTF-8 (NUL-terminated). */
-static size_t enc(char *out, const uint32_t *cps)
-{
-    size_t n = 0;
-    for (; *cps; cps++) {
-        uint32_t c = *cps;
-        if (c < 0x80) {
-            out[n++] = (char)c;
-        } else if (c < 0x800) {
-            out[n++] = (char)(0xC0 | (c >> 6));
-            out[n++] = (char)(0x80 | (c & 0x3F));
-        } else {
-            out[n++] = (char)(0xE0 | (c >> 12));
-            out[n++] = (char)(0x80 | ((c >> 6) & 0x3F));
-            out[n++] = (char)(0x80 | (c & 0x3F));
-        }
-    }
-    out[n] = '\0';
-    return n;
-}
 
 /* Prints s with non-ASCII bytes as code points. */
 static void put_escaped(FILE *f, const char *s, size_t n)
@@ -815,20 +795,20 @@ static void test_spellings(void)
      * ទុកចិត្ត trust, ទុក, ចិត្ត; សុផា a name; ឱ្យ / ឲ្យ give. */
     char mday_da[64], mday_ta[64], ekot_ta[64], ekot_da[64], tuk[64], chet[64], sopha[64],
         oy1[64], oy2[64], just_da[64], just_ta[64];
-    enc(mday_da, (const uint32_t[]){0x1798, 0x17D2, 0x178A, 0x17B6, 0x1799, 0});
-    enc(mday_ta, (const uint32_t[]){0x1798, 0x17D2, 0x178F, 0x17B6, 0x1799, 0});
-    enc(ekot_ta, (const uint32_t[]){0x17AF, 0x1780, 0x17A7, 0x178F, 0x17D2, 0x178F, 0x1798, 0});
-    enc(ekot_da, (const uint32_t[]){0x17AF, 0x1780, 0x17A7, 0x178F, 0x17D2, 0x178A, 0x1798, 0});
-    enc(tuk, (const uint32_t[]){0x1791, 0x17BB, 0x1780, 0});
-    enc(chet, (const uint32_t[]){0x1785, 0x17B7, 0x178F, 0x17D2, 0x178F, 0});
-    enc(sopha, (const uint32_t[]){0x179F, 0x17BB, 0x1795, 0x17B6, 0});
-    enc(oy1, (const uint32_t[]){0x17B1, 0x17D2, 0x1799, 0});
-    enc(oy2, (const uint32_t[]){0x17B2, 0x17D2, 0x1799, 0});
+    utf8_encode(mday_da, (const uint32_t[]){0x1798, 0x17D2, 0x178A, 0x17B6, 0x1799, 0});
+    utf8_encode(mday_ta, (const uint32_t[]){0x1798, 0x17D2, 0x178F, 0x17B6, 0x1799, 0});
+    utf8_encode(ekot_ta, (const uint32_t[]){0x17AF, 0x1780, 0x17A7, 0x178F, 0x17D2, 0x178F, 0x1798, 0});
+    utf8_encode(ekot_da, (const uint32_t[]){0x17AF, 0x1780, 0x17A7, 0x178F, 0x17D2, 0x178A, 0x1798, 0});
+    utf8_encode(tuk, (const uint32_t[]){0x1791, 0x17BB, 0x1780, 0});
+    utf8_encode(chet, (const uint32_t[]){0x1785, 0x17B7, 0x178F, 0x17D2, 0x178F, 0});
+    utf8_encode(sopha, (const uint32_t[]){0x179F, 0x17BB, 0x1795, 0x17B6, 0});
+    utf8_encode(oy1, (const uint32_t[]){0x17B1, 0x17D2, 0x1799, 0});
+    utf8_encode(oy2, (const uint32_t[]){0x17B2, 0x17D2, 0x1799, 0});
     /* យុត្ដិធម៌ / យុត្តិធម៌ justice: ICU 72 splits the coeng-da spelling
      * យុត្ | ដិ | ធម៌, after the coeng, and keeps the coeng-ta one whole. */
-    enc(just_da, (const uint32_t[]){0x1799, 0x17BB, 0x178F, 0x17D2, 0x178A, 0x17B7, 0x1792,
+    utf8_encode(just_da, (const uint32_t[]){0x1799, 0x17BB, 0x178F, 0x17D2, 0x178A, 0x17B7, 0x1792,
                                     0x1798, 0x17CC, 0});
-    enc(just_ta, (const uint32_t[]){0x1799, 0x17BB, 0x178F, 0x17D2, 0x178F, 0x17B7, 0x1792,
+    utf8_encode(just_ta, (const uint32_t[]){0x1799, 0x17BB, 0x178F, 0x17D2, 0x178F, 0x17B7, 0x1792,
                                     0x1798, 0x17CC, 0});
 
     char yaml[2048], path[512];

@@ -103,22 +103,6 @@ static uint32_t next_random(void)
     return rng >> 8;
 }
 
-static size_t put_cp(char *d, uint32_t c)
-{
-    if (c < 0x80) {
-        d[0] = (char)c;
-        return 1;
-    }
-    if (c < 0x800) {
-        d[0] = (char)(0xC0 | (c >> 6));
-        d[1] = (char)(0x80 | (c & 0x3F));
-        return 2;
-    }
-    d[0] = (char)(0xE0 | (c >> 12));
-    d[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-    d[2] = (char)(0x80 | (c & 0x3F));
-    return 3;
-}
 
 /* A random character, mostly Khmer, sometimes one that joins or breaks. */
 static uint32_t random_char(void)
@@ -143,7 +127,7 @@ static void test_random_text(void)
     for (int k = 0; k < FUZZ_TEXTS; k++) {
         size_t n = 0, chars = 1 + next_random() % 60;
         for (size_t c = 0; c < chars; c++)
-            n += put_cp(s + n, random_char());
+            n += utf8_put(s + n, random_char());
         snprintf(where, sizeof where, "random[%d]", k);
         compare_both(s, n, where);
     }
@@ -233,13 +217,13 @@ static void test_word_strings(const char *root)
             if (r == 0 && wl >= 6)
                 wl -= 3; /* cut the last character */
             else if (r == 1 && wl >= 3)
-                put_cp(s + n + 3 * (next_random() % (wl / 3)), random_char()); /* change one */
+                utf8_put(s + n + 3 * (next_random() % (wl / 3)), random_char()); /* change one */
             n += wl;
             if (r == 2)
-                n += put_cp(s + n, random_char());
+                n += utf8_put(s + n, random_char());
             else if (r == 3) /* a digit, Khmer or ASCII, or a number */
                 for (uint32_t d = 1 + next_random() % 3; d > 0; d--)
-                    n += put_cp(s + n, next_random() % 2 ? 0x17E0 + next_random() % 10
+                    n += utf8_put(s + n, next_random() % 2 ? 0x17E0 + next_random() % 10
                                                          : '0' + next_random() % 10);
             if (next_random() % 8 == 0)
                 s[n++] = ' ';
