@@ -188,9 +188,9 @@ int pupa_fast_squeeze(pupa_squeeze *sq, const char *text, size_t len)
             continue;
         }
         /* Khmer letters, the bulk of Khmer text, decoded in place. */
-        if (c == 0xE1 && i + 2 < len && (p[i + 1] == 0x9E || p[i + 1] == 0x9F) &&
-            (p[i + 2] & 0xC0) == 0x80) {
-            uint32_t k = 0x1000u | ((uint32_t)(p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F);
+        int x = c == 0xE1 ? pupa_khmer_index(p + i, len - i) : -1;
+        if (x >= 0) {
+            uint32_t k = 0x1780u + (uint32_t)x;
             if (k != 0x17B4 && k != 0x17B5) {
                 char *o = sq->raw.data + sq->raw.len;
                 memcpy(o, p + i, 3);

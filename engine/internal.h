@@ -86,6 +86,16 @@ static inline size_t pupa_utf8_len(const unsigned char *p, size_t avail)
     return n;
 }
 
+/* The Khmer-block character (U+1780-U+17FF, always the well-formed E1 9E xx
+ * or E1 9F xx) at s[0, avail): its code point minus U+1780, or -1 if there
+ * is none.  Every stage that walks Khmer text reads it through this. */
+static inline int pupa_khmer_index(const unsigned char *s, size_t avail)
+{
+    if (avail < 3 || s[0] != 0xE1 || (s[1] & 0xFE) != 0x9E || (s[2] & 0xC0) != 0x80)
+        return -1;
+    return ((s[1] & 1) << 6) | (s[2] & 0x3F);
+}
+
 static inline bool pupa_is_khmer_cp(uint32_t c)
 {
     return (c >= 0x1780 && c <= 0x17FF) || (c >= 0x19E0 && c <= 0x19FF);

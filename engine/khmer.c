@@ -106,16 +106,6 @@ static const unsigned char khmer_key[128] = {
 #undef MF
 #undef __
 
-/* The code point at s[i] minus U+1780 if it is in U+1780-U+17FF (always a
- * well-formed E1 9E xx / E1 9F xx), else -1. */
-static inline int khmer_at(const unsigned char *s, size_t len, size_t i)
-{
-    if (len - i < 3 || s[i] != 0xE1 || (s[i + 1] != 0x9E && s[i + 1] != 0x9F) ||
-        (s[i + 2] & 0xC0) != 0x80)
-        return -1;
-    return ((s[i + 1] - 0x9E) << 6) | (s[i + 2] & 0x3F);
-}
-
 /* One unit of a cluster: a code point, or a coeng with its consonant. */
 typedef struct unit {
     size_t len;        /* bytes in the input */
@@ -126,13 +116,13 @@ typedef struct unit {
  * unit per code point; an invalid byte is a unit of its own. */
 static inline unit unit_at(const unsigned char *s, size_t len, size_t i)
 {
-    int k = khmer_at(s, len, i);
+    int k = pupa_khmer_index(s + i, len - i);
     if (k < 0) {
         size_t n = s[i] < 0x80 ? 1 : pupa_utf8_len(s + i, len - i);
         return (unit){n ? n : 1, K_OTHER};
     }
     if (k == 0x52) { /* U+17D2 coeng */
-        int c = khmer_at(s, len, i + 3);
+        int c = pupa_khmer_index(s + i + 3, len - i - 3);
         if (c >= 0 && khmer_key[c] == K_BASE)
             return (unit){6, c == 0x1A ? K_COENG_RO : K_COENG};
     }

@@ -377,15 +377,6 @@ static size_t divide_run(const uint8_t *sym, int32_t n, int32_t *brk)
 
 /* ------------------------------------------------- the public face */
 
-/* The Khmer code point of the 3-byte UTF-8 at s, or 0 if it is not one of
- * U+1780-U+17FF. */
-static inline uint32_t khmer_at(const unsigned char *s)
-{
-    if (s[0] != 0xE1 || (s[1] != 0x9E && s[1] != 0x9F) || (s[2] & 0xC0) != 0x80)
-        return 0;
-    return 0x1000u | ((uint32_t)(s[1] & 0x3F) << 6) | (s[2] & 0x3F);
-}
-
 /* Separators: white space, and punctuation that ICU's word rules never
  * join to a letter, nor look across: Word_Break Other (and white space,
  * CR, LF, Newline), or MidNum, which joins digits only.  Not . ' : ’
@@ -450,10 +441,10 @@ static inline size_t digit_at(const unsigned char *s, size_t avail)
 /* Is a character of the dictionary set at s[0, avail)?  Its class, or 0. */
 static inline int dict_class_at(const unsigned char *s, size_t avail)
 {
-    uint32_t c;
-    if (avail < 3 || !(c = khmer_at(s)))
+    int c = pupa_khmer_index(s, avail);
+    if (c < 0)
         return 0;
-    int k = kb_class[c - 0x1780];
+    int k = kb_class[c];
     return k & KB_DICT ? k : 0;
 }
 
@@ -497,7 +488,7 @@ static size_t break_run(const char *run, size_t len, uint8_t *sym, int32_t *brk)
 {
     int32_t n = (int32_t)(len / 3);
     for (int32_t k = 0; k < n; k++)
-        sym[k] = (uint8_t)(khmer_at((const unsigned char *)run + 3 * k) - 0x1780);
+        sym[k] = (uint8_t)pupa_khmer_index((const unsigned char *)run + 3 * k, 3);
     return divide_run(sym, n, brk);
 }
 

@@ -498,10 +498,8 @@ static int settle_negation(pupa_matcher *m, const char *text, size_t a, size_t b
  * invisible U+17B4 and U+17B5, which NFKC_Casefold drops from a token. */
 static int khmer_mark_at(const unsigned char *s, size_t len, size_t i)
 {
-    if (i + 3 > len || s[i] != 0xE1 || (s[i + 1] != 0x9E && s[i + 1] != 0x9F))
-        return 0;
-    uint32_t c = 0x1000u | ((uint32_t)(s[i + 1] & 0x3F) << 6) | (s[i + 2] & 0x3F);
-    return (c >= 0x17B6 && c <= 0x17D3) || c == 0x17DD;
+    int c = i < len ? pupa_khmer_index(s + i, len - i) : -1;
+    return (c >= 0x36 && c <= 0x53) || c == 0x5D; /* U+17B6-U+17D3, U+17DD */
 }
 
 static int on_raw_candidate(unsigned int id, unsigned long long from, unsigned long long to,

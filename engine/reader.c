@@ -122,7 +122,7 @@ __attribute__((format(printf, 5, 6))) static int fail_at(const char *name, const
 /* Is a character of the Khmer block (E1 9E xx or E1 9F xx) at p[i]? */
 static inline bool khmer_letter_at(const unsigned char *p, size_t i, size_t n)
 {
-    return i + 2 < n && p[i] == 0xE1 && (p[i + 1] & 0xFE) == 0x9E && (p[i + 2] & 0xC0) == 0x80;
+    return i < n && pupa_khmer_index(p + i, n - i) >= 0;
 }
 
 /* A NUL-free UTF-8 check of a whole file. */

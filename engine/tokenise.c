@@ -275,16 +275,14 @@ static int normalize_icu(pupa_tokenizer *t, const char *s, size_t len, size_t *n
     return 0;
 }
 
-/* Is the token made only of Khmer letters that are their own normal form?
- * Khmer U+1780-U+17FF is E1 9E 80 .. E1 9F BF. */
+/* Is the token made only of Khmer letters that are their own normal form? */
 static int khmer_stable_token(const pupa_tokenizer *t, const unsigned char *s, size_t len)
 {
     if (len % 3)
         return 0;
     for (size_t i = 0; i < len; i += 3) {
-        if (s[i] != 0xE1 || (s[i + 1] != 0x9E && s[i + 1] != 0x9F) || (s[i + 2] & 0xC0) != 0x80)
-            return 0;
-        if (!t->khmer_stable[((s[i + 1] - 0x9E) << 6) | (s[i + 2] & 0x3F)])
+        int k = pupa_khmer_index(s + i, 3);
+        if (k < 0 || !t->khmer_stable[k])
             return 0;
     }
     return 1;
