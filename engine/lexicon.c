@@ -93,7 +93,6 @@ typedef struct loader {
     yaml_document_t *doc;
     pupa_tokenizer *tok;
     const char *path;
-    int flags;   /* PUPA_LOAD_* (rules.h) */
     int as_rule; /* add_entry makes a rule's pseudo-entry */
 } loader;
 
@@ -588,7 +587,7 @@ int pupa_lexicon_load_ex(pupa_lexicon **out, const char *path, int flags,
     if (rc)
         return rc;
     pupa_lexicon *lex = calloc(1, sizeof *lex);
-    loader ld = {.lex = lex, .path = path, .flags = flags};
+    loader ld = {.lex = lex, .path = path};
     if (!lex || !(lex->file = pupa_strdup(path)))
         rc = pupa_fail(PUPA_ENOMEM, "out of memory");
     if (!rc)
@@ -598,7 +597,7 @@ int pupa_lexicon_load_ex(pupa_lexicon **out, const char *path, int flags,
     if (!rc)
         rc = parse_yaml(&ld, bytes, len);
     if (!rc) /* problems in rules go to the linter's callback, if any */
-        rc = pupa_ruleset_resolve(lex->rules, lex, problem, ctx, NULL);
+        rc = pupa_ruleset_resolve(lex->rules, lex, problem, ctx);
     if (!rc && (flags & PUPA_LOAD_RAW))
         pupa_ruleset_deactivate(lex->rules);
     if (!rc)

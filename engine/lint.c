@@ -41,7 +41,6 @@ typedef struct issue {
 } issue;
 
 typedef struct linter {
-    const char *path;
     issue *v;
     size_t n, cap;
     int oom;
@@ -288,10 +287,9 @@ static void check_hidden(linter *L, const pupa_lexicon *lex)
 /* ------------------------------------------------------------- corpus */
 
 typedef struct counter {
-    const pupa_lexicon *lex;
     pupa_matcher *m;
     uint64_t *hits;
-    uint64_t lines, files;
+    uint64_t lines;
 } counter;
 
 static int count_text(counter *c, const char *text, size_t len)
@@ -335,10 +333,8 @@ static int count_path(counter *c, const char *path, int depth, int top)
         char *bytes = NULL;
         size_t len = 0;
         int rc = pupa_read_all(path, MAX_CORPUS_FILE, &bytes, &len);
-        if (!rc) {
-            c->files++;
+        if (!rc)
             rc = count_text(c, bytes, len);
-        }
         free(bytes);
         return rc;
     }
@@ -374,7 +370,7 @@ static int check_corpus(linter *L, const char *path, const pupa_lint_opts *o)
     int rc = pupa_lexicon_load_ex(&lex, path, PUPA_LOAD_RAW, NULL, NULL);
     if (rc)
         return rc;
-    counter c = {.lex = lex};
+    counter c = {0};
     size_t n = pupa_lexicon_nentries(lex);
     if (!(c.hits = calloc(n + 1, sizeof *c.hits)))
         rc = pupa_fail(PUPA_ENOMEM, "out of memory");
@@ -416,7 +412,7 @@ int pupa_lexicon_check(const char *path, const pupa_lint_opts *opts, size_t *ner
     if (!path || !opts || !nerrors || !nwarnings)
         return pupa_fail(PUPA_EINVAL, "pupa_lexicon_check: NULL argument");
     *nerrors = *nwarnings = 0;
-    linter L = {.path = path};
+    linter L = {0};
     pupa_lexicon *lex = NULL;
     pupa_tokenizer *tok = NULL;
     int rc = pupa_tokenizer_new(&tok);

@@ -679,7 +679,7 @@ static int order_steps(resolver *r)
 
 int pupa_ruleset_resolve(pupa_ruleset *rs, const pupa_lexicon *lex,
                          void (*cb)(void *ctx, const char *file, uint32_t line, const char *msg),
-                         void *ctx, size_t *nproblems)
+                         void *ctx)
 {
     resolver r = {.rs = rs, .lex = lex, .problem = cb, .ctx = ctx};
     rs->active = 0;
@@ -705,8 +705,6 @@ int pupa_ruleset_resolve(pupa_ruleset *rs, const pupa_lexicon *lex,
             rc = resolve_negated_as(&r, &rs->steps[s]);
     if (!rc && !r.nproblems)
         rc = order_steps(&r);
-    if (nproblems)
-        *nproblems = r.nproblems;
     if (rc || r.nproblems)
         return rc;
     rs->active = rs->nsteps || rs->nexcl || rs->has_negation || any_hidden;
@@ -756,7 +754,6 @@ int pupa_ruleset_is_used(const pupa_ruleset *rs, uint32_t code)
 typedef struct actx {
     const pupa_ruleset *rs;
     const char *text;
-    size_t len;
     const pupa_tokens *ts;
     pupa_hit **hits;
     size_t *cap;
@@ -1052,7 +1049,7 @@ int pupa_rules_apply(const pupa_lexicon *lex, pupa_tokenizer *tok, const char *t
         if (rc)
             return rc;
     }
-    actx ax = {.rs = rs, .text = text, .len = len, .ts = ts, .hits = hits, .cap = cap,
+    actx ax = {.rs = rs, .text = text, .ts = ts, .hits = hits, .cap = cap,
                .npool = *nhits, .top = *nhits};
     if (rs->has_negation)
         remark_negation(&ax);

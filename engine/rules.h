@@ -41,12 +41,11 @@ int pupa_ruleset_add_cue(pupa_ruleset *rs, const char *norm, int kind);
 
 /* Resolves every path, orders the steps and refuses cycles.  Without a
  * callback the first problem fails with PUPA_ELEXICON; with one, every
- * problem is reported to it, the rule layer is left inactive, and the
- * count of problems is returned in *nproblems. */
+ * problem is reported to it and the rule layer is left inactive. */
 int pupa_ruleset_resolve(pupa_ruleset *rs, const pupa_lexicon *lex,
                          void (*problem)(void *ctx, const char *file, uint32_t line,
                                          const char *msg),
-                         void *ctx, size_t *nproblems);
+                         void *ctx);
 /* Makes pupa_rules_apply leave hits as the scan found them. */
 void pupa_ruleset_deactivate(pupa_ruleset *rs);
 /* True when the rules read the whole segment's token stream. */
