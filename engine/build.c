@@ -33,14 +33,9 @@
 #include <sys/stat.h>
 #include <unicode/uversion.h>
 
-/* A batch ends at whichever comes first.  Neither depends on the thread
- * count, so the commits, and the bytes of data.mdb, are the same for any. */
-#define BATCH_FILES 256
 /* A writer drops the index pages it read from its resident set this often
- * (files); write_batch() says why. */
+ * (files); write_batch() says why.  Batches: pupa_batch_full (index.h). */
 #define RELEASE_FILES 32
-#define BATCH_BYTES (64u * 1024u * 1024u)
-#define FILE_VALUE_BYTES 32
 
 /* A file the plan says to code: one per new or changed file, so kept
  * small (the plan of a million files holds a million). */
@@ -53,7 +48,7 @@ typedef struct file_task {
 
 /* What coding a file gives, from its coding until it is written.  Task i
  * uses slot i % IN_FLIGHT: coding runs at most one batch ahead of the batch
- * being written, and a batch has at most BATCH_FILES files, so the tasks
+ * being written, and a batch has at most PUPA_BATCH_FILES files, so the tasks
  * in flight never share a slot (run_batches). */
 typedef struct file_work {
     pupa_buf out;            /* serialised records, see code_file() */
@@ -61,7 +56,7 @@ typedef struct file_work {
     int rc;                  /* reading or coding failed */
     uint32_t nsegments, nhits;
 } file_work;
-#define IN_FLIGHT (2 * BATCH_FILES)
+#define IN_FLIGHT (2 * PUPA_BATCH_FILES)
 
 static uint64_t manifest_row_hash(const pupa_manifest *m, const char *relpath)
 {
@@ -191,37 +186,11 @@ static void code_file(pupa_matcher *m, const char *corpus, const pupa_manifest *
 
 /* ------------------------------------------------------------ writing */
 
-static int put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kn, const void *v, size_t vn)
-{
-    MDB_val key = {kn, (void *)k}, val = {vn, (void *)v};
-    int rc = mdb_put(txn, dbi, &key, &val, 0);
-    return rc ? pupa_lmdb_fail(rc, "index write") : 0;
-}
-
 static int del(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kn)
 {
     MDB_val key = {kn, (void *)k};
     int rc = mdb_del(txn, dbi, &key, NULL);
     return rc && rc != MDB_NOTFOUND ? pupa_lmdb_fail(rc, "index delete") : 0;
-}
-
-static int participant_key(pupa_buf *k, const char *p, size_t plen, uint32_t year, uint32_t doc)
-{
-    unsigned char tail[7] = {0};
-    pupa_put_u16(tail + 1, (uint16_t)year);
-    pupa_put_u32(tail + 3, doc);
-    k->len = 0;
-    int rc = pupa_buf_add(k, p, plen);
-    return rc ? rc : pupa_buf_add(k, tail, sizeof tail);
-}
-
-static void posting_key(unsigned char *k, uint32_t code, uint32_t year, uint32_t doc,
-                        uint32_t turn)
-{
-    pupa_put_u32(k, code);
-    pupa_put_u16(k + 4, (uint16_t)year);
-    pupa_put_u32(k + 6, doc);
-    pupa_put_u32(k + 10, turn);
 }
 
 /* Removes one document and every key that points at it. */
@@ -240,7 +209,7 @@ static int delete_doc(MDB_txn *txn, const struct pupa_index *ix, uint32_t doc, p
         return rc;
     /* Values point into pages a write may move: copy what is needed. */
     uint32_t year = d.year, nturns = d.nturns;
-    if ((rc = participant_key(tmp, d.participant.s, d.participant.len, year, doc)) ||
+    if ((rc = pupa_participant_key(tmp, d.participant.s, d.participant.len, year, doc)) ||
         (rc = del(txn, ix->participants, tmp->data, tmp->len)))
         return rc;
     for (uint32_t t = 0; t < nturns; t++) {
@@ -267,7 +236,7 @@ static int delete_doc(MDB_txn *txn, const struct pupa_index *ix, uint32_t doc, p
         size_t ncodes = tmp->len / sizeof *codes;
         for (size_t i = 0; i < ncodes; i++) {
             unsigned char pk[PUPA_POSTING_KEY];
-            posting_key(pk, codes[i], year, doc, t);
+            pupa_posting_key(pk, codes[i], year, doc, t);
             if ((rc = del(txn, ix->postings, pk, sizeof pk)))
                 return rc;
         }
@@ -308,8 +277,8 @@ static int write_file(MDB_txn *txn, const struct pupa_index *ix, const file_task
         unsigned char dk[PUPA_DOC_KEY];
         pupa_put_u32(dk, doc);
         if ((rc = pupa_put_ascending(txn, ix->docs, dk, sizeof dk, b.p, reclen)) ||
-            (rc = participant_key(tmp, dr.participant.s, dr.participant.len, dr.year, doc)) ||
-            (rc = put(txn, ix->participants, tmp->data, tmp->len, "", 0)))
+            (rc = pupa_participant_key(tmp, dr.participant.s, dr.participant.len, dr.year, doc)) ||
+            (rc = pupa_put(txn, ix->participants, tmp->data, tmp->len, "", 0)))
             break;
         b.p += reclen;
         uint32_t nturns = blob_u32(&b);
@@ -327,13 +296,13 @@ static int write_file(MDB_txn *txn, const struct pupa_index *ix, const file_task
                 memcpy(pv, b.p, 8);
                 b.p += 8;
                 unsigned char pk[PUPA_POSTING_KEY];
-                posting_key(pk, code, dr.year, doc, t);
-                rc = put(txn, ix->postings, pk, sizeof pk, pv, sizeof pv);
+                pupa_posting_key(pk, code, dr.year, doc, t);
+                rc = pupa_put(txn, ix->postings, pk, sizeof pk, pv, sizeof pv);
             }
         }
     }
     if (!rc) {
-        unsigned char fv[FILE_VALUE_BYTES];
+        unsigned char fv[PUPA_FILE_VALUE_BYTES];
         pupa_put_u32(fv, first);
         pupa_put_u32(fv + 4, ndocs);
         pupa_put_u64(fv + 8, task->size);
@@ -347,13 +316,6 @@ static int write_file(MDB_txn *txn, const struct pupa_index *ix, const file_task
 
 /* --------------------------------------------------------------- meta */
 
-static int meta_put_u32(MDB_txn *txn, const struct pupa_index *ix, const char *name, uint32_t v)
-{
-    unsigned char b[4];
-    pupa_put_u32(b, v);
-    return put(txn, ix->meta, name, strlen(name), b, 4);
-}
-
 static int meta_put_codebook(MDB_txn *txn, const struct pupa_index *ix, const pupa_lexicon *lex)
 {
     pupa_buf b;
@@ -364,7 +326,7 @@ static int meta_put_codebook(MDB_txn *txn, const struct pupa_index *ix, const pu
         const char *c = pupa_lexicon_code(lex, (uint32_t)i);
         rc = pupa_rec_put_str(&b, c, strlen(c));
     }
-    rc = rc ? rc : put(txn, ix->meta, "codes", 5, b.data, b.len);
+    rc = rc ? rc : pupa_put(txn, ix->meta, "codes", 5, b.data, b.len);
     b.len = 0;
     rc = rc ? rc : pupa_rec_put_u32(&b, (uint32_t)ne);
     char where[4200];
@@ -373,7 +335,7 @@ static int meta_put_codebook(MDB_txn *txn, const struct pupa_index *ix, const pu
         int n = snprintf(where, sizeof where, "%s:%u", e->file, e->line);
         rc = pupa_rec_put_str(&b, where, n < (int)sizeof where ? (size_t)n : sizeof where - 1);
     }
-    rc = rc ? rc : put(txn, ix->meta, "entries", 7, b.data, b.len);
+    rc = rc ? rc : pupa_put(txn, ix->meta, "entries", 7, b.data, b.len);
     pupa_buf_free(&b);
     return rc;
 }
@@ -425,9 +387,9 @@ static int prepare(MDB_txn *txn, const struct pupa_index *ix, const pupa_lexicon
             return pupa_lmdb_fail(rc, dir);
     unsigned char hb[8];
     pupa_put_u64(hb, hash);
-    if ((rc = meta_put_u32(txn, ix, "format", PUPA_INDEX_FORMAT)) ||
-        (rc = put(txn, ix->meta, "lexicon_hash", 12, hb, 8)) ||
-        (rc = meta_put_u32(txn, ix, "next_doc", 0)))
+    if ((rc = pupa_meta_put_u32(txn, ix, "format", PUPA_INDEX_FORMAT)) ||
+        (rc = pupa_put(txn, ix->meta, "lexicon_hash", 12, hb, 8)) ||
+        (rc = pupa_meta_put_u32(txn, ix, "next_doc", 0)))
         return rc;
     return meta_put_codebook(txn, ix, lex);
 }
@@ -444,7 +406,7 @@ static int note_shard(MDB_txn *txn, const struct pupa_index *ix, const pupa_buil
     int had = mdb_get(txn, ix->meta, &k, &v) == 0;
     if (o->nshards > 1)
         return had && v.mv_size == 8 && !memcmp(v.mv_data, b, 8)
-                   ? 0 : put(txn, ix->meta, "shard", 5, b, sizeof b);
+                   ? 0 : pupa_put(txn, ix->meta, "shard", 5, b, sizeof b);
     return had ? del(txn, ix->meta, "shard", 5) : 0;
 }
 
@@ -567,7 +529,7 @@ static int plan(MDB_txn *txn, const struct pupa_index *ix, char **paths, const f
         MDB_val k = {strlen(paths[i]), paths[i]}, v;
         int g = mdb_get(txn, ix->files, &k, &v);
         if (g == 0) {
-            if (v.mv_size != FILE_VALUE_BYTES) {
+            if (v.mv_size != PUPA_FILE_VALUE_BYTES) {
                 rc = pupa_fail(PUPA_ECORRUPT, "index: damaged file record for %s", paths[i]);
                 break;
             }
@@ -613,11 +575,11 @@ static int plan(MDB_txn *txn, const struct pupa_index *ix, char **paths, const f
             free(key);
             continue;
         }
-        if (v.mv_size != FILE_VALUE_BYTES ||
+        if (v.mv_size != PUPA_FILE_VALUE_BYTES ||
             pupa_grow(&gone, &gone_cap, ngone + 1, sizeof *gone) ||
             pupa_grow(&gone_keys, &gone_keys_cap, ngone + 1, sizeof *gone_keys)) {
             free(key);
-            rc = v.mv_size != FILE_VALUE_BYTES ? pupa_fail(PUPA_ECORRUPT, "index: damaged file record")
+            rc = v.mv_size != PUPA_FILE_VALUE_BYTES ? pupa_fail(PUPA_ECORRUPT, "index: damaged file record")
                                                : PUPA_ENOMEM;
             break;
         }
@@ -649,12 +611,12 @@ static int plan(MDB_txn *txn, const struct pupa_index *ix, char **paths, const f
 
 /* ---------------------------------------------------------------- run */
 
-/* Where the batch starting at task b0 ends (see BATCH_FILES). */
+/* Where the batch starting at task b0 ends (pupa_batch_full). */
 static size_t batch_end(const file_task *tasks, size_t b0, size_t ntasks)
 {
     uint64_t bytes = 0;
     size_t b1 = b0;
-    for (; b1 < ntasks && b1 - b0 < BATCH_FILES && bytes < BATCH_BYTES; b1++)
+    for (; b1 < ntasks && !pupa_batch_full(b1 - b0, bytes); b1++)
         bytes += tasks[b1].size;
     return b1;
 }
@@ -771,7 +733,7 @@ static int write_batch(const struct pupa_index *ix, pipeline *pl, size_t b0, siz
         work_clear(w); /* the slot is the next task's but one batch on */
     }
     if (!rc)
-        rc = meta_put_u32(txn, ix, "next_doc", *next_doc);
+        rc = pupa_meta_put_u32(txn, ix, "next_doc", *next_doc);
     if (rc) {
         mdb_txn_abort(txn);
         return rc;

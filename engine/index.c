@@ -352,6 +352,39 @@ void pupa_index_release_pages(const struct pupa_index *ix)
     madvise(ix->map, used < ix->map_len ? used : ix->map_len, MADV_DONTNEED);
 }
 
+int pupa_put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kn, const void *v, size_t vn)
+{
+    MDB_val key = {kn, (void *)k}, val = {vn, (void *)v};
+    int rc = mdb_put(txn, dbi, &key, &val, 0);
+    return rc ? pupa_lmdb_fail(rc, "index write") : 0;
+}
+
+int pupa_meta_put_u32(MDB_txn *txn, const struct pupa_index *ix, const char *name, uint32_t v)
+{
+    unsigned char b[4];
+    pupa_put_u32(b, v);
+    return pupa_put(txn, ix->meta, name, strlen(name), b, 4);
+}
+
+void pupa_posting_key(unsigned char *k, uint32_t code, uint32_t year, uint32_t doc,
+                      uint32_t turn)
+{
+    pupa_put_u32(k, code);
+    pupa_put_u16(k + 4, (uint16_t)year);
+    pupa_put_u32(k + 6, doc);
+    pupa_put_u32(k + 10, turn);
+}
+
+int pupa_participant_key(pupa_buf *k, const char *p, size_t plen, uint32_t year, uint32_t doc)
+{
+    unsigned char tail[7] = {0};
+    pupa_put_u16(tail + 1, (uint16_t)year);
+    pupa_put_u32(tail + 3, doc);
+    k->len = 0;
+    int rc = pupa_buf_add(k, p, plen);
+    return rc ? rc : pupa_buf_add(k, tail, sizeof tail);
+}
+
 int pupa_put_ascending(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kn, const void *v,
                        size_t vn)
 {

@@ -40,6 +40,10 @@ void pupa_index_release_pages(const struct pupa_index *ix);
  * root; a key that is not past the last falls back to an ordinary put. */
 int pupa_put_ascending(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kn, const void *v,
                        size_t vn);
+/* An ordinary put; a failure is reported as an index write error. */
+int pupa_put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kn, const void *v, size_t vn);
+/* Puts meta record name as a big-endian u32. */
+int pupa_meta_put_u32(MDB_txn *txn, const struct pupa_index *ix, const char *name, uint32_t v);
 /* Starts writing the committed pages to disk, without waiting: the sync
  * at the end of a build (pupa_index_env_close) then has less left to do. */
 void pupa_index_start_writeback(const struct pupa_index *ix);
@@ -92,6 +96,24 @@ static inline uint64_t pupa_get_u64(const unsigned char *p)
 #define PUPA_SEG_KEY 8
 /* Key of postings: code, year, doc, turn. */
 #define PUPA_POSTING_KEY 14
+void pupa_posting_key(unsigned char *k, uint32_t code, uint32_t year, uint32_t doc,
+                      uint32_t turn);
+/* Key of participants: participant, 0x00, u16 year, u32 doc. */
+int pupa_participant_key(pupa_buf *k, const char *p, size_t plen, uint32_t year, uint32_t doc);
+/* Value of files: u32 first doc, u32 documents, u64 size, u64 mtime, u64
+ * manifest row hash. */
+#define PUPA_FILE_VALUE_BYTES 32
+
+/* A writer commits a batch of files at whichever comes first: this many
+ * files, or this many bytes of them.  Neither depends on the thread count,
+ * and pupa merge commits where a build does, so data.mdb is the same bytes
+ * either way (build.c, merge.c). */
+#define PUPA_BATCH_FILES 256
+#define PUPA_BATCH_BYTES (64u * 1024u * 1024u)
+static inline int pupa_batch_full(size_t nfiles, uint64_t bytes)
+{
+    return nfiles >= PUPA_BATCH_FILES || bytes >= PUPA_BATCH_BYTES;
+}
 
 /* A cursor over an untrusted record: every read is bounds-checked and a
  * short record sets bad instead of reading past the end (FTS5's pRc). */

@@ -43,11 +43,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* build.c's batch limits and files value size: a merge commits where a
- * build commits, so that the two data.mdb files are the same bytes. */
-#define BATCH_FILES 256
-#define BATCH_BYTES (64u * 1024u * 1024u)
-#define FILE_VALUE_BYTES 32
 
 uint32_t pupa_shard_of(const char *relpath, uint32_t nshards)
 {
@@ -200,7 +195,7 @@ static int check_lexicons(merger *m)
 static int check_shard_set(const merger *m, int partial, pupa_buf *union_out)
 {
     const shard *a = NULL;
-    unsigned char *seen = NULL; /* per shard number: the input holding it, + 1 */
+    unsigned char *seen = NULL; /* per shard number: 1 once an input holds it */
     int rc = 0;
     for (size_t i = 0; !rc && i < m->nshards; i++) {
         const shard *s = &m->shards[i];
@@ -264,7 +259,7 @@ static int check_ranges(shard *s)
     MDB_val k, v;
     int rc = 0, g;
     for (int op = MDB_FIRST; !rc && (g = mdb_cursor_get(s->cur, &k, &v, op)) == 0; op = MDB_NEXT) {
-        if (v.mv_size != FILE_VALUE_BYTES || k.mv_size == 0) {
+        if (v.mv_size != PUPA_FILE_VALUE_BYTES || k.mv_size == 0) {
             rc = pupa_fail(PUPA_ECORRUPT, "%s: damaged file record", s->dir);
             break;
         }
@@ -289,26 +284,12 @@ static int check_ranges(shard *s)
 
 /* ------------------------------------------------------------ writing */
 
-static int put(merger *m, MDB_dbi dbi, const void *k, size_t kn, const void *v, size_t vn)
-{
-    MDB_val key = {kn, (void *)k}, val = {vn, (void *)v};
-    int rc = mdb_put(m->txn, dbi, &key, &val, 0);
-    return rc ? pupa_lmdb_fail(rc, "index write") : 0;
-}
-
-static int meta_put_u32(merger *m, const char *name, uint32_t v)
-{
-    unsigned char b[4];
-    pupa_put_u32(b, v);
-    return put(m, m->out.meta, name, strlen(name), b, 4);
-}
-
 /* A meta record of the first shard, checked equal in all by check_lexicons. */
 static int copy_meta(merger *m, const char *name)
 {
     MDB_val v;
     int rc = meta_get(&m->shards[0], name, &v);
-    return rc ? rc : put(m, m->out.meta, name, strlen(name), v.mv_data, v.mv_size);
+    return rc ? rc : pupa_put(m->txn, m->out.meta, name, strlen(name), v.mv_data, v.mv_size);
 }
 
 /* The first transaction, as build.c's prepare() writes it for a new index. */
@@ -320,13 +301,13 @@ static int write_meta(merger *m)
     for (size_t i = 0; !rc && i < sizeof data / sizeof *data; i++)
         if ((rc = mdb_drop(m->txn, data[i], 0)))
             rc = pupa_lmdb_fail(rc, "index write");
-    rc = rc ? rc : meta_put_u32(m, "format", PUPA_INDEX_FORMAT);
+    rc = rc ? rc : pupa_meta_put_u32(m->txn, &m->out, "format", PUPA_INDEX_FORMAT);
     rc = rc ? rc : copy_meta(m, "lexicon_hash");
-    rc = rc ? rc : meta_put_u32(m, "next_doc", 0);
+    rc = rc ? rc : pupa_meta_put_u32(m->txn, &m->out, "next_doc", 0);
     rc = rc ? rc : copy_meta(m, "codes");
     rc = rc ? rc : copy_meta(m, "entries");
     if (!rc && m->split.len)
-        rc = put(m, m->out.meta, "shard", 5, m->split.data, m->split.len);
+        rc = pupa_put(m->txn, m->out.meta, "shard", 5, m->split.data, m->split.len);
     return rc;
 }
 
@@ -365,14 +346,11 @@ static int merge_turn(merger *m, shard *s, uint32_t doc, uint32_t newdoc, uint32
         if (!m->counted[c] && !m->negated[c])
             continue;
         unsigned char pk[PUPA_POSTING_KEY], pv[8];
-        pupa_put_u32(pk, (uint32_t)c);
-        pupa_put_u16(pk + 4, (uint16_t)year);
-        pupa_put_u32(pk + 6, newdoc);
-        pupa_put_u32(pk + 10, t);
+        pupa_posting_key(pk, (uint32_t)c, year, newdoc, t);
         pupa_put_u32(pv, m->counted[c]);
         pupa_put_u32(pv + 4, m->negated[c]);
         m->counted[c] = m->negated[c] = 0;
-        if ((rc = put(m, m->out.postings, pk, sizeof pk, pv, sizeof pv)))
+        if ((rc = pupa_put(m->txn, m->out.postings, pk, sizeof pk, pv, sizeof pv)))
             return rc;
     }
     return 0;
@@ -396,14 +374,9 @@ static int merge_doc(merger *m, shard *s, uint32_t doc, uint32_t newdoc)
     pupa_put_u32(dk, newdoc);
     if ((rc = pupa_put_ascending(m->txn, m->out.docs, dk, sizeof dk, val.mv_data, val.mv_size)))
         return rc;
-    /* participants: participant, 0x00, u16 year, u32 doc (index.c). */
-    unsigned char tail[7] = {0};
-    pupa_put_u16(tail + 1, (uint16_t)d.year);
-    pupa_put_u32(tail + 3, newdoc);
-    m->key.len = 0;
-    if ((rc = pupa_buf_add(&m->key, d.participant.s, d.participant.len)) ||
-        (rc = pupa_buf_add(&m->key, tail, sizeof tail)) ||
-        (rc = put(m, m->out.participants, m->key.data, m->key.len, "", 0)))
+    if ((rc = pupa_participant_key(&m->key, d.participant.s, d.participant.len, d.year,
+                                   newdoc)) ||
+        (rc = pupa_put(m->txn, m->out.participants, m->key.data, m->key.len, "", 0)))
         return rc;
     for (uint32_t t = 0; t < d.nturns; t++)
         if ((rc = merge_turn(m, s, doc, newdoc, d.year, t)))
@@ -414,7 +387,7 @@ static int merge_doc(merger *m, shard *s, uint32_t doc, uint32_t newdoc)
 /* The shard's current file: its documents, then its files record. */
 static int merge_file(merger *m, shard *s)
 {
-    if (s->val.mv_size != FILE_VALUE_BYTES) /* check_ranges saw it; cheap to be sure */
+    if (s->val.mv_size != PUPA_FILE_VALUE_BYTES) /* check_ranges saw it; cheap to be sure */
         return pupa_fail(PUPA_ECORRUPT, "%s: damaged file record", s->dir);
     const unsigned char *fv = s->val.mv_data;
     uint32_t first = pupa_get_u32(fv), count = pupa_get_u32(fv + 4), newfirst = m->next_doc;
@@ -423,7 +396,7 @@ static int merge_file(merger *m, shard *s)
         rc = merge_doc(m, s, first + d, m->next_doc++);
     if (rc)
         return rc;
-    unsigned char out[FILE_VALUE_BYTES];
+    unsigned char out[PUPA_FILE_VALUE_BYTES];
     memcpy(out, fv, sizeof out); /* size, mtime and manifest row stay */
     pupa_put_u32(out, newfirst);
     m->st.files_seen++;
@@ -431,14 +404,6 @@ static int merge_file(merger *m, shard *s)
     m->st.docs += count;
     return pupa_put_ascending(m->txn, m->out.files, s->key.mv_data, s->key.mv_size, out,
                               sizeof out);
-}
-
-/* LMDB's default key order: bytes, then the shorter first. */
-static int key_cmp(const MDB_val *a, const MDB_val *b)
-{
-    size_t n = a->mv_size < b->mv_size ? a->mv_size : b->mv_size;
-    int c = memcmp(a->mv_data, b->mv_data, n);
-    return c ? c : (a->mv_size > b->mv_size) - (a->mv_size < b->mv_size);
 }
 
 static int advance(shard *s, MDB_cursor_op op)
@@ -475,7 +440,8 @@ static int merge_all(merger *m)
             shard *s = &m->shards[i];
             if (s->done)
                 continue;
-            int c = low ? key_cmp(&s->key, &low->key) : -1;
+            /* LMDB's own key order, the order each shard's files are in. */
+            int c = low ? mdb_cmp(s->txn, s->ix->files, &s->key, &low->key) : -1;
             if (c == 0)
                 return pupa_fail(PUPA_EINVAL, "%.*s is in both %s and %s: shards must not overlap",
                                  (int)(s->key.mv_size > 300 ? 300 : s->key.mv_size),
@@ -485,8 +451,9 @@ static int merge_all(merger *m)
         }
         if (!low)
             break;
-        if (m->txn && (nfiles == BATCH_FILES || bytes >= BATCH_BYTES)) {
-            if ((rc = meta_put_u32(m, "next_doc", m->next_doc)) || (rc = commit(m)))
+        /* Commits where build.c commits: the same bytes (index.h). */
+        if (m->txn && pupa_batch_full(nfiles, bytes)) {
+            if ((rc = pupa_meta_put_u32(m->txn, &m->out, "next_doc", m->next_doc)) || (rc = commit(m)))
                 break;
             nfiles = 0;
             bytes = 0;
@@ -498,7 +465,7 @@ static int merge_all(merger *m)
         if (!(rc = merge_file(m, low)))
             rc = advance(low, MDB_NEXT);
     }
-    if (!rc && m->txn && !(rc = meta_put_u32(m, "next_doc", m->next_doc)))
+    if (!rc && m->txn && !(rc = pupa_meta_put_u32(m->txn, &m->out, "next_doc", m->next_doc)))
         rc = commit(m);
     return rc;
 }
