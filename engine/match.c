@@ -511,10 +511,11 @@ static int on_raw_candidate(unsigned int id, unsigned long long from, unsigned l
      * literal starts its length before its end (fastscan.c). */
     if (!pupa_lexicon_raw_som(m->lex, id))
         from = to - pupa_lexicon_norm_len(m->lex, id);
+    int kind = pupa_lexicon_entry(m->lex, id)->kind;
     /* The squeeze keeps ASCII neighbours as they are in the text: "he" in
      * "the" is no candidate. */
     if (inside_ascii_word((const unsigned char *)m->squeeze.text, m->squeeze.len, from, to,
-                          pupa_lexicon_entry(m->lex, id)->kind))
+                          kind))
         return 0;
     if (m->ncands == m->cands_cap &&
         pupa_grow(&m->cands, &m->cands_cap, m->ncands + 1, sizeof *m->cands)) {
@@ -528,8 +529,7 @@ static int on_raw_candidate(unsigned int id, unsigned long long from, unsigned l
      * marks into the word.  A candidate that starts on one, or ends before
      * one, is inside a word. */
     if (khmer_mark_at(m->seg, m->seg_len, raw_from) ||
-        (khmer_mark_at(m->seg, m->seg_len, raw_to) &&
-         pupa_lexicon_entry(m->lex, id)->kind != PUPA_ENTRY_PREFIX))
+        (khmer_mark_at(m->seg, m->seg_len, raw_to) && kind != PUPA_ENTRY_PREFIX))
         return 0;
     m->cands[m->ncands++] = (candidate){id, raw_from, raw_to, 0, 0};
     return 0;
@@ -610,15 +610,20 @@ static int match_fast(pupa_matcher *m, const char *text, size_t len)
         return pupa_fail(m->scan_rc, "out of memory while matching");
     if (err != HS_SUCCESS)
         return pupa_fail(PUPA_EHS, "Hyperscan scan failed (%d)", (int)err);
-    for (size_t i = 0; i < m->ncands; i++)
-        candidate_span(text, len, &m->cands[i]);
     m->stats.candidates += m->ncands;
     if (m->ncands == 0)
         return 1; /* no candidate: no hit, and ICU never ran */
+    /* Rules that need the whole token stream would tokenise the segment
+     * again anyway; and when the stretches cover most of it, one pass over
+     * all of it costs less than many over its pieces. */
+    int fast = m->mode == PUPA_MATCH_FAST;
+    if (fast && pupa_ruleset_needs_tokens(pupa_lexicon_rules(m->lex))) {
+        m->ncands = 0;
+        return 0;
+    }
+    for (size_t i = 0; i < m->ncands; i++)
+        candidate_span(text, len, &m->cands[i]);
     qsort(m->cands, m->ncands, sizeof *m->cands, by_span);
-    /* When the stretches cover most of the segment, one ICU pass over all
-     * of it costs less than many over its pieces, and rules that need the
-     * whole token stream would tokenise it again anyway. */
     size_t covered = 0, reach = 0;
     for (size_t i = 0; i < m->ncands; i++) {
         size_t a = m->cands[i].span_start > reach ? m->cands[i].span_start : reach;
@@ -627,9 +632,7 @@ static int match_fast(pupa_matcher *m, const char *text, size_t len)
         if (m->cands[i].span_end > reach)
             reach = m->cands[i].span_end;
     }
-    if (m->mode == PUPA_MATCH_FAST &&
-        (covered * DENSE_DEN > len * DENSE_NUM ||
-         pupa_ruleset_needs_tokens(pupa_lexicon_rules(m->lex)))) {
+    if (fast && covered * DENSE_DEN > len * DENSE_NUM) {
         m->ncands = 0;
         return 0;
     }
@@ -716,13 +719,15 @@ int pupa_match(pupa_matcher *m, const char *text, size_t len, const pupa_hit **h
         rc = match_full(m, text, len);
     if (rc < 0)
         return rc;
-    /* Rules, exclusions, codebook negation, hidden codes (rules.c). */
+    /* The overlap policy and order, then rules, exclusions, codebook
+     * negation, hidden codes (rules.c), which read settled hits and leave
+     * them settled. */
+    m->nhits = pupa_hits_settle(m->hits, m->nhits);
     if ((rc = pupa_rules_apply(m->lex, m->tok, text, len, &m->tokens, !fast, &m->hits,
                                &m->nhits, &m->hits_cap)))
         return rc;
     if (tokens)
         *tokens = m->tokens;
-    m->nhits = pupa_hits_settle(m->hits, m->nhits);
     *hits = m->hits;
     *nhits = m->nhits;
     return 0;

@@ -992,13 +992,13 @@ static void remark_negation(const actx *ax)
 }
 
 /* pupa_match's overlap policy (longest leftmost within a code) and order
- * over hits[0, n), first dropping dead hits and, when drop_hidden, hidden
- * codes' hits.  Returns the hits kept. */
-static size_t settle_hits(const pupa_ruleset *rs, pupa_hit *h, size_t nh, int drop_hidden)
+ * over hits[0, n), first dropping dead hits and hidden codes' hits.
+ * Returns the hits kept. */
+static size_t settle_hits(const pupa_ruleset *rs, pupa_hit *h, size_t nh)
 {
     size_t n = 0;
     for (size_t i = 0; i < nh; i++)
-        if (h[i].code != DEAD && !(drop_hidden && rs->hidden[h[i].code]))
+        if (h[i].code != DEAD && !rs->hidden[h[i].code])
             h[n++] = h[i];
     return pupa_hits_settle(h, n);
 }
@@ -1042,8 +1042,6 @@ int pupa_rules_apply(const pupa_lexicon *lex, pupa_tokenizer *tok, const char *t
         return 0;
     if (!text || !ts || !cap)
         return pupa_fail(PUPA_EINVAL, "pupa_rules_apply: NULL argument");
-    /* Rules read the hits as pupa_match hands them out. */
-    *nhits = settle_hits(rs, *hits, *nhits, 0);
     if (rs->needs_tokens && !ts_whole) {
         int rc = whole_tokens(tok, text, len, ts, *hits, *nhits);
         if (rc)
@@ -1095,7 +1093,7 @@ int pupa_rules_apply(const pupa_lexicon *lex, pupa_tokenizer *tok, const char *t
     }
     if (rc)
         return rc;
-    *nhits = settle_hits(rs, *hits, ax.npool, 1);
+    *nhits = settle_hits(rs, *hits, ax.npool);
     return 0;
 }
 

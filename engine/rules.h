@@ -79,8 +79,8 @@ int pupa_lexicon_load_ex(pupa_lexicon **out, const char *path, int flags,
  * tokens, the segment is tokenised with tok into *ts and the hits' tok_*
  * are mapped onto it.  It re-marks negation when the lexicon has a
  * .negation block, drops excluded hits, adds the hits of rules and of
- * .negated_as, drops hidden codes' hits, and leaves the hits in
- * pupa_match's order and overlap policy. */
+ * .negated_as, drops hidden codes' hits.  The hits come, and are left, in
+ * pupa_match's order and overlap policy (pupa_hits_settle). */
 int pupa_rules_apply(const pupa_lexicon *lex, pupa_tokenizer *tok, const char *text, size_t len,
                      pupa_tokens *ts, int ts_whole, pupa_hit **hits, size_t *nhits,
                      size_t *cap);
