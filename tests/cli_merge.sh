@@ -54,11 +54,11 @@ for fmt in text csv tsv json; do
     set -e
     sed -i "s#$tmp/single#INDEX#g" "$tmp/a.out"
     sed -i "s#$tmp/merged#INDEX#g" "$tmp/b.out"
-    [ $a -eq $b ] || fail "$q --format $fmt: exit $a single, $b merged"
+    [ $a -eq 0 ] && [ $b -eq 0 ] || { head -3 "$tmp/a.out" "$tmp/b.out"; fail "$q --format $fmt: exit $a single, $b merged"; }
+    [ -s "$tmp/a.out" ] || fail "$q --format $fmt printed nothing"
     cmp -s "$tmp/a.out" "$tmp/b.out" || { diff "$tmp/a.out" "$tmp/b.out" | head; fail "$q --format $fmt differs"; }
   done
 done
-[ -s "$tmp/a.out" ] || fail "queries printed nothing"
 
 # The index itself: merge writes what build writes, in build's batches.
 cmp "$tmp/single/data.mdb" "$tmp/merged/data.mdb" \
