@@ -62,10 +62,8 @@ static void print_sep_row(int fmt, const pupa_eval_score *s)
         printf("}\n");
         return;
     }
-    out_field(stdout, fmt, s->code, strlen(s->code));
-    for (int i = 0; i < 8; i++)
-        out_next_field(stdout, fmt, v[i], strlen(v[i]));
-    fputc('\n', stdout);
+    const char *f[] = {s->code, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]};
+    out_row(stdout, fmt, sizeof f / sizeof *f, f);
 }
 
 static void print_misses(const pupa_eval *ev, int fmt)

@@ -59,11 +59,8 @@ static void print_issue(void *ctx, const pupa_lint_issue *is)
         if (!c->printed)
             printf(c->fmt == FMT_TSV ? "severity\tfile\tline\tcode\tentry\tcount\tmessage\n"
                                      : "severity,file,line,code,entry,count,message\n");
-        const char *f[] = {sev,   is->file ? is->file : "",   line, is->code ? is->code : "",
-                           is->entry ? is->entry : "", count, is->message};
-        for (size_t i = 0; i < sizeof f / sizeof *f; i++)
-            (i ? out_next_field : out_field)(stdout, c->fmt, f[i], strlen(f[i]));
-        fputc('\n', stdout);
+        const char *f[] = {sev, is->file, line, is->code, is->entry, count, is->message};
+        out_row(stdout, c->fmt, sizeof f / sizeof *f, f);
     }
     c->printed++;
 }
