@@ -249,7 +249,8 @@ void pupa_matcher_free(pupa_matcher *m);
  *  PUPA_MATCH_FAST: Hyperscan scans the raw segment first; ICU runs only on
  *    the white-space-delimited stretch around each candidate.  Segments
  *    with no candidate never reach ICU.  The tokens returned are those of
- *    the last stretch only, and tok_first/tok_last index that stretch. */
+ *    the last pass only, and each hit's tok_first/tok_last index the pass
+ *    that confirmed it: in this mode, use start and end. */
 enum { PUPA_MATCH_TOKENISE_ALL = 0, PUPA_MATCH_FAST = 1, PUPA_MATCH_FAST_ONLY = 2 };
 /* PUPA_MATCH_FAST tokenises a segment whole when its candidates' stretches
  * cover most of it, or when the codebook's rules need the whole token
