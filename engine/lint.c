@@ -364,12 +364,9 @@ static int count_path(counter *c, const char *path, int depth, int top)
     return rc;
 }
 
-static int check_corpus(linter *L, const char *path, const pupa_lint_opts *o)
+static int check_corpus(linter *L, const pupa_lexicon *lex, const pupa_lint_opts *o)
 {
-    pupa_lexicon *lex = NULL;
-    int rc = pupa_lexicon_load_ex(&lex, path, PUPA_LOAD_RAW, NULL, NULL);
-    if (rc)
-        return rc;
+    int rc = 0;
     counter c = {0};
     size_t n = pupa_lexicon_nentries(lex);
     if (!(c.hits = calloc(n + 1, sizeof *c.hits)))
@@ -393,7 +390,6 @@ static int check_corpus(linter *L, const char *path, const pupa_lint_opts *o)
     }
     pupa_matcher_free(c.m);
     free(c.hits);
-    pupa_lexicon_free(lex);
     return rc;
 }
 
@@ -418,7 +414,9 @@ int pupa_lexicon_check(const char *path, const pupa_lint_opts *opts, size_t *ner
     int rc = pupa_tokenizer_new(&tok);
     if (rc)
         return rc;
-    int lrc = pupa_lexicon_load_ex(&lex, path, 0, on_rule_problem, &L);
+    /* The rule layer off (PUPA_LOAD_RAW) for the corpus counts; the checks
+     * read the rules' structure, which is resolved either way. */
+    int lrc = pupa_lexicon_load_ex(&lex, path, PUPA_LOAD_RAW, on_rule_problem, &L);
     if (lrc == PUPA_ENOMEM || lrc == PUPA_EIO || lrc == PUPA_ENOTFOUND || lrc == PUPA_ETOOBIG)
         rc = lrc;
     else if (lrc) {
@@ -441,7 +439,7 @@ int pupa_lexicon_check(const char *path, const pupa_lint_opts *opts, size_t *ner
         if (!rule_problems)
             check_hidden(&L, lex);
         if (opts->ncorpus && !rule_problems)
-            rc = check_corpus(&L, path, opts);
+            rc = check_corpus(&L, lex, opts);
     }
     pupa_lexicon_free(lex);
     pupa_tokenizer_free(tok);
