@@ -127,38 +127,44 @@ int pupa_matcher_set_mode(pupa_matcher *m, int mode)
     return 0;
 }
 
-static const char *const english_cues[] = {
-    "not",     "no",      "never",   "don't",   "dont",     "cannot",   "can't",
-    "won't",   "didn't",  "doesn't", "isn't",   "wasn't",   "aren't",   "weren't",
-    "haven't", "hasn't",  "hadn't",  "couldn't", "wouldn't", "shouldn't", "nobody",
-    "nothing", "neither", "nor",     "without",
+/* A cue with its length, so a token is compared only with cues as long as
+ * it (or, for Khmer prefixes, no longer). */
+typedef struct cue {
+    const char *s;
+    size_t n;
+} cue;
+#define CUE(lit) {lit, sizeof lit - 1}
+
+static const cue english_cues[] = {
+    CUE("not"),      CUE("no"),       CUE("never"),     CUE("don't"),    CUE("dont"),
+    CUE("cannot"),   CUE("can't"),    CUE("won't"),     CUE("didn't"),   CUE("doesn't"),
+    CUE("isn't"),    CUE("wasn't"),   CUE("aren't"),    CUE("weren't"),  CUE("haven't"),
+    CUE("hasn't"),   CUE("hadn't"),   CUE("couldn't"),  CUE("wouldn't"), CUE("shouldn't"),
+    CUE("nobody"),   CUE("nothing"),  CUE("neither"),   CUE("nor"),      CUE("without"),
 };
 /* Khmer cues are prefixes of a token: ICU often keeps មិន with the verb it
  * negates in one dictionary word (មិនដែល "never"). */
-static const char *const khmer_cues[] = {"មិន", "អត់", "គ្មាន", "ពុំ"};
+static const cue khmer_cues[] = {CUE("មិន"), CUE("អត់"), CUE("គ្មាន"), CUE("ពុំ")};
 /* ...but some such words negate nothing that follows: អត់ធ្មត់ "patient",
  * អត់ទោស "forgive", អត់ឱន "tolerate", អត់ឃ្លាន "go hungry", មិនត្រឹមតែ
  * "not only".  ICU keeps each as one token, so a whole-token list does. */
-static const char *const khmer_not_cues[] = {"អត់ធ្មត់", "អត់ទោស", "អត់ឱន", "អត់ឃ្លាន",
-                                             "មិនត្រឹមតែ"};
+static const cue khmer_not_cues[] = {CUE("អត់ធ្មត់"), CUE("អត់ទោស"), CUE("អត់ឱន"),
+                                     CUE("អត់ឃ្លាន"), CUE("មិនត្រឹមតែ")};
+#undef CUE
 
 int pupa_is_negation_cue(const char *t, size_t len)
 {
     if (!t || len == 0)
         return 0;
-    /* strncmp stops at a cue's end: no strlen per cue per token. */
     for (size_t i = 0; i < sizeof english_cues / sizeof *english_cues; i++)
-        if (english_cues[i][0] == t[0] && strncmp(english_cues[i], t, len) == 0 &&
-            english_cues[i][len] == '\0')
+        if (english_cues[i].n == len && memcmp(english_cues[i].s, t, len) == 0)
             return 1;
     for (size_t i = 0; i < sizeof khmer_not_cues / sizeof *khmer_not_cues; i++)
-        if (strncmp(khmer_not_cues[i], t, len) == 0 && khmer_not_cues[i][len] == '\0')
+        if (khmer_not_cues[i].n == len && memcmp(khmer_not_cues[i].s, t, len) == 0)
             return 0;
-    for (size_t i = 0; i < sizeof khmer_cues / sizeof *khmer_cues; i++) {
-        size_t n = strlen(khmer_cues[i]);
-        if (n <= len && memcmp(khmer_cues[i], t, n) == 0)
+    for (size_t i = 0; i < sizeof khmer_cues / sizeof *khmer_cues; i++)
+        if (khmer_cues[i].n <= len && memcmp(khmer_cues[i].s, t, khmer_cues[i].n) == 0)
             return 1;
-    }
     return 0;
 }
 
@@ -467,7 +473,7 @@ static int may_hold_cue(const char *text, size_t from, size_t to)
     }
     low[to - from] = '\0';
     for (size_t i = 0; i < sizeof english_cues / sizeof *english_cues; i++)
-        if (strstr(low, english_cues[i]))
+        if (strstr(low, english_cues[i].s))
             return 1;
     return 0;
 }
