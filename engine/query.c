@@ -1285,13 +1285,11 @@ int pupa_table_query(pupa_index *ix, const pupa_table_spec *spec, const pupa_fil
         x.coderow[c] = x.cclass[c] = NONE;
     }
     if (!rc && f->participant) {
-        /* Her own keys, as quotes read them: a few dozen documents. */
-        pupa_filter all = *f;
-        if (!all.code)
-            all.code = "";
+        /* Her own keys, as quotes read them: a few dozen documents (with a
+         * participant, pupa_q_turns reads them all and ignores the code). */
         pupa_q_ref *refs = NULL;
         size_t nrefs = 0;
-        rc = pupa_q_turns(&q, &all, &refs, &nrefs);
+        rc = pupa_q_turns(&q, f, &refs, &nrefs);
         for (size_t i = 0; !rc && i < nrefs; i++)
             rc = tq_turn(&x, refs[i].doc, refs[i].turn);
         free(refs);
