@@ -961,8 +961,6 @@ typedef struct tq {
     unsigned char *sel;  /* per code: does f->code match it */
     uint32_t *coderow;   /* per code: row id, NONE until it counts */
     uint32_t *cclass;    /* per code: column class of its code dimensions */
-    uint32_t *cclass_code, *mclass_doc; /* a code / document of each class */
-    size_t ccap, mcap;
     pupa_names rows, cols, parts, cclasses, mclasses;
     tdoc *docs;
     size_t ndocs, dcap;
@@ -1056,15 +1054,6 @@ static int tally_room(tally **v, size_t *cap, uint32_t id)
     return 0;
 }
 
-/* Adds the id of a new class to a class -> representative array. */
-static int class_rep(uint32_t **v, size_t *cap, uint32_t id, uint32_t rep)
-{
-    if (pupa_grow(v, cap, (size_t)id + 1, sizeof **v))
-        return PUPA_ENOMEM;
-    (*v)[id] = rep;
-    return 0;
-}
-
 /* The meta dimension values of a document, NULL for code dimensions. */
 static void doc_meta(const pupa_table_spec *spec, const pupa_doc_rec *d, pupa_str *meta,
                      char years[][16])
@@ -1088,8 +1077,7 @@ static int tq_col(tq *t, uint32_t di, uint32_t code, uint32_t *col)
         for (size_t i = 0; i < spec->ndims; i++)
             meta[i] = (pupa_str){NULL, 0};
         if ((rc = column_key(&t->key, spec, meta, t->q->cb.codes[code])) ||
-            (rc = pupa_names_add(&t->cclasses, t->key.data, t->key.len - 1, &id)) ||
-            (id == t->cclasses.n - 1 && (rc = class_rep(&t->cclass_code, &t->ccap, id, code))))
+            (rc = pupa_names_add(&t->cclasses, t->key.data, t->key.len - 1, &id)))
             return rc;
         t->cclass[code] = id;
     }
@@ -1101,8 +1089,7 @@ static int tq_col(tq *t, uint32_t di, uint32_t code, uint32_t *col)
             return rc;
         doc_meta(spec, &d, meta, years);
         if ((rc = column_key(&t->key, spec, meta, "")) ||
-            (rc = pupa_names_add(&t->mclasses, t->key.data, t->key.len - 1, &id)) ||
-            (id == t->mclasses.n - 1 && (rc = class_rep(&t->mclass_doc, &t->mcap, id, di))))
+            (rc = pupa_names_add(&t->mclasses, t->key.data, t->key.len - 1, &id)))
             return rc;
         x->mclass = id;
     }
@@ -1111,12 +1098,13 @@ static int tq_col(tq *t, uint32_t di, uint32_t code, uint32_t *col)
     if ((rc = u64map_find(&t->pairs, pk, &slot)))
         return rc;
     if (t->pairs.vals[slot] == NONE) {
+        /* Every dimension's part comes from the code alone or the document
+         * alone, so this code and document give their classes' key. */
         pupa_doc_rec d;
-        if ((rc = pupa_q_doc(t->q, t->docs[t->mclass_doc[x->mclass]].doc, &d)))
+        if ((rc = pupa_q_doc(t->q, x->doc, &d)))
             return rc;
         doc_meta(spec, &d, meta, years);
-        if ((rc = column_key(&t->key, spec, meta,
-                             t->q->cb.codes[t->cclass_code[t->cclass[code]]])) ||
+        if ((rc = column_key(&t->key, spec, meta, t->q->cb.codes[code])) ||
             (rc = pupa_names_add(&t->cols, t->key.data, t->key.len - 1, &id)) ||
             (rc = tally_room(&t->colt, &t->colcap, id)))
             return rc;
@@ -1237,8 +1225,6 @@ static void tq_free(tq *t)
     free(t->sel);
     free(t->coderow);
     free(t->cclass);
-    free(t->cclass_code);
-    free(t->mclass_doc);
     pupa_names_free(&t->rows);
     pupa_names_free(&t->cols);
     pupa_names_free(&t->parts);
