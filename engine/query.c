@@ -357,6 +357,11 @@ typedef struct turn_list {
     const pupa_filter *f;
     pupa_q_ref *refs;
     size_t n, cap;
+    /* The document of the last posting: a code's postings come in (year,
+     * doc, turn) order, so most follow one of the same document.  Its
+     * strings point into the read transaction, which outlives the list. */
+    uint32_t last_doc;
+    pupa_doc_rec last;
 } turn_list;
 
 /* Keeps a turn whose document passes the filter. */
@@ -375,9 +380,13 @@ static int add_posting(void *ctx, uint32_t code, uint32_t year, uint32_t doc, ui
     (void)code;
     (void)year;
     turn_list *tl = ctx;
-    pupa_doc_rec d;
-    int rc = pupa_q_doc(tl->q, doc, &d);
-    return rc ? rc : add_turn(tl, &d, doc, turn);
+    if (doc != tl->last_doc) {
+        int rc = pupa_q_doc(tl->q, doc, &tl->last);
+        if (rc)
+            return rc;
+        tl->last_doc = doc;
+    }
+    return add_turn(tl, &tl->last, doc, turn);
 }
 
 typedef struct doc_turns {
@@ -458,7 +467,7 @@ static int by_attribution(const void *a, const void *b)
 
 int pupa_q_turns(pupa_q *q, const pupa_filter *f, pupa_q_ref **out, size_t *nout)
 {
-    turn_list tl = {q, f, NULL, 0, 0};
+    turn_list tl = {q, f, NULL, 0, 0, UINT32_MAX, {0}};
     /* A participant has a few dozen documents; a code may have postings
      * in thousands: her own keys are the cheaper path whenever she is named. */
     int rc = f->code && !f->participant ? turns_of_codes(&tl) : pupa_q_docs(q, f, add_doc_turns, &tl);
