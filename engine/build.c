@@ -316,27 +316,23 @@ static int write_file(MDB_txn *txn, const struct pupa_index *ix, const file_task
 
 /* --------------------------------------------------------------- meta */
 
-static int meta_put_codebook(MDB_txn *txn, const struct pupa_index *ix, const pupa_lexicon *lex)
+/* The codebook's codes and entries records (index.c), into codes and
+ * entries. */
+static int encode_codebook(const pupa_lexicon *lex, pupa_buf *codes, pupa_buf *entries)
 {
-    pupa_buf b;
-    pupa_buf_init(&b, (size_t)1 << 30);
     size_t nc = pupa_lexicon_ncodes(lex), ne = pupa_lexicon_nentries(lex);
-    int rc = pupa_rec_put_u32(&b, (uint32_t)nc);
+    int rc = pupa_rec_put_u32(codes, (uint32_t)nc);
     for (size_t i = 0; !rc && i < nc; i++) {
         const char *c = pupa_lexicon_code(lex, (uint32_t)i);
-        rc = pupa_rec_put_str(&b, c, strlen(c));
+        rc = pupa_rec_put_str(codes, c, strlen(c));
     }
-    rc = rc ? rc : pupa_put(txn, ix->meta, "codes", 5, b.data, b.len);
-    b.len = 0;
-    rc = rc ? rc : pupa_rec_put_u32(&b, (uint32_t)ne);
+    rc = rc ? rc : pupa_rec_put_u32(entries, (uint32_t)ne);
     char where[4200];
     for (size_t i = 0; !rc && i < ne; i++) {
         const pupa_entry *e = pupa_lexicon_entry(lex, (uint32_t)i);
         int n = snprintf(where, sizeof where, "%s:%u", e->file, e->line);
-        rc = pupa_rec_put_str(&b, where, n < (int)sizeof where ? (size_t)n : sizeof where - 1);
+        rc = pupa_rec_put_str(entries, where, n < (int)sizeof where ? (size_t)n : sizeof where - 1);
     }
-    rc = rc ? rc : pupa_put(txn, ix->meta, "entries", 7, b.data, b.len);
-    pupa_buf_free(&b);
     return rc;
 }
 
@@ -381,17 +377,17 @@ static int prepare(MDB_txn *txn, const struct pupa_index *ix, const pupa_lexicon
         *next_doc = pupa_get_u32(v.mv_data);
         return 0;
     }
-    MDB_dbi data[] = {ix->files, ix->docs, ix->segs, ix->postings, ix->participants};
-    for (size_t i = 0; i < sizeof data / sizeof *data; i++)
-        if ((rc = mdb_drop(txn, data[i], 0)))
-            return pupa_lmdb_fail(rc, dir);
     unsigned char hb[8];
     pupa_put_u64(hb, hash);
-    if ((rc = pupa_meta_put_u32(txn, ix, "format", PUPA_INDEX_FORMAT)) ||
-        (rc = pupa_put(txn, ix->meta, "lexicon_hash", 12, hb, 8)) ||
-        (rc = pupa_meta_put_u32(txn, ix, "next_doc", 0)))
-        return rc;
-    return meta_put_codebook(txn, ix, lex);
+    pupa_buf codes, entries;
+    pupa_buf_init(&codes, (size_t)1 << 30);
+    pupa_buf_init(&entries, (size_t)1 << 30);
+    rc = encode_codebook(lex, &codes, &entries);
+    MDB_val hv = {8, hb}, cv = {codes.len, codes.data}, ev = {entries.len, entries.data};
+    rc = rc ? rc : pupa_index_reset(txn, ix, &hv, &cv, &ev);
+    pupa_buf_free(&codes);
+    pupa_buf_free(&entries);
+    return rc;
 }
 
 /* Records which shard this index holds (merge.c checks that none is

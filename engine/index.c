@@ -366,6 +366,22 @@ int pupa_meta_put_u32(MDB_txn *txn, const struct pupa_index *ix, const char *nam
     return pupa_put(txn, ix->meta, name, strlen(name), b, 4);
 }
 
+int pupa_index_reset(MDB_txn *txn, const struct pupa_index *ix, const MDB_val *hash,
+                     const MDB_val *codes, const MDB_val *entries)
+{
+    MDB_dbi data[] = {ix->files, ix->docs, ix->segs, ix->postings, ix->participants};
+    for (size_t i = 0; i < sizeof data / sizeof *data; i++) {
+        int rc = mdb_drop(txn, data[i], 0);
+        if (rc)
+            return pupa_lmdb_fail(rc, "index write");
+    }
+    int rc = pupa_meta_put_u32(txn, ix, "format", PUPA_INDEX_FORMAT);
+    rc = rc ? rc : pupa_put(txn, ix->meta, "lexicon_hash", 12, hash->mv_data, hash->mv_size);
+    rc = rc ? rc : pupa_meta_put_u32(txn, ix, "next_doc", 0);
+    rc = rc ? rc : pupa_put(txn, ix->meta, "codes", 5, codes->mv_data, codes->mv_size);
+    return rc ? rc : pupa_put(txn, ix->meta, "entries", 7, entries->mv_data, entries->mv_size);
+}
+
 void pupa_posting_key(unsigned char *k, uint32_t code, uint32_t year, uint32_t doc,
                       uint32_t turn)
 {

@@ -44,6 +44,11 @@ int pupa_put_ascending(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kn, cons
 int pupa_put(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kn, const void *v, size_t vn);
 /* Puts meta record name as a big-endian u32. */
 int pupa_meta_put_u32(MDB_txn *txn, const struct pupa_index *ix, const char *name, uint32_t v);
+/* Empties the data databases and writes a new index's meta records: format,
+ * lexicon_hash (8 bytes), next_doc 0, codes and entries, in that order (a
+ * build of a new codebook and a merge both start so). */
+int pupa_index_reset(MDB_txn *txn, const struct pupa_index *ix, const MDB_val *hash,
+                     const MDB_val *codes, const MDB_val *entries);
 /* Starts writing the committed pages to disk, without waiting: the sync
  * at the end of a build (pupa_index_env_close) then has less left to do. */
 void pupa_index_start_writeback(const struct pupa_index *ix);

@@ -284,28 +284,16 @@ static int check_ranges(shard *s)
 
 /* ------------------------------------------------------------ writing */
 
-/* A meta record of the first shard, checked equal in all by check_lexicons. */
-static int copy_meta(merger *m, const char *name)
-{
-    MDB_val v;
-    int rc = meta_get(&m->shards[0], name, &v);
-    return rc ? rc : pupa_put(m->txn, m->out.meta, name, strlen(name), v.mv_data, v.mv_size);
-}
-
-/* The first transaction, as build.c's prepare() writes it for a new index. */
+/* The first transaction, as a build of a new codebook writes it, with the
+ * first shard's codebook records (check_lexicons found them equal in all). */
 static int write_meta(merger *m)
 {
-    MDB_dbi data[] = {m->out.files, m->out.docs, m->out.segs, m->out.postings,
-                      m->out.participants};
-    int rc = 0;
-    for (size_t i = 0; !rc && i < sizeof data / sizeof *data; i++)
-        if ((rc = mdb_drop(m->txn, data[i], 0)))
-            rc = pupa_lmdb_fail(rc, "index write");
-    rc = rc ? rc : pupa_meta_put_u32(m->txn, &m->out, "format", PUPA_INDEX_FORMAT);
-    rc = rc ? rc : copy_meta(m, "lexicon_hash");
-    rc = rc ? rc : pupa_meta_put_u32(m->txn, &m->out, "next_doc", 0);
-    rc = rc ? rc : copy_meta(m, "codes");
-    rc = rc ? rc : copy_meta(m, "entries");
+    MDB_val hash, codes, entries;
+    const shard *s0 = &m->shards[0];
+    int rc = meta_get(s0, "lexicon_hash", &hash);
+    rc = rc ? rc : meta_get(s0, "codes", &codes);
+    rc = rc ? rc : meta_get(s0, "entries", &entries);
+    rc = rc ? rc : pupa_index_reset(m->txn, &m->out, &hash, &codes, &entries);
     if (!rc && m->split.len)
         rc = pupa_put(m->txn, m->out.meta, "shard", 5, m->split.data, m->split.len);
     return rc;
