@@ -139,12 +139,6 @@ static inline int single_spaces(uint64_t w)
     return !(space & (space << 8)) && !(space >> 63);
 }
 
-/* Whether any of the 8 bytes in w is below n (n <= 128). */
-static inline int has_byte_below(uint64_t w, unsigned n)
-{
-    return ((w - 0x0101010101010101ull * n) & ~w & 0x8080808080808080ull) != 0;
-}
-
 /* The code point at p and its length; 0 length for invalid UTF-8. */
 static uint32_t next_cp(const unsigned char *p, size_t avail, size_t *n)
 {
@@ -172,7 +166,7 @@ int pupa_fast_squeeze(pupa_squeeze *sq, const char *text, size_t len)
          * never joins Khmer). */
         uint64_t w;
         while (i + 8 <= len && (memcpy(&w, p + i, 8), !(w & 0x8080808080808080ull)) &&
-               !has_byte_below(w, 0x20) && single_spaces(w)) {
+               !pupa_has_byte_below(w, 0x20) && single_spaces(w)) {
             memcpy(sq->raw.data + sq->raw.len, &w, 8);
             sq->raw.len += 8;
             prev_khmer = 0;

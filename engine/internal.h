@@ -86,6 +86,13 @@ static inline size_t pupa_utf8_len(const unsigned char *p, size_t avail)
     return n;
 }
 
+/* Whether any of the 8 bytes in w is below n (n <= 128): a word-at-a-time
+ * scan's test for control bytes or NUL. */
+static inline bool pupa_has_byte_below(uint64_t w, unsigned n)
+{
+    return ((w - 0x0101010101010101ull * n) & ~w & 0x8080808080808080ull) != 0;
+}
+
 /* The Khmer-block character (U+1780-U+17FF, always the well-formed E1 9E xx
  * or E1 9F xx) at s[0, avail): its code point minus U+1780, or -1 if there
  * is none.  Every stage that walks Khmer text reads it through this. */

@@ -135,8 +135,7 @@ static int check_text(const char *name, const char *b, size_t n)
         while (i + 8 <= n) {
             uint64_t w;
             memcpy(&w, p + i, 8);
-            if ((w & 0x8080808080808080ull) ||
-                ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull))
+            if ((w & 0x8080808080808080ull) || pupa_has_byte_below(w, 1))
                 break;
             i += 8;
         }
