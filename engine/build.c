@@ -437,10 +437,7 @@ static file_stat *stat_corpus(const char *corpus, char *const *paths, size_t npa
     for (size_t i = 0; fs && i < npaths; i++)
         if ((size_t)snprintf(path, sizeof path, "%s/%s", corpus, paths[i]) < sizeof path &&
             stat(path, &sb) == 0)
-            fs[i] = (file_stat){(uint64_t)sb.st_size,
-                                (uint64_t)sb.st_mtim.tv_sec * 1000000000ull +
-                                    (uint64_t)sb.st_mtim.tv_nsec,
-                                1};
+            fs[i] = (file_stat){(uint64_t)sb.st_size, pupa_mtime_ns(&sb), 1};
     return fs;
 }
 

@@ -249,8 +249,7 @@ static int check_seal(const char *dir, pupa_seal_keep *keep)
             keep->valid = 1;
             keep->size = size;
             keep->sum = sum;
-            keep->mtime_ns =
-                (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec;
+            keep->mtime_ns = pupa_mtime_ns(&st);
         }
     }
     return 1;
@@ -297,7 +296,7 @@ int pupa_index_reseal(const char *dir, const pupa_seal_keep *keep, uint64_t stam
     struct stat st;
     snprintf(path, sizeof path, "%s/data.mdb", dir);
     if (keep->valid && stat(path, &st) == 0 && (uint64_t)st.st_size == keep->size &&
-        (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec == keep->mtime_ns)
+        pupa_mtime_ns(&st) == keep->mtime_ns)
         return write_sealed(dir, keep->size, keep->sum, stamp);
     uint64_t size, sum;
     int rc = data_checksum(dir, &size, &sum);

@@ -9,6 +9,7 @@
 #include "internal.h"
 
 #include <lmdb.h>
+#include <sys/stat.h>
 
 #define PUPA_INDEX_FORMAT 1u
 /* Bump when a build would write other records for the same corpus and
@@ -22,6 +23,13 @@ struct pupa_index {
     void *map;      /* LMDB's map of data.mdb, found once it is open */
     size_t map_len;
 };
+
+/* A file's modification time in nanoseconds, as the seal and the corpus
+ * stamp keep it. */
+static inline uint64_t pupa_mtime_ns(const struct stat *st)
+{
+    return (uint64_t)st->st_mtim.tv_sec * 1000000000ull + (uint64_t)st->st_mtim.tv_nsec;
+}
 
 /* Opens (creating when writable) the index directory and its databases. */
 int pupa_index_env_open(struct pupa_index *ix, const char *dir, int writable);
