@@ -83,5 +83,11 @@ int parse_count(const char *cmd, const char *s);
 void count_text(char *buf, size_t cap, uint32_t individuals, uint32_t units, int count);
 /* {"individuals":3,"NAME":10} as --count asks. */
 void count_json(FILE *f, uint32_t individuals, const char *name, uint32_t units, int count);
+/* The count columns of a CSV/TSV row as --count asks, appended to f from
+ * index n (returns the new n): the header ("individuals", NAME), or the
+ * numbers, written into buf. */
+size_t count_header(const char **f, size_t n, const char *name, int count);
+size_t count_fields(const char **f, size_t n, char (*buf)[16], uint32_t individuals,
+                    uint32_t units, int count);
 
 #endif

@@ -36,26 +36,10 @@ static void json_count(const pupa_count *c, int count)
     count_json(stdout, c->individuals, "units", c->units, count);
 }
 
-/* The count columns of a CSV header: individuals, then the unit's name. */
-static size_t count_header(const char **f, size_t n, int unit, int count)
+/* The name of the second count column: what the unit is. */
+static const char *units_name(int unit)
 {
-    if (count & COUNT_INDIVIDUALS)
-        f[n++] = "individuals";
-    if (count & COUNT_COMMENTS)
-        f[n++] = unit == PUPA_UNIT_SEGMENT ? "comments" : "participant_years";
-    return n;
-}
-
-static size_t count_fields(const char **f, size_t n, char (*buf)[16], const pupa_count *c,
-                           int count)
-{
-    snprintf(buf[0], 16, "%u", c->individuals);
-    snprintf(buf[1], 16, "%u", c->units);
-    if (count & COUNT_INDIVIDUALS)
-        f[n++] = buf[0];
-    if (count & COUNT_COMMENTS)
-        f[n++] = buf[1];
-    return n;
+    return unit == PUPA_UNIT_SEGMENT ? "comments" : "participant_years";
 }
 
 static void print_matrix(const pupa_cooccur *m, int fmt, int count, int depth)
@@ -103,7 +87,7 @@ static void print_matrix(const pupa_cooccur *m, int fmt, int count, int depth)
     } else {
         /* Long form, each pair once (a <= b), the diagonal included. */
         const char *f[4] = {"code_a", "code_b"};
-        out_row(stdout, fmt, count_header(f, 2, m->unit, count), f);
+        out_row(stdout, fmt, count_header(f, 2, units_name(m->unit), count), f);
         for (size_t i = 0; i < n; i++)
             for (size_t j = i; j < n; j++) {
                 const pupa_count *c = &m->cells[i * n + j];
@@ -111,7 +95,7 @@ static void print_matrix(const pupa_cooccur *m, int fmt, int count, int depth)
                     continue;
                 f[0] = m->codes[i];
                 f[1] = m->codes[j];
-                out_row(stdout, fmt, count_fields(f, 2, buf, c, count), f);
+                out_row(stdout, fmt, count_fields(f, 2, buf, c->individuals, c->units, count), f);
             }
     }
 }
@@ -157,11 +141,11 @@ static void print_pair(const pupa_crossref *x, int unit, const char *a, const ch
         printf("}\n");
     } else {
         const char *f[4] = {"set", "definition"};
-        out_row(stdout, fmt, count_header(f, 2, unit, count), f);
+        out_row(stdout, fmt, count_header(f, 2, units_name(unit), count), f);
         for (size_t i = 0; i < nsets; i++) {
             f[0] = names[i];
             f[1] = defs[i];
-            out_row(stdout, fmt, count_fields(f, 2, buf, c[i], count), f);
+            out_row(stdout, fmt, count_fields(f, 2, buf, c[i]->individuals, c[i]->units, count), f);
         }
     }
 }

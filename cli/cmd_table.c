@@ -121,13 +121,11 @@ static void print_long(const pupa_table *t, const table_opts *o, int fmt)
 {
     const char *f[4 + 8];
     size_t n = 0;
-    char ind[16], com[16];
+    char buf[2][16];
     f[n++] = "code";
     for (size_t d = 0; d < t->ndims && n < 10; d++)
         f[n++] = t->dims[d];
-    if (o->count & COUNT_INDIVIDUALS) f[n++] = "individuals";
-    if (o->count & COUNT_COMMENTS) f[n++] = "comments";
-    out_row(stdout, fmt, n, f);
+    out_row(stdout, fmt, count_header(f, n, "comments", o->count), f);
     for (size_t r = 0; r < t->nrows; r++)
         for (size_t c = 0; c <= t->ncols; c++) {
             const pupa_cell *cell = c < t->ncols ? &t->cells[r * t->ncols + c] : &t->row_total[r];
@@ -137,11 +135,8 @@ static void print_long(const pupa_table *t, const table_opts *o, int fmt)
             f[n++] = t->rows[r];
             for (size_t d = 0; d < t->ndims && n < 10; d++)
                 f[n++] = c < t->ncols ? t->col_values[c * t->ndims + d] : "ALL";
-            snprintf(ind, sizeof ind, "%u", cell->individuals);
-            snprintf(com, sizeof com, "%u", cell->comments);
-            if (o->count & COUNT_INDIVIDUALS) f[n++] = ind;
-            if (o->count & COUNT_COMMENTS) f[n++] = com;
-            out_row(stdout, fmt, n, f);
+            out_row(stdout, fmt,
+                    count_fields(f, n, buf, cell->individuals, cell->comments, o->count), f);
         }
 }
 

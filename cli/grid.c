@@ -135,6 +135,27 @@ void count_text(char *buf, size_t cap, uint32_t individuals, uint32_t units, int
         snprintf(buf, cap, "%u / %u", individuals, units);
 }
 
+size_t count_header(const char **f, size_t n, const char *name, int count)
+{
+    if (count & COUNT_INDIVIDUALS)
+        f[n++] = "individuals";
+    if (count & COUNT_COMMENTS)
+        f[n++] = name;
+    return n;
+}
+
+size_t count_fields(const char **f, size_t n, char (*buf)[16], uint32_t individuals,
+                    uint32_t units, int count)
+{
+    snprintf(buf[0], 16, "%u", individuals);
+    snprintf(buf[1], 16, "%u", units);
+    if (count & COUNT_INDIVIDUALS)
+        f[n++] = buf[0];
+    if (count & COUNT_COMMENTS)
+        f[n++] = buf[1];
+    return n;
+}
+
 void count_json(FILE *f, uint32_t individuals, const char *name, uint32_t units, int count)
 {
     putc('{', f);
