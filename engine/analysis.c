@@ -258,7 +258,7 @@ int pupa_cooccur_build(pupa_index *ix, int unit, int depth, const pupa_filter *f
         return rc;
     pupa_names rows = {0};
     collect c = {.q = &q, .f = f, .unit = unit};
-    unsigned char *sel = calloc(q.cb.ncodes + 1, 1);
+    unsigned char *sel = pupa_q_code_sel(&q, f->code);
     uint32_t *row = calloc(q.cb.ncodes + 1, sizeof *row), *map = NULL;
     pair_fact *pairs = NULL;
     size_t npairs = 0;
@@ -267,7 +267,7 @@ int pupa_cooccur_build(pupa_index *ix, int unit, int depth, const pupa_filter *f
         rc = pupa_fail(PUPA_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && i < q.cb.ncodes; i++) {
         const char *code = q.cb.codes[i];
-        if ((sel[i] = (unsigned char)pupa_code_match(code, f->code)))
+        if (sel[i])
             rc = pupa_names_add(&rows, code, pupa_code_prefix_len(code, depth), &row[i]);
     }
     c.row = row;
@@ -869,6 +869,7 @@ static int timeline_docs(pupa_q *q, const char *participant, const pupa_filter *
 typedef struct tcollect {
     pupa_q *q;
     const pupa_filter *f;
+    const unsigned char *sel; /* per code: does f->code match it */
     int depth;
     uint32_t doc, year; /* the document being read, and its year's index */
     pupa_names *rows;
@@ -888,7 +889,7 @@ static int timeline_seg(void *ctx, uint32_t turn, const pupa_seg_rec *s)
         if ((rc = pupa_q_hit(tc->q, s, h, 0, &hr)))
             break;
         const char *code = tc->q->cb.codes[hr.code];
-        if (!pupa_q_hit_counts(&hr, tc->f) || !pupa_code_match(code, tc->f->code))
+        if (!pupa_q_hit_counts(&hr, tc->f) || !tc->sel[hr.code])
             continue;
         if ((rc = pupa_names_add(tc->rows, code, pupa_code_prefix_len(code, tc->depth), &row)) ||
             (rc = pupa_grow(&tc->facts, &tc->cap, tc->n + 1, sizeof *tc->facts)))
@@ -974,9 +975,10 @@ int pupa_timeline_build(pupa_index *ix, const char *participant, int depth, int 
     tdoc *docs = NULL;
     size_t ndocs = 0;
     pupa_names rows = {0};
-    tcollect tc = {.q = &q, .f = &own, .depth = depth, .rows = &rows};
+    unsigned char *sel = pupa_q_code_sel(&q, own.code);
+    tcollect tc = {.q = &q, .f = &own, .sel = sel, .depth = depth, .rows = &rows};
     uint32_t *map = NULL;
-    if (!t)
+    if (!t || !sel)
         rc = pupa_fail(PUPA_ENOMEM, "out of memory");
     if (!rc)
         rc = timeline_docs(&q, participant, &own, t, &docs, &ndocs);
@@ -990,6 +992,7 @@ int pupa_timeline_build(pupa_index *ix, const char *participant, int depth, int 
         rc = timeline_cells(&q, t, tc.facts, tc.n, quotes);
     }
     free(map);
+    free(sel);
     free(tc.facts);
     free(docs);
     pupa_names_free(&rows);

@@ -212,6 +212,18 @@ void pupa_q_end(pupa_q *q)
     pupa_codebook_free(&q->cb);
 }
 
+unsigned char *pupa_q_code_sel(const pupa_q *q, const char *pattern)
+{
+    unsigned char *sel = calloc(q->cb.ncodes + 1, 1);
+    if (!sel) {
+        pupa_fail(PUPA_ENOMEM, "out of memory");
+        return NULL;
+    }
+    for (size_t c = 0; c < q->cb.ncodes; c++)
+        sel[c] = (unsigned char)pupa_code_match(q->cb.codes[c], pattern);
+    return sel;
+}
+
 int pupa_q_doc(pupa_q *q, uint32_t doc, pupa_doc_rec *d)
 {
     unsigned char k[PUPA_DOC_KEY];
@@ -444,11 +456,9 @@ int pupa_q_docs(pupa_q *q, const pupa_filter *f, pupa_docid_fn fn, void *ctx)
 
 static int turns_of_codes(turn_list *tl)
 {
-    unsigned char *sel = calloc(tl->q->cb.ncodes + 1, 1);
+    unsigned char *sel = pupa_q_code_sel(tl->q, tl->f->code);
     if (!sel)
-        return pupa_fail(PUPA_ENOMEM, "out of memory");
-    for (size_t c = 0; c < tl->q->cb.ncodes; c++)
-        sel[c] = (unsigned char)pupa_code_match(tl->q->cb.codes[c], tl->f->code);
+        return PUPA_ENOMEM;
     int rc = pupa_q_postings(tl->q, sel, tl->f, add_posting, tl);
     free(sel);
     return rc;
@@ -641,7 +651,8 @@ int pupa_quotes(pupa_index *ix, const pupa_filter *f, int (*cb)(void *, const pu
     pupa_q_ref *refs = NULL;
     size_t nrefs = 0, emitted = 0;
     context cx = {0};
-    rc = pupa_q_turns(&q, f, &refs, &nrefs);
+    unsigned char *sel = pupa_q_code_sel(&q, f->code);
+    rc = sel ? pupa_q_turns(&q, f, &refs, &nrefs) : PUPA_ENOMEM;
     int stop = 0;
     for (size_t i = 0; !rc && !stop && i < nrefs; i++) {
         pupa_doc_rec d;
@@ -662,7 +673,7 @@ int pupa_quotes(pupa_index *ix, const pupa_filter *f, int (*cb)(void *, const pu
             pupa_hit_rec hr;
             if ((rc = pupa_q_hit(&q, &s, h, 1, &hr)))
                 break;
-            if (!pupa_q_hit_counts(&hr, f) || !pupa_code_match(q.cb.codes[hr.code], f->code))
+            if (!pupa_q_hit_counts(&hr, f) || !sel[hr.code])
                 continue;
             /* Context is read once per segment, and only for one that is quoted. */
             if (f->context && !have_context) {
@@ -694,6 +705,7 @@ int pupa_quotes(pupa_index *ix, const pupa_filter *f, int (*cb)(void *, const pu
     context_clear(&cx);
     free(cx.turns);
     free(refs);
+    free(sel);
     pupa_q_end(&q);
     return rc;
 }
@@ -1269,16 +1281,14 @@ int pupa_table_query(pupa_index *ix, const pupa_table_spec *spec, const pupa_fil
     x.f = f;
     pupa_buf_init(&x.key, 1u << 20);
     size_t nc = q.cb.ncodes;
-    x.sel = calloc(nc + 1, 1);
+    x.sel = pupa_q_code_sel(&q, f->code);
     x.coderow = malloc((nc + 1) * sizeof *x.coderow);
     x.cclass = malloc((nc + 1) * sizeof *x.cclass);
     uint32_t *rmap = NULL, *cmap = NULL;
     if (!t || !x.sel || !x.coderow || !x.cclass)
         rc = pupa_fail(PUPA_ENOMEM, "out of memory");
-    for (size_t c = 0; !rc && c < nc; c++) {
-        x.sel[c] = (unsigned char)pupa_code_match(q.cb.codes[c], f->code);
+    for (size_t c = 0; !rc && c < nc; c++)
         x.coderow[c] = x.cclass[c] = NONE;
-    }
     if (!rc && f->participant) {
         /* Her own keys, as quotes read them: a few dozen documents (with a
          * participant, pupa_q_turns reads them all and ignores the code). */

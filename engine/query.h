@@ -17,6 +17,10 @@ typedef struct pupa_q {
 } pupa_q;
 int pupa_q_begin(pupa_q *q, pupa_index *ix);
 void pupa_q_end(pupa_q *q);
+/* Per code of the codebook (ncodes + 1 entries): 1 when pattern matches it
+ * (pupa_code_match), so a hit's code is tested with one lookup.  The caller
+ * frees it; NULL when out of memory (the message is set). */
+unsigned char *pupa_q_code_sel(const pupa_q *q, const char *pattern);
 
 /* Records by key; a missing one is damage (a posting names it). */
 int pupa_q_doc(pupa_q *q, uint32_t doc, pupa_doc_rec *d);
