@@ -86,6 +86,17 @@ typedef struct rexcl {
     char *code_path, *excl_path;
 } rexcl;
 
+/* A negation word, with what the per-token tests need of it. */
+typedef struct rcue {
+    char *s;
+    size_t len;
+    int khmer; /* begins with a Khmer letter: may end inside a token */
+} rcue;
+typedef struct cue_list {
+    rcue *v;
+    size_t n, cap;
+} cue_list;
+
 struct pupa_ruleset {
     rstep *steps;
     size_t nsteps, steps_cap;
@@ -95,12 +106,9 @@ struct pupa_ruleset {
     size_t nrefs, refs_cap;
     rexcl *excl;
     size_t nexcl, excl_cap;
-    char **cues;
-    size_t ncues, cues_cap;
-    char **not_cues;
-    size_t nnot, nnot_cap;
-    char **stops; /* words that end a negation's scope, like punctuation */
-    size_t nstops, nstops_cap;
+    /* The codebook's negation words, by kind (PUPA_CUE, PUPA_NOT_CUE, and
+     * PUPA_CUE_STOP: words that end a negation's scope, like punctuation). */
+    cue_list cues[3];
     int window, has_negation;
     /* resolved */
     size_t ncodes, words;
@@ -119,11 +127,11 @@ int pupa_ruleset_new(pupa_ruleset **out)
     return 0;
 }
 
-static void free_strs(char **v, size_t n)
+static void free_cues(cue_list *l)
 {
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i].s);
+    free(l->v);
 }
 
 void pupa_ruleset_free(pupa_ruleset *rs)
@@ -147,9 +155,8 @@ void pupa_ruleset_free(pupa_ruleset *rs)
         free(rs->excl[i].excl_path);
     }
     free(rs->excl);
-    free_strs(rs->cues, rs->ncues);
-    free_strs(rs->not_cues, rs->nnot);
-    free_strs(rs->stops, rs->nstops);
+    for (int k = 0; k < 3; k++)
+        free_cues(&rs->cues[k]);
     free(rs->hidden);
     free(rs->used);
     free(rs->is_excl);
@@ -452,17 +459,18 @@ int pupa_ruleset_set_window(pupa_ruleset *rs, int window)
 
 int pupa_ruleset_add_cue(pupa_ruleset *rs, const char *norm, int kind)
 {
-    char ***v = kind == PUPA_NOT_CUE ? &rs->not_cues : kind == PUPA_CUE_STOP ? &rs->stops : &rs->cues;
-    size_t *n = kind == PUPA_NOT_CUE ? &rs->nnot : kind == PUPA_CUE_STOP ? &rs->nstops : &rs->ncues;
-    size_t *cap = kind == PUPA_NOT_CUE    ? &rs->nnot_cap
-                  : kind == PUPA_CUE_STOP ? &rs->nstops_cap
-                                          : &rs->cues_cap;
-    int rc = pupa_grow(v, cap, *n + 1, sizeof **v);
+    cue_list *l = &rs->cues[kind == PUPA_NOT_CUE ? PUPA_NOT_CUE
+                            : kind == PUPA_CUE_STOP ? PUPA_CUE_STOP : PUPA_CUE];
+    int rc = pupa_grow(&l->v, &l->cap, l->n + 1, sizeof *l->v);
     if (rc)
         return rc;
-    if (!((*v)[*n] = pupa_strdup(norm)))
+    rcue *c = &l->v[l->n];
+    if (!(c->s = pupa_strdup(norm)))
         return pupa_fail(PUPA_ENOMEM, "out of memory");
-    (*n)++;
+    c->len = strlen(norm);
+    size_t k = pupa_utf8_len((const unsigned char *)norm, c->len);
+    c->khmer = k && pupa_is_khmer_cp(pupa_utf8_decode((const unsigned char *)norm, k));
+    l->n++;
     rs->has_negation = 1;
     return 0;
 }
@@ -719,14 +727,12 @@ void pupa_ruleset_deactivate(pupa_ruleset *rs) { rs->active = 0; }
 uint64_t pupa_ruleset_hash(const pupa_ruleset *rs, uint64_t h)
 {
     h = pupa_hash(h, &rs->window, sizeof rs->window);
-    for (size_t i = 0; i < rs->ncues; i++)
-        h = pupa_hash(h, rs->cues[i], strlen(rs->cues[i]) + 1);
-    h = pupa_hash(h, "|", 1);
-    for (size_t i = 0; i < rs->nnot; i++)
-        h = pupa_hash(h, rs->not_cues[i], strlen(rs->not_cues[i]) + 1);
-    h = pupa_hash(h, "|", 1);
-    for (size_t i = 0; i < rs->nstops; i++)
-        h = pupa_hash(h, rs->stops[i], strlen(rs->stops[i]) + 1);
+    for (int k = 0; k < 3; k++) { /* cues | not-cues | stops */
+        if (k)
+            h = pupa_hash(h, "|", 1);
+        for (size_t i = 0; i < rs->cues[k].n; i++)
+            h = pupa_hash(h, rs->cues[k].v[i].s, rs->cues[k].v[i].len + 1);
+    }
     for (size_t i = 0; i < rs->nsteps; i++)
         if (rs->steps[i].kind == STEP_NEGATED_AS) {
             h = pupa_hash(h, rs->steps[i].source_path, strlen(rs->steps[i].source_path) + 1);
@@ -915,25 +921,17 @@ static void adopt(actx *ax, size_t from, uint32_t code, uint32_t entry)
     ax->top = ax->npool;
 }
 
-static int is_khmer_text(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s), k = pupa_utf8_len(p, n);
-    return k && pupa_is_khmer_cp(pupa_utf8_decode(p, k));
-}
-
 /* Does the norm text at token t start with cue?  A Khmer cue may end
  * inside a token (ICU often keeps មិន with its verb) unless whole is set;
  * another must end where a token does. */
-static int cue_at(const pupa_tokens *ts, size_t t, const char *cue, int whole)
+static int cue_at(const pupa_tokens *ts, size_t t, const rcue *cue, int whole)
 {
-    size_t at = ts->tok[t].norm_start;
-    if (ts->norm[at] != cue[0]) /* most cues differ at once: spare the rest */
+    size_t at = ts->tok[t].norm_start, n = cue->len;
+    if (ts->norm[at] != cue->s[0]) /* most cues differ at once: spare the rest */
         return 0;
-    size_t n = strlen(cue);
-    if (n > ts->norm_len - at || memcmp(ts->norm + at, cue, n) != 0)
+    if (n > ts->norm_len - at || memcmp(ts->norm + at, cue->s, n) != 0)
         return 0;
-    if (!whole && is_khmer_text(cue))
+    if (!whole && cue->khmer)
         return 1;
     for (size_t k = t; k < ts->ntok && ts->tok[k].norm_start < at + n; k++)
         if (ts->tok[k].norm_end == at + n)
@@ -943,14 +941,14 @@ static int cue_at(const pupa_tokens *ts, size_t t, const char *cue, int whole)
 
 static int is_cue(const pupa_ruleset *rs, const pupa_tokens *ts, size_t t)
 {
-    for (size_t i = 0; i < rs->nnot; i++)
-        if (cue_at(ts, t, rs->not_cues[i], 0))
+    for (size_t i = 0; i < rs->cues[PUPA_NOT_CUE].n; i++)
+        if (cue_at(ts, t, &rs->cues[PUPA_NOT_CUE].v[i], 0))
             return 0;
     const pupa_token *k = &ts->tok[t];
     if (pupa_is_negation_cue(ts->norm + k->norm_start, k->norm_end - k->norm_start))
         return 1;
-    for (size_t i = 0; i < rs->ncues; i++)
-        if (cue_at(ts, t, rs->cues[i], 0))
+    for (size_t i = 0; i < rs->cues[PUPA_CUE].n; i++)
+        if (cue_at(ts, t, &rs->cues[PUPA_CUE].v[i], 0))
             return 1;
     return 0;
 }
@@ -959,8 +957,8 @@ static int is_cue(const pupa_ruleset *rs, const pupa_tokens *ts, size_t t)
  * words only: តែ (but) begins តែងតែ (always). */
 static int is_stop(const pupa_ruleset *rs, const pupa_tokens *ts, size_t t)
 {
-    for (size_t i = 0; i < rs->nstops; i++)
-        if (cue_at(ts, t, rs->stops[i], 1))
+    for (size_t i = 0; i < rs->cues[PUPA_CUE_STOP].n; i++)
+        if (cue_at(ts, t, &rs->cues[PUPA_CUE_STOP].v[i], 1))
             return 1;
     return 0;
 }
