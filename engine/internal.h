@@ -149,12 +149,18 @@ int pupa_tokenize_ascii(pupa_ascii_tokens *ab, const char *text, size_t len, pup
  *    text's start);
  *  - pupa_khmer_break_segment: the boundaries inside the plain segment
  *    seg[0, len), as byte offsets, into brk; sym is scratch; both hold
- *    len / 3 entries.  Returns how many. */
+ *    len / 3 entries.  Returns how many.  memo (pupa_khmer_memo_new, or
+ *    NULL for none) keeps the breaks of short segments, to hand back when
+ *    the same bytes come again; one thread's at a time. */
 enum { PUPA_SEP_NONE = 0, PUPA_SEP_HARD = 1, PUPA_SEP_MIDNUM = 2 };
 int pupa_khmer_break_ready(void);
 size_t pupa_khmer_separator_at(const char *text, size_t len, size_t i, int *cls);
 size_t pupa_khmer_segment_at(const char *text, size_t len, size_t i, int before, int *plain);
-size_t pupa_khmer_break_segment(const char *seg, size_t len, uint8_t *sym, int32_t *brk);
+typedef struct pupa_khmer_memo pupa_khmer_memo;
+pupa_khmer_memo *pupa_khmer_memo_new(void);
+void pupa_khmer_memo_free(pupa_khmer_memo *memo);
+size_t pupa_khmer_break_segment(const char *seg, size_t len, uint8_t *sym, int32_t *brk,
+                                pupa_khmer_memo *memo);
 
 /* Lets pupa_tokenize give plain Khmer segments to the Khmer engine (on) or
  * ICU (off, the default and the reference).  Returns whether it is on:

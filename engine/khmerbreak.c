@@ -496,7 +496,7 @@ static size_t break_run(const char *run, size_t len, uint8_t *sym, int32_t *brk)
  * engine breaks each run of dictionary-set characters in it, and the
  * segment's boundaries are its edges and those breaks: the digits stay
  * with the words beside them. */
-size_t pupa_khmer_break_segment(const char *seg, size_t len, uint8_t *sym, int32_t *brk)
+static size_t break_segment(const char *seg, size_t len, uint8_t *sym, int32_t *brk)
 {
     const unsigned char *s = (const unsigned char *)seg;
     size_t nb = 0;
@@ -514,6 +514,93 @@ size_t pupa_khmer_break_segment(const char *seg, size_t len, uint8_t *sym, int32
             brk[x] = (int32_t)i + 3 * brk[x];
         nb += k;
         i = e;
+    }
+    return nb;
+}
+
+/* ------------------------------------------------------- the memo */
+
+/* Why.  Speech and writing repeat their short phrases: in the shared
+ * Khmer news text, 58% of the characters of plain segments are in a
+ * segment seen before.  Breaking a segment walks the dictionary trie a few
+ * times per character, each step a chain of dependent reads and branches;
+ * finding a short segment in the memo costs a hash, a compare and one or
+ * two cache lines.  The breaks depend on the segment's bytes alone, so a
+ * segment found gives the same breaks.  Measured: the engine alone 18%
+ * faster on the bench's Khmer-heavy corpus, a Khmer-heavy build 2%: its
+ * phrases are long, and half its characters are in segments too long to
+ * keep.
+ *
+ * How.  Segments up to MEMO_KEY bytes, in sets of two slots (the one used
+ * last first), chosen by a hash of their bytes; a slot holds the bytes and
+ * the breaks as byte offsets.  1 MB, one memo per tokenizer, so per
+ * thread and never shared. */
+enum { MEMO_KEY = 96, MEMO_BREAKS = 30, MEMO_SETS = 4096 };
+typedef struct memo_slot {
+    uint8_t len;  /* 0: empty */
+    uint8_t nbrk;
+    uint8_t brk[MEMO_BREAKS];
+    char key[MEMO_KEY];
+} memo_slot;
+
+struct pupa_khmer_memo {
+    memo_slot slot[MEMO_SETS][2];
+};
+
+pupa_khmer_memo *pupa_khmer_memo_new(void)
+{
+    return calloc(1, sizeof(pupa_khmer_memo));
+}
+
+void pupa_khmer_memo_free(pupa_khmer_memo *memo) { free(memo); }
+
+static uint32_t memo_set(const char *seg, size_t len)
+{
+    uint64_t h = len;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, seg + i, 8);
+        h = (h ^ w) * 0x9E3779B97F4A7C15ull;
+        h ^= h >> 29;
+    }
+    if (i < len) {
+        uint64_t w = 0;
+        memcpy(&w, seg + i, len - i);
+        h = (h ^ w) * 0x9E3779B97F4A7C15ull;
+    }
+    return (uint32_t)(h >> 32) % MEMO_SETS;
+}
+
+size_t pupa_khmer_break_segment(const char *seg, size_t len, uint8_t *sym, int32_t *brk,
+                                pupa_khmer_memo *memo)
+{
+    if (!memo || len > MEMO_KEY)
+        return break_segment(seg, len, sym, brk);
+    memo_slot *set = memo->slot[memo_set(seg, len)];
+    for (int w = 0; w < 2; w++) {
+        memo_slot *m = &set[w];
+        if (m->len == len && memcmp(m->key, seg, len) == 0) {
+            for (size_t k = 0; k < m->nbrk; k++)
+                brk[k] = m->brk[k];
+            size_t nb = m->nbrk;
+            if (w == 1) { /* the one used last goes first */
+                memo_slot t = set[0];
+                set[0] = set[1];
+                set[1] = t;
+            }
+            return nb;
+        }
+    }
+    size_t nb = break_segment(seg, len, sym, brk);
+    if (nb <= MEMO_BREAKS) {
+        set[1] = set[0];
+        memo_slot *m = &set[0];
+        m->len = (uint8_t)len;
+        m->nbrk = (uint8_t)nb;
+        for (size_t k = 0; k < nb; k++)
+            m->brk[k] = (uint8_t)brk[k];
+        memcpy(m->key, seg, len);
     }
     return nb;
 }
