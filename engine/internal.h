@@ -149,18 +149,37 @@ int pupa_tokenize_ascii(pupa_ascii_tokens *ab, const char *text, size_t len, pup
  *    text's start);
  *  - pupa_khmer_break_segment: the boundaries inside the plain segment
  *    seg[0, len), as byte offsets, into brk; sym is scratch; both hold
- *    len / 3 entries.  Returns how many.  memo (pupa_khmer_memo_new, or
- *    NULL for none) keeps the breaks of short segments, to hand back when
- *    the same bytes come again; one thread's at a time. */
+ *    len / 3 entries.  Returns how many. */
 enum { PUPA_SEP_NONE = 0, PUPA_SEP_HARD = 1, PUPA_SEP_MIDNUM = 2 };
 int pupa_khmer_break_ready(void);
 size_t pupa_khmer_separator_at(const char *text, size_t len, size_t i, int *cls);
 size_t pupa_khmer_segment_at(const char *text, size_t len, size_t i, int before, int *plain);
-typedef struct pupa_khmer_memo pupa_khmer_memo;
-pupa_khmer_memo *pupa_khmer_memo_new(void);
-void pupa_khmer_memo_free(pupa_khmer_memo *memo);
-size_t pupa_khmer_break_segment(const char *seg, size_t len, uint8_t *sym, int32_t *brk,
-                                pupa_khmer_memo *memo);
+size_t pupa_khmer_break_segment(const char *seg, size_t len, uint8_t *sym, int32_t *brk);
+
+/* ICU's Khmer dictionary as a double array (khmerda.c), which the Khmer
+ * engine walks.  A cell is base << 10 | (c + 1) << 2 | MORE | WORD: the
+ * walk from a cell on character c (0-0x7F: code point minus U+1780) goes
+ * to cell base + c if that cell's label is c + 1, and the cell says
+ * whether the characters so far are a word and whether longer ones go on.
+ *  - pupa_khmer_dict_trie: ICU's khmerdict trie (a BytesTrie) and its
+ *    size in bytes, or NULL when ICU has none of the expected form;
+ *  - pupa_khmer_da_fingerprint: a hash of a trie's bytes, to know which
+ *    trie an array was built from;
+ *  - pupa_khmer_da_build: lays a trie out as cells (malloc'd, into
+ *    *cells, how many into *ncells); 1 on success;
+ *  - pupa_khmer_da_valid: 1 when every step from the cells stays inside
+ *    them (the engine trusts no array it did not check). */
+enum { PUPA_DA_ROOT = 0, PUPA_DA_WORD = 1, PUPA_DA_MORE = 2 };
+const uint8_t *pupa_khmer_dict_trie(size_t *bytes);
+uint64_t pupa_khmer_da_fingerprint(const uint8_t *trie, size_t bytes);
+int pupa_khmer_da_build(const uint8_t *trie, size_t trie_bytes, uint32_t **cells, size_t *ncells);
+int pupa_khmer_da_valid(const uint32_t *cells, size_t ncells);
+/* The array built with the library (gen_khmer_da.c writes it), and the
+ * fingerprint of the trie it was built from; 0 cells when the build found
+ * no dictionary. */
+extern const uint32_t pupa_khmer_da_compiled[];
+extern const size_t pupa_khmer_da_compiled_cells;
+extern const uint64_t pupa_khmer_da_compiled_from;
 
 /* Lets pupa_tokenize give plain Khmer segments to the Khmer engine (on) or
  * ICU (off, the default and the reference).  Returns whether it is on:

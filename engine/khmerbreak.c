@@ -21,8 +21,8 @@
  * (ICU 72's KhmerBreakEngine: up to 20 dictionary words at a position, a
  * look-ahead of three words, the resynchronisation after a non-word, marks
  * kept with the word before them), over ICU's own dictionary (khmerdict,
- * opened with udata_open and read as the BytesTrie it is).  Everything
- * else stays with ICU (tokenise.c).
+ * laid out as a double array by khmerda.c).  Everything else stays with
+ * ICU (tokenise.c).
  *
  * Trust.  The boundaries must be ICU's, byte for byte.  On first use the
  * engine checks itself against ICU's iterator on generated text made from
@@ -43,7 +43,6 @@
 
 #include <unicode/ubrk.h>
 #include <unicode/uchar.h>
-#include <unicode/udata.h>
 #include <unicode/uscript.h>
 #include <unicode/utext.h>
 
@@ -59,156 +58,13 @@ enum {
 };
 static unsigned char kb_class[0x80];
 
-/* --------------------------------------------------- ICU's BytesTrie */
+/* ------------------------------------------------- the dictionary */
 
-/* The dictionary's trie, in ICU's BytesTrie format (unicode/bytestrie.h
- * documents it): lead bytes 00-0f branch, 10-1f match 1-16 bytes in a
- * row, 20-ff a value (odd: final).  A character is its code point minus
- * the dictionary's offset (U+1780). */
-static const uint8_t *kb_trie;
-static UDataMemory *kb_data;
-
-enum { T_NO_MATCH, T_NO_VALUE, T_FINAL, T_VALUE };
-
-typedef struct trie_walk {
-    const uint8_t *pos;  /* next byte to read; NULL once nothing matches */
-    int32_t run_left;    /* bytes left in a linear-match node, minus 1 */
-} trie_walk;
-
-static inline int value_result(int node) { return (node & 1) ? T_FINAL : T_VALUE; }
-
-static inline const uint8_t *skip_value(const uint8_t *p, int lead)
-{
-    if (lead >= 0xA2) {          /* two or more bytes */
-        if (lead < 0xD8)
-            p += 1;
-        else if (lead < 0xFC)
-            p += 2;
-        else
-            p += 3 + ((lead >> 1) & 1);
-    }
-    return p;
-}
-
-/* Reads a compact integer whose lead byte (already read) is `lead`: one
- * byte below two_lead (lead - one_base), then two, three, four or five.
- * Jump deltas and values share the shape with different thresholds. */
-static inline const uint8_t *read_compact(const uint8_t *p, int lead, int one_base,
-                                          int two_lead, int three_lead, int four_lead,
-                                          int32_t *out)
-{
-    if (lead < two_lead) {
-        *out = lead - one_base;
-    } else if (lead < three_lead) {
-        *out = ((lead - two_lead) << 8) | *p++;
-    } else if (lead < four_lead) {
-        *out = ((lead - three_lead) << 16) | (p[0] << 8) | p[1];
-        p += 2;
-    } else if (lead == four_lead) {
-        *out = (p[0] << 16) | (p[1] << 8) | p[2];
-        p += 3;
-    } else {
-        *out = (int32_t)(((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | (p[2] << 8) | p[3]);
-        p += 4;
-    }
-    return p;
-}
-
-static inline const uint8_t *jump_by_delta(const uint8_t *p)
-{
-    int32_t d;
-    int lead = *p++;
-    p = read_compact(p, lead, 0, 0xC0, 0xF0, 0xFE, &d);
-    return p + d;
-}
-
-static inline const uint8_t *skip_delta(const uint8_t *p)
-{
-    int d = *p++;
-    if (d >= 0xC0)
-        p += d < 0xF0 ? 1 : d < 0xFE ? 2 : 3 + (d & 1);
-    return p;
-}
-
-/* A branch node of `length` (the node byte) choosing on byte b. */
-static int branch_next(trie_walk *w, const uint8_t *p, int length, int b)
-{
-    if (length == 0)
-        length = *p++;
-    length++;
-    while (length > 5) { /* a binary search down to five */
-        if (b < *p++) {
-            length >>= 1;
-            p = jump_by_delta(p);
-        } else {
-            length -= length >> 1;
-            p = skip_delta(p);
-        }
-    }
-    do {
-        if (b == *p++) {
-            int node = *p;
-            if (node & 1) { /* a final value: the word ends here */
-                w->pos = p;
-                return T_FINAL;
-            }
-            /* Otherwise the value is the jump to the next node. */
-            int32_t d;
-            p = read_compact(p + 1, node >> 1, 0x10, 0x51, 0x6C, 0x7E, &d);
-            p += d;
-            node = *p;
-            w->pos = p;
-            return node >= 0x20 ? value_result(node) : T_NO_VALUE;
-        }
-        length--;
-        p = skip_value(p + 1, p[0]);
-    } while (length > 1);
-    if (b == *p++) {
-        w->pos = p;
-        int node = *p;
-        return node >= 0x20 ? value_result(node) : T_NO_VALUE;
-    }
-    w->pos = NULL;
-    return T_NO_MATCH;
-}
-
-/* Feeds byte b; the result says whether the bytes so far are a word. */
-static int trie_next(trie_walk *w, int b)
-{
-    const uint8_t *p = w->pos;
-    if (!p)
-        return T_NO_MATCH;
-    int32_t left = w->run_left;
-    if (left >= 0) { /* inside a linear-match node */
-        if (b == *p++) {
-            w->run_left = --left;
-            w->pos = p;
-            int node;
-            return (left < 0 && (node = *p) >= 0x20) ? value_result(node) : T_NO_VALUE;
-        }
-        w->pos = NULL;
-        return T_NO_MATCH;
-    }
-    for (;;) {
-        int node = *p++;
-        if (node < 0x10)
-            return branch_next(w, p, node, b);
-        if (node < 0x20) {
-            int32_t len = node - 0x10; /* match length minus 1 */
-            if (b != *p)
-                break;
-            p++;
-            w->run_left = --len;
-            w->pos = p;
-            return (len < 0 && (node = *p) >= 0x20) ? value_result(node) : T_NO_VALUE;
-        }
-        if (node & 1)
-            break; /* a final value: nothing follows */
-        p = skip_value(p, node); /* an intermediate value; a node follows */
-    }
-    w->pos = NULL;
-    return T_NO_MATCH;
-}
+/* ICU's Khmer dictionary as a double array (khmerda.c): the one compiled
+ * into the library, or one laid out at setup when ICU's dictionary is not
+ * the one the library was built with.  Checked before use: no step leaves
+ * it. */
+static const uint32_t *kb_da;
 
 /* ------------------------------------------------------- the engine */
 
@@ -228,17 +84,6 @@ typedef struct words_at {
     int32_t len[WORDS_MAX];
 } words_at;
 
-/* The walk after the first character, and after the first two, for every
- * character and pair (built in setup): the top of the trie is where its
- * nodes are widest, and a walk starts there at every position. */
-typedef struct trie_state {
-    const uint8_t *pos;
-    int32_t run_left;
-    int result;
-} trie_state;
-enum { SYMS = 0x60 }; /* U+1780-U+17DF */
-static trie_state kb_first[SYMS], kb_second[SYMS * SYMS];
-
 /* Fills w with the words of sym[at, n), unless it already holds them;
  * returns how many, and selects the longest (the position after it is
  * at + w->len[w->count - 1]).  Up to WORDS_MAX words are kept, but the
@@ -250,22 +95,16 @@ static int candidates(words_at *w, const uint8_t *sym, int32_t at, int32_t n)
         w->at = at;
         w->count = 0;
         int32_t i = at;
-        const trie_state *st = &kb_first[sym[i++]];
-        int r = st->result;
-        if (r >= T_FINAL)
-            w->len[w->count++] = 1;
-        if (r != T_FINAL && r != T_NO_MATCH && i < n) {
-            st = &kb_second[sym[i - 1] * SYMS + sym[i]];
-            i++;
-            r = st->result;
-            if (r >= T_FINAL)
-                w->len[w->count++] = 2;
-            trie_walk tw = {st->pos, st->run_left};
-            while (r != T_FINAL && r != T_NO_MATCH && i < n) {
-                r = trie_next(&tw, sym[i++]);
-                if (r >= T_FINAL && w->count < WORDS_MAX)
-                    w->len[w->count++] = i - at;
-            }
+        uint32_t cell = kb_da[PUPA_DA_ROOT];
+        while (i < n) {
+            uint32_t c = sym[i++];
+            cell = kb_da[(cell >> 10) + c];
+            if (((cell >> 2) & 0xFF) != c + 1)
+                break; /* no word goes on with c */
+            if ((cell & PUPA_DA_WORD) && w->count < WORDS_MAX)
+                w->len[w->count++] = i - at;
+            if (!(cell & PUPA_DA_MORE))
+                break;
         }
         w->prefix = i - at;
     }
@@ -496,7 +335,7 @@ static size_t break_run(const char *run, size_t len, uint8_t *sym, int32_t *brk)
  * engine breaks each run of dictionary-set characters in it, and the
  * segment's boundaries are its edges and those breaks: the digits stay
  * with the words beside them. */
-static size_t break_segment(const char *seg, size_t len, uint8_t *sym, int32_t *brk)
+size_t pupa_khmer_break_segment(const char *seg, size_t len, uint8_t *sym, int32_t *brk)
 {
     const unsigned char *s = (const unsigned char *)seg;
     size_t nb = 0;
@@ -518,131 +357,30 @@ static size_t break_segment(const char *seg, size_t len, uint8_t *sym, int32_t *
     return nb;
 }
 
-/* ------------------------------------------------------- the memo */
-
-/* Why.  Speech and writing repeat their short phrases: in the shared
- * Khmer news text, 58% of the characters of plain segments are in a
- * segment seen before.  Breaking a segment walks the dictionary trie a few
- * times per character, each step a chain of dependent reads and branches;
- * finding a short segment in the memo costs a hash, a compare and one or
- * two cache lines.  The breaks depend on the segment's bytes alone, so a
- * segment found gives the same breaks.  Measured: the engine alone 18%
- * faster on the bench's Khmer-heavy corpus, a Khmer-heavy build 2%: its
- * phrases are long, and half its characters are in segments too long to
- * keep.
- *
- * How.  Segments up to MEMO_KEY bytes, in sets of two slots (the one used
- * last first), chosen by a hash of their bytes; a slot holds the bytes and
- * the breaks as byte offsets.  1 MB, one memo per tokenizer, so per
- * thread and never shared. */
-enum { MEMO_KEY = 96, MEMO_BREAKS = 30, MEMO_SETS = 4096 };
-typedef struct memo_slot {
-    uint8_t len;  /* 0: empty */
-    uint8_t nbrk;
-    uint8_t brk[MEMO_BREAKS];
-    char key[MEMO_KEY];
-} memo_slot;
-
-struct pupa_khmer_memo {
-    memo_slot slot[MEMO_SETS][2];
-};
-
-pupa_khmer_memo *pupa_khmer_memo_new(void)
-{
-    return calloc(1, sizeof(pupa_khmer_memo));
-}
-
-void pupa_khmer_memo_free(pupa_khmer_memo *memo) { free(memo); }
-
-static uint32_t memo_set(const char *seg, size_t len)
-{
-    uint64_t h = len;
-    size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        uint64_t w;
-        memcpy(&w, seg + i, 8);
-        h = (h ^ w) * 0x9E3779B97F4A7C15ull;
-        h ^= h >> 29;
-    }
-    if (i < len) {
-        uint64_t w = 0;
-        memcpy(&w, seg + i, len - i);
-        h = (h ^ w) * 0x9E3779B97F4A7C15ull;
-    }
-    return (uint32_t)(h >> 32) % MEMO_SETS;
-}
-
-size_t pupa_khmer_break_segment(const char *seg, size_t len, uint8_t *sym, int32_t *brk,
-                                pupa_khmer_memo *memo)
-{
-    if (!memo || len > MEMO_KEY)
-        return break_segment(seg, len, sym, brk);
-    memo_slot *set = memo->slot[memo_set(seg, len)];
-    for (int w = 0; w < 2; w++) {
-        memo_slot *m = &set[w];
-        if (m->len == len && memcmp(m->key, seg, len) == 0) {
-            for (size_t k = 0; k < m->nbrk; k++)
-                brk[k] = m->brk[k];
-            size_t nb = m->nbrk;
-            if (w == 1) { /* the one used last goes first */
-                memo_slot t = set[0];
-                set[0] = set[1];
-                set[1] = t;
-            }
-            return nb;
-        }
-    }
-    size_t nb = break_segment(seg, len, sym, brk);
-    if (nb <= MEMO_BREAKS) {
-        set[1] = set[0];
-        memo_slot *m = &set[0];
-        m->len = (uint8_t)len;
-        m->nbrk = (uint8_t)nb;
-        for (size_t k = 0; k < nb; k++)
-            m->brk[k] = (uint8_t)brk[k];
-        memcpy(m->key, seg, len);
-    }
-    return nb;
-}
-
 /* ----------------------------------------------- setting up, checking */
 
 static int kb_ready;
 static pthread_once_t kb_once = PTHREAD_ONCE_INIT;
 
-/* ICU's dictionary header (ICU's dictionarydata.h names them): int32
- * indexes, among them the offset of the trie, its type (bytes: 0) and its
- * transform (an offset of U+1780).  The data is ICU's own, opened and kept
- * for the life of the process. */
-enum { IX_TRIE_OFFSET = 0, IX_TOTAL_SIZE = 3, IX_TRIE_TYPE = 4, IX_TRANSFORM = 5, IX_COUNT = 8 };
-
 static int load_dictionary(void)
 {
-    UErrorCode st = U_ZERO_ERROR;
-    kb_data = udata_open(U_ICUDATA_NAME U_TREE_SEPARATOR_STRING "brkitr", "dict", "khmerdict",
-                         &st);
-    if (U_FAILURE(st) || !kb_data)
+    size_t bytes;
+    const uint8_t *trie = pupa_khmer_dict_trie(&bytes);
+    if (!trie)
         return 0;
-    UDataInfo info;
-    info.size = sizeof info;
-    udata_getInfo(kb_data, &info);
-    const int32_t *ix = udata_getMemory(kb_data);
-    if (memcmp(info.dataFormat, "Dict", 4) != 0 || info.formatVersion[0] != 1 || !ix ||
-        ix[IX_TRIE_OFFSET] < (int32_t)(IX_COUNT * sizeof(int32_t)) ||
-        ix[IX_TRIE_OFFSET] >= ix[IX_TOTAL_SIZE] || (ix[IX_TRIE_TYPE] & 7) != 0 ||
-        ix[IX_TRANSFORM] != (0x1000000 | 0x1780))
-        return 0;
-    kb_trie = (const uint8_t *)ix + ix[IX_TRIE_OFFSET];
-    for (int a = 0; a < SYMS; a++) {
-        trie_walk tw = {kb_trie, -1};
-        int r = trie_next(&tw, a);
-        kb_first[a] = (trie_state){tw.pos, tw.run_left, r};
-        for (int b = 0; b < SYMS; b++) {
-            trie_walk tw2 = tw;
-            int r2 = r == T_NO_VALUE || r == T_VALUE ? trie_next(&tw2, b) : T_NO_MATCH;
-            kb_second[a * SYMS + b] = (trie_state){tw2.pos, tw2.run_left, r2};
-        }
+    if (pupa_khmer_da_compiled_cells > 0 &&
+        pupa_khmer_da_fingerprint(trie, bytes) == pupa_khmer_da_compiled_from &&
+        pupa_khmer_da_valid(pupa_khmer_da_compiled, pupa_khmer_da_compiled_cells)) {
+        kb_da = pupa_khmer_da_compiled;
+        return 1;
     }
+    /* Another ICU than the library was built with: lay its own out (about
+     * 10 ms), kept for the life of the process. */
+    uint32_t *cells;
+    size_t ncells;
+    if (!pupa_khmer_da_build(trie, bytes, &cells, &ncells))
+        return 0;
+    kb_da = cells;
     return 1;
 }
 

@@ -81,7 +81,6 @@ struct pupa_tokenizer {
     /* The Khmer engine (khmerbreak.c) for plain Khmer segments, when on:
      * its characters and the boundaries it finds. */
     int khmer_engine;
-    pupa_khmer_memo *kb_memo;
     uint8_t *kb_sym;
     int32_t *kb_brk;
     size_t kb_cap;
@@ -160,7 +159,6 @@ void pupa_tokenizer_free(pupa_tokenizer *t)
     free(t->tok);
     free(t->kb_sym);
     free(t->kb_brk);
-    pupa_khmer_memo_free(t->kb_memo);
     free(t);
 }
 
@@ -433,8 +431,7 @@ static int khmer_tokens(pupa_tokenizer *t, const char *text, size_t from, size_t
         t->kb_brk = brk;
         t->kb_cap = n;
     }
-    size_t nb = pupa_khmer_break_segment(text + from, to - from, t->kb_sym, t->kb_brk,
-                                         t->kb_memo);
+    size_t nb = pupa_khmer_break_segment(text + from, to - from, t->kb_sym, t->kb_brk);
     size_t start = from;
     for (size_t k = 0; k <= nb; k++) {
         size_t end = k < nb ? from + (size_t)t->kb_brk[k] : to;
@@ -537,8 +534,6 @@ int pupa_tokenize(pupa_tokenizer *t, const char *text, size_t len, pupa_tokens *
 int pupa_tokenizer_use_khmer_engine(pupa_tokenizer *t, int on)
 {
     t->khmer_engine = on && pupa_khmer_break_ready();
-    if (t->khmer_engine && !t->kb_memo)
-        t->kb_memo = pupa_khmer_memo_new(); /* without one, every segment is broken afresh */
     return t->khmer_engine;
 }
 
