@@ -111,6 +111,10 @@ static inline bool pupa_is_khmer_cp(uint32_t c)
 /* True when pupa_khmer_fold would change s (khmer.c); with order_only,
  * only when it would reorder marks, not for its two substitutions. */
 int pupa_khmer_fold_changes(const char *s, size_t len, int order_only);
+/* Where pupa_khmer_fold first changes s (khmer.c): a point before which it
+ * leaves s as it is and from which folding s + point gives the rest of the
+ * fold of s; len if it changes nothing. */
+size_t pupa_khmer_fold_from(const char *s, size_t len);
 
 /* Whether the text s[0, n) between two words holds only white space,
  * invisible separators and hyphens or dashes (- U+2010-U+2015 U+2212

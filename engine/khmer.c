@@ -202,9 +202,12 @@ size_t pupa_khmer_fold(const char *in_, size_t len, char *out_)
     return o;
 }
 
-int pupa_khmer_fold_changes(const char *in_, size_t len, int order_only)
+/* Where the fold first changes in[0, len): the start of the unit, or of
+ * the cluster, it changes first; len when it changes nothing.  The fold of
+ * what follows that point is the fold of the whole text from there, as the
+ * fold never looks back past a cluster's start. */
+static size_t first_change(const unsigned char *in, size_t len, int order_only)
 {
-    const unsigned char *in = (const unsigned char *)in_;
     for (size_t i = 0; i < len;) {
         if (in[i] != 0xE1) {
             /* Every Khmer character starts with E1: skip to the next one. */
@@ -214,9 +217,10 @@ int pupa_khmer_fold_changes(const char *in_, size_t len, int order_only)
             i = (size_t)(next - in);
             continue;
         }
+        size_t start = i;
         unit u = unit_at(in, len, i);
         if (!order_only && unit_rewritten(in + i, u.len))
-            return 1;
+            return start;
         i += u.len;
         /* ICU may cut a token right after a coeng, making the consonant of a
          * leading coeng pair a base of its own: check what follows it too. */
@@ -227,10 +231,20 @@ int pupa_khmer_fold_changes(const char *in_, size_t len, int order_only)
             if (m.key <= K_BASE)
                 break;
             if (m.key < prev || (!order_only && unit_rewritten(in + i, m.len)))
-                return 1;
+                return start;
             prev = m.key;
             i += m.len;
         }
     }
-    return 0;
+    return len;
+}
+
+int pupa_khmer_fold_changes(const char *in, size_t len, int order_only)
+{
+    return first_change((const unsigned char *)in, len, order_only) < len;
+}
+
+size_t pupa_khmer_fold_from(const char *in, size_t len)
+{
+    return first_change((const unsigned char *)in, len, 0);
 }

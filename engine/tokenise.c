@@ -501,11 +501,13 @@ int pupa_tokenize(pupa_tokenizer *t, const char *text, size_t len, pupa_tokens *
      * is cut between its coeng and ដ, យុត្តិធម៌ is one word), so folding
      * token by token would leave them apart.  ICU reads the folded text
      * instead: the fold keeps every length, so offsets stay the caller's. */
-    if (pupa_khmer_fold_changes(text, len, 0)) {
+    size_t fold_from = pupa_khmer_fold_from(text, len);
+    if (fold_from < len) {
         int frc = pupa_buf_reserve(&t->prefold, len);
         if (frc)
             return frc;
-        pupa_khmer_fold(text, len, t->prefold.data);
+        memcpy(t->prefold.data, text, fold_from); /* the fold leaves this as it is */
+        pupa_khmer_fold(text + fold_from, len - fold_from, t->prefold.data + fold_from);
         t->prefold.data[len] = '\0';
         text = t->prefold.data;
     }

@@ -3,12 +3,13 @@
  *
  * Each rule on explicit code points, the contract's variant pairs, then the
  * properties the matcher relies on (never grows, idempotent, non-Khmer bytes
- * untouched) over random strings and every line of the shared Khmer corpora.
+ * untouched, and pupa_khmer_fold_from's point: the fold keeps what is before
+ * it and folding from it gives the rest) over random strings and every line of the shared Khmer corpora.
  * The corpus part is skipped (77) when the corpora are absent, after the rest
  * has run.
  */
 #include "check.h"
-#include "pupa.h"
+#include "internal.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -138,6 +139,18 @@ static void check_props(const char *s, size_t n, char *b1, char *b2)
     }
     if (n1 != n || memcmp(s, b1, n) != 0)
         prop_changed++;
+    /* pupa_khmer_fold_from: the fold keeps what comes before that point,
+     * and folding from there gives the rest; it is n only when the fold
+     * changes nothing. */
+    size_t from = pupa_khmer_fold_from(s, n);
+    CHECK(from <= n);
+    CHECK_EQ_INT(from < n, n1 != n || memcmp(s, b1, n) != 0);
+    CHECK_EQ_INT(from < n, pupa_khmer_fold_changes(s, n, 0));
+    if (from < n && n1 == n) {
+        CHECK(memcmp(s, b1, from) == 0);
+        CHECK_EQ_INT(pupa_khmer_fold(s + from, n - from, b2), n - from);
+        CHECK(memcmp(b2, b1 + from, n - from) == 0);
+    }
     /* Every byte that is not part of an E1 9E/9F xx sequence keeps its place
      * relative to the others: compare the texts with Khmer letters removed. */
     size_t i = 0, j = 0;
