@@ -9,15 +9,15 @@
  * so that cost was most of a Khmer-heavy build.
  *
  * What.  A *plain segment* is a maximal run of characters of ICU's Khmer
- * dictionary set ([[:Khmr:]&[:LineBreak=SA:]]) and digits, with at least
- * one of the former, that starts with a letter or a digit (not a combining
- * mark) and has a separator or the text's edge on both sides
+ * dictionary set ([[:Khmr:]&[:LineBreak=SA:]]) and digits (ASCII and
+ * Khmer), that starts with a letter or a digit (not a combining mark) and
+ * has a separator or the text's edge on both sides
  * (pupa_khmer_separator_at: white space, and punctuation ICU's word rules
  * never join to a letter nor look across).  ICU's word rules make it one
  * segment of its own and hand each run of dictionary characters in it to
  * its Khmer dictionary engine; the segment's boundaries are its edges and
  * that engine's breaks, so digits stay with the words beside them, and
- * every piece is a word.  This file runs the same engine, step for step
+ * every piece is a word (digits alone are one number: Numeric x Numeric).  This file runs the same engine, step for step
  * (ICU 72's KhmerBreakEngine: up to 20 dictionary words at a position, a
  * look-ahead of three words, the resynchronisation after a non-word, marks
  * kept with the word before them), over ICU's own dictionary (khmerdict,
@@ -291,7 +291,7 @@ size_t pupa_khmer_segment_at(const char *text, size_t len, size_t i, int before,
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t j = i;
-    int dict = 0, starts_numeric = 0, ends_numeric = 0, start_ok = 0;
+    int starts_numeric = 0, ends_numeric = 0, start_ok = 0;
     *plain = 0;
     while (j < len) {
         size_t d = digit_at(s + j, len - j);
@@ -306,13 +306,12 @@ size_t pupa_khmer_segment_at(const char *text, size_t len, size_t i, int before,
             ends_numeric = 1;
             j += d;
         } else {
-            dict = 1;
             if (!(k & KB_MARK))
                 ends_numeric = 0;
             j += 3;
         }
     }
-    if (!dict || !start_ok || (starts_numeric && before == PUPA_SEP_MIDNUM))
+    if (j == i || !start_ok || (starts_numeric && before == PUPA_SEP_MIDNUM))
         return j;
     int after = PUPA_SEP_HARD;
     if (j < len)
