@@ -108,6 +108,15 @@ static inline bool pupa_is_khmer_cp(uint32_t c)
     return (c >= 0x1780 && c <= 0x17FF) || (c >= 0x19E0 && c <= 0x19FF);
 }
 
+/* True when punctuation separates token t from token t+1: the token
+ * stream joins them with "\n", not " " (tokenise.c).  Negation's window
+ * (match.c, and the codebook's in rules.c) stops there. */
+static inline bool pupa_punctuation_between(const pupa_tokens *ts, size_t t)
+{
+    uint32_t gap = ts->tok[t].norm_end;
+    return gap < ts->tok[t + 1].norm_start && ts->norm[gap] == '\n';
+}
+
 /* True when pupa_khmer_fold would change s (khmer.c); with order_only,
  * only when it would reorder marks, not for its two substitutions. */
 int pupa_khmer_fold_changes(const char *s, size_t len, int order_only);

@@ -305,13 +305,6 @@ size_t pupa_hits_settle(pupa_hit *h, size_t n)
     return kept;
 }
 
-/* True when punctuation separates token t from token t+1. */
-static int punctuation_between(const pupa_tokens *ts, size_t t)
-{
-    uint32_t gap = ts->tok[t].norm_end;
-    return gap < ts->tok[t + 1].norm_start && ts->norm[gap] == '\n';
-}
-
 /* Whether a cue stands within the window before token first.  *open is
  * set when the look-back ran out of tokens before the window or a
  * punctuation mark closed it: then text before these tokens could decide. */
@@ -324,7 +317,7 @@ static int negated_before(const pupa_tokens *ts, size_t first, int *open)
             *open = 1;
             return 0;
         }
-        if (punctuation_between(ts, t - 1))
+        if (pupa_punctuation_between(ts, t - 1))
             return 0;
         t--;
         const pupa_token *k = &ts->tok[t];

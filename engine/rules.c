@@ -975,10 +975,7 @@ static void remark_negation(const actx *ax)
         h->negated = 0;
         size_t t = h->tok_first;
         for (int back = 0; back < rs->window && t > 0 && t <= ts->ntok; back++) {
-            uint32_t gap = ts->tok[t - 1].norm_end;
-            if (gap < ts->tok[t].norm_start && ts->norm[gap] == '\n')
-                break;
-            if (is_stop(rs, ts, t - 1))
+            if (pupa_punctuation_between(ts, t - 1) || is_stop(rs, ts, t - 1))
                 break;
             t--;
             if (is_cue(rs, ts, t)) {
