@@ -211,21 +211,31 @@ static int32_t token_at(const pupa_tokens *ts, size_t pos)
     return lo > 0 && pos < ts->tok[lo - 1].norm_end ? (int32_t)(lo - 1) : -1;
 }
 
+/* The boundary rule's end, for a candidate that starts where token first
+ * starts and ends at norm byte `to`: unless a prefix entry, it must end
+ * where a token ends.  Returns the last token, or -1. */
+static int32_t last_on_boundary(const pupa_matcher *m, int kind, int32_t first, size_t to)
+{
+    if (to <= m->tokens.tok[first].norm_start || to > m->tokens.norm_len)
+        return -1;
+    int32_t last = token_at(&m->tokens, to - 1);
+    if (last < 0 || (kind != PUPA_ENTRY_PREFIX && m->tokens.tok[last].norm_end != to))
+        return -1;
+    return last;
+}
+
 /* The boundary rule, for a candidate spanning norm bytes [from, to): it
- * must start where a token starts and, unless a prefix entry, end where a
- * token ends.  Returns the last token and sets *first, or returns -1. */
+ * must start where a token starts and end as last_on_boundary says.
+ * Returns the last token and sets *first, or returns -1. */
 static int32_t on_boundaries(const pupa_matcher *m, int kind, size_t from, size_t to,
                              int32_t *first)
 {
     if (to <= from || to > m->tokens.norm_len)
         return -1;
     *first = token_at(&m->tokens, from);
-    int32_t last = token_at(&m->tokens, to - 1);
-    if (*first < 0 || last < 0 || m->tokens.tok[*first].norm_start != from)
+    if (*first < 0 || m->tokens.tok[*first].norm_start != from)
         return -1;
-    if (kind != PUPA_ENTRY_PREFIX && m->tokens.tok[last].norm_end != to)
-        return -1;
-    return last;
+    return last_on_boundary(m, kind, *first, to);
 }
 
 static int is_ascii_alnum(unsigned char c)
@@ -570,8 +580,8 @@ static int confirm(pupa_matcher *m, const char *text, size_t a, size_t b, size_t
             size_t from = ts->tok[t].norm_start;
             if (from + elen > ts->norm_len || memcmp(ts->norm + from, e->norm, elen) != 0)
                 continue;
-            int32_t first, last = on_boundaries(m, e->kind, from, from + elen, &first);
-            if (last >= 0 && add_hit(m, c->entry, e, first, last, (uint32_t)a))
+            int32_t last = last_on_boundary(m, e->kind, (int32_t)t, from + elen);
+            if (last >= 0 && add_hit(m, c->entry, e, (int32_t)t, last, (uint32_t)a))
                 return pupa_fail(PUPA_ENOMEM, "out of memory while matching");
         }
     }
