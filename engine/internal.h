@@ -181,7 +181,7 @@ size_t pupa_khmer_break_segment(const char *seg, size_t len, uint8_t *sym, int32
  *  - pupa_khmer_da_build: lays a trie out as cells (malloc'd, into
  *    *cells, how many into *ncells); 1 on success;
  *  - pupa_khmer_da_valid: 1 when every step from the cells stays inside
- *    them (the engine trusts no array it did not check). */
+ *    them (a layout is checked when made; the compiled one by its test). */
 enum { PUPA_DA_ROOT = 0, PUPA_DA_WORD = 1, PUPA_DA_MORE = 2 };
 const uint8_t *pupa_khmer_dict_trie(size_t *bytes);
 uint64_t pupa_khmer_da_fingerprint(const uint8_t *trie, size_t bytes);

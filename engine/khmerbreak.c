@@ -62,8 +62,8 @@ static unsigned char kb_class[0x80];
 
 /* ICU's Khmer dictionary as a double array (khmerda.c): the one compiled
  * into the library, or one laid out at setup when ICU's dictionary is not
- * the one the library was built with.  Checked before use: no step leaves
- * it. */
+ * the one the library was built with.  No step leaves it
+ * (pupa_khmer_da_valid). */
 static const uint32_t *kb_da;
 
 /* ------------------------------------------------------- the engine */
@@ -367,9 +367,11 @@ static int load_dictionary(void)
     const uint8_t *trie = pupa_khmer_dict_trie(&bytes);
     if (!trie)
         return 0;
+    /* The compiled array is part of the program, not data read at run
+     * time (test_khmerda checks it); left unread here, only the pages the
+     * walks need are ever brought in. */
     if (pupa_khmer_da_compiled_cells > 0 &&
-        pupa_khmer_da_fingerprint(trie, bytes) == pupa_khmer_da_compiled_from &&
-        pupa_khmer_da_valid(pupa_khmer_da_compiled, pupa_khmer_da_compiled_cells)) {
+        pupa_khmer_da_fingerprint(trie, bytes) == pupa_khmer_da_compiled_from) {
         kb_da = pupa_khmer_da_compiled;
         return 1;
     }
