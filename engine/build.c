@@ -25,6 +25,7 @@
 #include <hs/hs.h>
 #include <malloc.h>
 #include <omp.h>
+#include <pthread.h>
 #include <sched.h>
 #include <time.h>
 #include <stdio.h>
@@ -821,6 +822,13 @@ static int run_batches(const struct pupa_index *ix, const char *corpus,
     return rc;
 }
 
+static void *ready_khmer_engine(void *unused)
+{
+    (void)unused;
+    pupa_khmer_break_ready();
+    return NULL;
+}
+
 int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build_opts *opts,
                      pupa_build_stats *stats)
 {
@@ -858,6 +866,14 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
             *stats = st;
         return 0;
     }
+    /* The Khmer engine readies itself (checks itself against ICU, about
+     * 3 ms) on another thread while this one loads the lexicon and plans:
+     * all serial, the part of a small update or a many-thread build that
+     * no thread count shortens.  Not for -j 1, which asked for one. */
+    pthread_t warm;
+    int threads = opts->threads > 0 ? opts->threads : omp_get_max_threads();
+    int warming = !rc && !opts->tokenise_all && threads > 1 &&
+                  pthread_create(&warm, NULL, ready_khmer_engine, NULL) == 0;
     if (!rc)
         rc = pupa_lexicon_load(&lex, opts->lexicon);
     if (!rc) {
@@ -891,21 +907,23 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
             rc = pupa_lmdb_fail(rc, "index commit");
     }
     st.files_seen = npaths;
+    if (warming)
+        pthread_join(warm, NULL);
     if (!rc)
         rc = run_batches(&ix, corpus, lex, manifest, opts, tasks, ntasks, &next_doc, &st, &tmp);
     free(tasks);
-    int crc = pupa_index_env_close(&ix);
-    /* The coding buffers and LMDB's page buffers are free now: give them
-     * back before the seal's checksum maps chunks of the index. */
-    malloc_trim(0);
+    /* What was committed is sound even after a failure, unless the failure
+     * was the index itself: then it is synced, not sealed. */
+    int reseal = unsealed && rc != PUPA_ECORRUPT;
+    pupa_seal_sum sum = {0, 0, 0};
+    int crc = ix.env || reseal ? pupa_index_finish(&ix, index_dir, &seal, reseal ? &sum : NULL)
+                               : 0;
     if (!rc)
         rc = crc;
-    /* What was committed is sound even after a failure, unless the failure
-     * was the index itself. */
-    if (unsealed && rc != PUPA_ECORRUPT) {
+    if (reseal) {
         /* The stamp only when every file is in: a file that failed must be
          * tried again next time. */
-        int src = pupa_index_reseal(index_dir, &seal, !rc && st.files_failed == 0 ? stamp : 0);
+        int src = pupa_index_reseal(index_dir, &sum, !rc && st.files_failed == 0 ? stamp : 0);
         if (!rc)
             rc = src;
     }

@@ -64,7 +64,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <omp.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -287,20 +289,64 @@ int pupa_index_unseal(const char *dir, pupa_seal_keep *keep)
     return write_seal(dir, "building\n");
 }
 
-int pupa_index_reseal(const char *dir, const pupa_seal_keep *keep, uint64_t stamp)
+/* The checksum for the seal: keep's, when nothing was written since the
+ * seal was verified (hashing the whole file again would double an
+ * unchanged run's cost), else a new one. */
+static int seal_sum(const char *dir, const pupa_seal_keep *keep, pupa_seal_sum *out)
 {
-    /* Nothing written since the seal was verified: its checksum still
-     * holds, and hashing the whole file again would double an unchanged
-     * run's cost. */
     char path[4096];
     struct stat st;
     snprintf(path, sizeof path, "%s/data.mdb", dir);
     if (keep->valid && stat(path, &st) == 0 && (uint64_t)st.st_size == keep->size &&
-        pupa_mtime_ns(&st) == keep->mtime_ns)
-        return write_sealed(dir, keep->size, keep->sum, stamp);
-    uint64_t size, sum;
-    int rc = data_checksum(dir, &size, &sum);
-    return rc ? rc : write_sealed(dir, size, sum, stamp);
+        pupa_mtime_ns(&st) == keep->mtime_ns) {
+        out->size = keep->size;
+        out->sum = keep->sum;
+        return 0;
+    }
+    return data_checksum(dir, &out->size, &out->sum);
+}
+
+typedef struct sync_job {
+    int fd, err;
+} sync_job;
+
+static void *sync_file(void *arg)
+{
+    sync_job *job = arg;
+    job->err = fdatasync(job->fd) == 0 ? 0 : errno;
+    return NULL;
+}
+
+int pupa_index_finish(struct pupa_index *ix, const char *dir, const pupa_seal_keep *keep,
+                      pupa_seal_sum *sum)
+{
+    if (ix->env)
+        mdb_env_close(ix->env);
+    ix->env = NULL;
+    /* LMDB's page buffers and the coding buffers are free now: give them
+     * back before the checksum maps chunks of the index. */
+    malloc_trim(0);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    sync_job job = {open(path, O_RDONLY | O_CLOEXEC), 0};
+    if (job.fd < 0)
+        job.err = errno;
+    pthread_t syncer;
+    int apart = job.fd >= 0 && sum && pthread_create(&syncer, NULL, sync_file, &job) == 0;
+    if (job.fd >= 0 && !apart)
+        sync_file(&job);
+    if (sum)
+        sum->rc = seal_sum(dir, keep, sum);
+    if (apart)
+        pthread_join(syncer, NULL);
+    if (job.fd >= 0)
+        close(job.fd);
+    return job.err ? pupa_fail(PUPA_EIO, "%s: cannot sync: %s", path, strerror(job.err)) : 0;
+}
+
+int pupa_index_reseal(const char *dir, const pupa_seal_sum *sum, uint64_t stamp)
+{
+    return sum->rc ? sum->rc : write_sealed(dir, sum->size, sum->sum, stamp);
 }
 
 int pupa_index_seal(const char *dir)
@@ -445,7 +491,7 @@ int pupa_index_env_open(struct pupa_index *ix, const char *dir, int writable)
         (unsigned long long)st.st_size < MAP_SIZE)
         mapsize = ((size_t)st.st_size + 65535) & ~(size_t)65535;
     mdb_env_set_mapsize(ix->env, mapsize);
-    /* A build syncs once at its end (pupa_index_env_close), not at every
+    /* A build syncs once at its end (pupa_index_finish), not at every
      * batch: a crash can lose the last batches but never tear the file, and
      * the seal then says "building", so the next run redoes them. */
     rc = mdb_env_open(ix->env, dir, writable ? (MDB_NOTLS | MDB_NOSYNC) : (MDB_RDONLY | MDB_NOTLS),

@@ -58,7 +58,7 @@ int pupa_meta_put_u32(MDB_txn *txn, const struct pupa_index *ix, const char *nam
 int pupa_index_reset(MDB_txn *txn, const struct pupa_index *ix, const MDB_val *hash,
                      const MDB_val *codes, const MDB_val *entries);
 /* Starts writing the committed pages to disk, without waiting: the sync
- * at the end of a build (pupa_index_env_close) then has less left to do. */
+ * at the end of a build (pupa_index_finish) then has less left to do. */
 void pupa_index_start_writeback(const struct pupa_index *ix);
 /* Marks the index as being written ("building"), after checking that an
  * existing one matches its seal.  See the top of index.c. */
@@ -74,10 +74,22 @@ int pupa_index_unseal(const char *dir, pupa_seal_keep *keep);
  * every other case, errors included (the build then finds and reports
  * them). */
 int pupa_index_stamped(const char *dir, uint64_t stamp);
-/* Seals again after a write: keeps the verified checksum if data.mdb was
- * not touched since (same size and mtime), else checksums it again.  A
- * non-zero stamp is written with it. */
-int pupa_index_reseal(const char *dir, const pupa_seal_keep *keep, uint64_t stamp);
+/* Ends a build's writing to dir: closes ix's environment, then makes
+ * data.mdb durable (fdatasync) and, at the same time, takes the checksum
+ * for the seal into *sum (keep's if data.mdb was not touched since it was
+ * verified: same size and mtime); with sum NULL it only syncs.  Nothing
+ * changes data.mdb once its last transaction is committed, so the sum is
+ * the synced file's, and the sync's wait on the disk is hidden behind the
+ * hashing.  Returns the sync's result; sum->rc is the checksum's. */
+typedef struct pupa_seal_sum {
+    int rc;
+    uint64_t size, sum;
+} pupa_seal_sum;
+int pupa_index_finish(struct pupa_index *ix, const char *dir, const pupa_seal_keep *keep,
+                      pupa_seal_sum *sum);
+/* Seals again after a write, with the checksum pupa_index_finish took (or
+ * its error).  A non-zero stamp is written with it. */
+int pupa_index_reseal(const char *dir, const pupa_seal_sum *sum, uint64_t stamp);
 
 /* An LMDB failure as a pupa error with a one-line message. */
 int pupa_lmdb_fail(int mdb_rc, const char *what);
