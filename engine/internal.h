@@ -149,8 +149,9 @@ int pupa_tokenize_ascii(pupa_ascii_tokens *ab, const char *text, size_t len, pup
  * a maximal run of characters of ICU's Khmer dictionary set and digits
  * (ASCII and Khmer; digits alone make one number) that starts with a
  * letter or a digit (not a combining mark), with a separator or the
- * text's edge on both sides; one that starts or ends with a digit must not touch a MidNum
- * separator (, ;) there, which would join it to more digits.
+ * text's edge on both sides; one that starts or ends with a digit must
+ * not touch a MidNum separator (, ;) there, which would join it to more
+ * digits.
  *  - pupa_khmer_break_ready: 1 once ICU's Khmer dictionary is read and the
  *    engine agrees with ICU on its self-check, else 0 (use ICU);
  *  - pupa_khmer_separator_at: the bytes of the separator at i (white
