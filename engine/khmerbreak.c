@@ -17,7 +17,8 @@
  * segment of its own and hand each run of dictionary characters in it to
  * its Khmer dictionary engine; the segment's boundaries are its edges and
  * that engine's breaks, so digits stay with the words beside them, and
- * every piece is a word (digits alone are one number: Numeric x Numeric).  This file runs the same engine, step for step
+ * every piece is a word (digits alone are one number: Numeric x Numeric).
+ * This file runs the same engine, step for step
  * (ICU 72's KhmerBreakEngine: up to 20 dictionary words at a position, a
  * look-ahead of three words, the resynchronisation after a non-word, marks
  * kept with the word before them), over ICU's own dictionary (khmerdict,
