@@ -278,14 +278,18 @@ static inline size_t digit_at(const unsigned char *s, size_t avail)
     return avail >= 3 && s[0] == 0xE1 && s[1] == 0x9F && s[2] >= 0xA0 && s[2] <= 0xA9 ? 3 : 0;
 }
 
-/* Is a character of the dictionary set at s[0, avail)?  Its class, or 0. */
-static inline int dict_class_at(const unsigned char *s, size_t avail)
+/* The character at s[0, avail) if a plain segment may hold it: its length
+ * (3, or 1 for an ASCII digit), with *cls its class for a character of the
+ * dictionary set and 0 for a digit; 0 if it may not.  One decode. */
+static inline size_t run_char_at(const unsigned char *s, size_t avail, int *cls)
 {
     int c = pupa_khmer_index(s, avail);
+    *cls = 0;
     if (c < 0)
-        return 0;
-    int k = kb_class[c];
-    return k & KB_DICT ? k : 0;
+        return s[0] >= '0' && s[0] <= '9';
+    if (kb_class[c] & KB_DICT)
+        *cls = kb_class[c];
+    return *cls || (c >= 0x60 && c <= 0x69) ? 3 : 0; /* U+17E0-U+17E9: digits */
 }
 
 size_t pupa_khmer_segment_at(const char *text, size_t len, size_t i, int before, int *plain)
@@ -295,22 +299,19 @@ size_t pupa_khmer_segment_at(const char *text, size_t len, size_t i, int before,
     int starts_numeric = 0, ends_numeric = 0, start_ok = 0;
     *plain = 0;
     while (j < len) {
-        size_t d = digit_at(s + j, len - j);
-        int k = d ? 0 : dict_class_at(s + j, len - j);
-        if (!d && !k)
+        int k;
+        size_t n = run_char_at(s + j, len - j, &k);
+        if (!n)
             break;
         if (j == i) {
-            starts_numeric = d != 0;
-            start_ok = d || (k & KB_START);
+            starts_numeric = !k;
+            start_ok = !k || (k & KB_START);
         }
-        if (d) {
+        if (!k)
             ends_numeric = 1;
-            j += d;
-        } else {
-            if (!(k & KB_MARK))
-                ends_numeric = 0;
-            j += 3;
-        }
+        else if (!(k & KB_MARK))
+            ends_numeric = 0;
+        j += n;
     }
     if (j == i || !start_ok || (starts_numeric && before == PUPA_SEP_MIDNUM))
         return j;
@@ -321,34 +322,30 @@ size_t pupa_khmer_segment_at(const char *text, size_t len, size_t i, int before,
     return j;
 }
 
-/* The boundaries inside the plain run run[0, len), as character indexes,
- * into brk (room for len / 3); sym is scratch of the same size. */
-static size_t break_run(const char *run, size_t len, uint8_t *sym, int32_t *brk)
-{
-    int32_t n = (int32_t)(len / 3);
-    for (int32_t k = 0; k < n; k++)
-        sym[k] = (uint8_t)pupa_khmer_index((const unsigned char *)run + 3 * k, 3);
-    return divide_run(sym, n, brk);
-}
-
 /* ICU's rules make a plain segment one segment of its own; its dictionary
  * engine breaks each run of dictionary-set characters in it, and the
  * segment's boundaries are its edges and those breaks: the digits stay
- * with the words beside them. */
+ * with the words beside them.  Each run's characters are put into sym
+ * (code point minus U+1780) as they are read, and divided there. */
 size_t pupa_khmer_break_segment(const char *seg, size_t len, uint8_t *sym, int32_t *brk)
 {
     const unsigned char *s = (const unsigned char *)seg;
     size_t nb = 0;
     for (size_t i = 0; i < len;) {
         size_t e = i;
-        while (e < len && dict_class_at(s + e, len - e))
+        int32_t n = 0;
+        int c;
+        while (e < len && (c = pupa_khmer_index(s + e, len - e)) >= 0 &&
+               (kb_class[c] & KB_DICT)) {
+            sym[n++] = (uint8_t)c;
             e += 3;
-        if (e == i) {
+        }
+        if (n == 0) {
             size_t d = digit_at(s + i, len - i);
             i += d ? d : 1;
             continue;
         }
-        size_t k = break_run(seg + i, e - i, sym, brk + nb);
+        size_t k = divide_run(sym, n, brk + nb);
         for (size_t x = nb; x < nb + k; x++)
             brk[x] = (int32_t)i + 3 * brk[x];
         nb += k;
@@ -430,7 +427,8 @@ static const char *const check_words[] = {
     "\u17A5", "\u17B7", "\u17D7", "\u17DC", "\u17DD",
 };
 
-/* ICU's boundaries inside text[0, len) (a plain run), through bi. */
+/* ICU's boundaries inside text[0, len) (a plain run), through bi, as byte
+ * offsets. */
 static size_t icu_inner_breaks(UBreakIterator *bi, const char *text, size_t len, int32_t *brk)
 {
     UErrorCode st = U_ZERO_ERROR;
@@ -440,7 +438,7 @@ static size_t icu_inner_breaks(UBreakIterator *bi, const char *text, size_t len,
     size_t nb = 0;
     if (U_SUCCESS(st))
         for (int32_t b = ubrk_next(bi); b != UBRK_DONE && (size_t)b < len; b = ubrk_next(bi))
-            brk[nb++] = b / 3;
+            brk[nb++] = b;
     utext_close(&ut);
     return U_SUCCESS(st) ? nb : (size_t)-1;
 }
@@ -472,11 +470,13 @@ static int self_check(void)
         }
         /* A plain run starts with a letter: skip leading marks. */
         size_t s = 0;
-        while (s < len && !(dict_class_at((const unsigned char *)run + s, len - s) & KB_START))
+        int k;
+        while (s < len && run_char_at((const unsigned char *)run + s, len - s, &k) &&
+               !(k & KB_START))
             s += 3;
         if (len - s < 3)
             continue;
-        size_t a = break_run(run + s, len - s, sym, mine);
+        size_t a = pupa_khmer_break_segment(run + s, len - s, sym, mine);
         size_t b = icu_inner_breaks(bi, run + s, len - s, icu);
         ok = a == b && memcmp(mine, icu, a * sizeof *mine) == 0;
     }
