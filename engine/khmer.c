@@ -108,8 +108,9 @@ static const unsigned char khmer_key[128] = {
 
 /* One unit of a cluster: a code point, or a coeng with its consonant. */
 typedef struct unit {
-    size_t len;        /* bytes in the input */
-    unsigned char key; /* K_* */
+    size_t len;              /* bytes in the input */
+    unsigned char key;       /* K_* */
+    unsigned char rewritten; /* rules 1 and 2 change it (see put_unit) */
 } unit;
 
 /* Classifies the unit at s[i] (i < len).  Non-Khmer text is one K_OTHER
@@ -119,14 +120,14 @@ static inline unit unit_at(const unsigned char *s, size_t len, size_t i)
     int k = pupa_khmer_index(s + i, len - i);
     if (k < 0) {
         size_t n = s[i] < 0x80 ? 1 : pupa_utf8_len(s + i, len - i);
-        return (unit){n ? n : 1, K_OTHER};
+        return (unit){n ? n : 1, K_OTHER, 0};
     }
     if (k == 0x52) { /* U+17D2 coeng */
         int c = pupa_khmer_index(s + i + 3, len - i - 3);
-        if (c >= 0 && khmer_key[c] == K_BASE)
-            return (unit){6, c == 0x1A ? K_COENG_RO : K_COENG};
+        if (c >= 0 && khmer_key[c] == K_BASE) /* coeng-da (U+178A) is rewritten */
+            return (unit){6, c == 0x1A ? K_COENG_RO : K_COENG, c == 0x0A};
     }
-    return (unit){3, khmer_key[k]};
+    return (unit){3, khmer_key[k], k == 0x32}; /* U+17B2 is rewritten */
 }
 
 /* Copies one unit, applying rules 1 and 2.  Every rewritten character is
@@ -144,12 +145,6 @@ static inline size_t put_unit(const unsigned char *in, size_t n, unsigned char *
     return n;
 }
 
-/* Whether put_unit() would rewrite the unit at in (rules 1 and 2). */
-static inline int unit_rewritten(const unsigned char *in, size_t n)
-{
-    return (n == 3 && in[0] == 0xE1 && in[1] == 0x9E && in[2] == 0xB2) ||
-           (n == 6 && in[4] == 0x9E && in[5] == 0x8A);
-}
 
 size_t pupa_khmer_fold(const char *in_, size_t len, char *out_)
 {
@@ -208,6 +203,8 @@ size_t pupa_khmer_fold(const char *in_, size_t len, char *out_)
  * fold never looks back past a cluster's start. */
 static size_t first_change(const unsigned char *in, size_t len, int order_only)
 {
+    size_t cluster = 0; /* where the cluster being read starts */
+    unsigned char last = K_OTHER; /* its last unit's key; K_OTHER: no cluster */
     for (size_t i = 0; i < len;) {
         if (in[i] != 0xE1) {
             /* Every Khmer character starts with E1: skip to the next one. */
@@ -215,26 +212,27 @@ static size_t first_change(const unsigned char *in, size_t len, int order_only)
             if (!next)
                 break;
             i = (size_t)(next - in);
+            last = K_OTHER;
             continue;
         }
-        size_t start = i;
         unit u = unit_at(in, len, i);
-        if (!order_only && unit_rewritten(in + i, u.len))
-            return start;
-        i += u.len;
-        /* ICU may cut a token right after a coeng, making the consonant of a
-         * leading coeng pair a base of its own: check what follows it too. */
-        if (u.key != K_BASE && !(order_only && (u.key == K_COENG || u.key == K_COENG_RO)))
-            continue;
-        for (unsigned char prev = K_BASE; i < len;) {
-            unit m = unit_at(in, len, i);
-            if (m.key <= K_BASE)
-                break;
-            if (m.key < prev || (!order_only && unit_rewritten(in + i, m.len)))
-                return start;
-            prev = m.key;
-            i += m.len;
+        if (u.key > K_BASE && last != K_OTHER) { /* a mark of the cluster */
+            if (u.key < last || (!order_only && u.rewritten))
+                return cluster;
+            last = u.key;
+        } else {
+            if (!order_only && u.rewritten)
+                return i;
+            /* A base starts a cluster.  ICU may cut a token right after a
+             * coeng, making the consonant of a leading coeng pair a base of
+             * its own: with order_only, check what follows one too. */
+            cluster = i;
+            last = u.key == K_BASE ||
+                           (order_only && (u.key == K_COENG || u.key == K_COENG_RO))
+                       ? K_BASE
+                       : K_OTHER;
         }
+        i += u.len;
     }
     return len;
 }
