@@ -131,20 +131,16 @@ static inline unit unit_at(const unsigned char *s, size_t len, size_t i)
 }
 
 /* Copies one unit, applying rules 1 and 2.  Every rewritten character is
- * three bytes in and three bytes out. */
-static inline size_t put_unit(const unsigned char *in, size_t n, unsigned char *out)
+ * three bytes in and three bytes out: U+17B2 = E1 9E B2 becomes U+17B1 =
+ * E1 9E B1, and U+17D2 U+178A = E1 9F 92 E1 9E 8A becomes U+17D2 U+178F,
+ * ... E1 9E 8F; either way only the last byte changes. */
+static inline size_t put_unit(const unsigned char *in, unit u, unsigned char *out)
 {
-    memcpy(out, in, n);
-    /* U+17B2 = E1 9E B2 -> U+17B1 = E1 9E B1 */
-    if (n == 3 && in[1] == 0x9E && in[2] == 0xB2 && in[0] == 0xE1)
-        out[2] = 0xB1;
-    /* U+17D2 U+178A = E1 9F 92 E1 9E 8A -> U+17D2 U+178F = ... E1 9E 8F
-     * (a 6-byte unit is always a coeng pair) */
-    else if (n == 6 && in[4] == 0x9E && in[5] == 0x8A)
-        out[5] = 0x8F;
-    return n;
+    memcpy(out, in, u.len);
+    if (u.rewritten)
+        out[u.len - 1] = u.len == 3 ? 0xB1 : 0x8F;
+    return u.len;
 }
-
 
 size_t pupa_khmer_fold(const char *in_, size_t len, char *out_)
 {
@@ -155,11 +151,15 @@ size_t pupa_khmer_fold(const char *in_, size_t len, char *out_)
         /* Bytes that cannot start a Khmer character are copied as they are:
          * Khmer U+1780-U+17FF is E1 9E xx / E1 9F xx. */
         if (in[i] != 0xE1) {
-            out[o++] = in[i++];
+            const unsigned char *next = memchr(in + i, 0xE1, len - i);
+            size_t n = next ? (size_t)(next - in) - i : len - i;
+            memcpy(out + o, in + i, n);
+            o += n;
+            i += n;
             continue;
         }
         unit u = unit_at(in, len, i);
-        o += put_unit(in + i, u.len, out + o);
+        o += put_unit(in + i, u, out + o);
         i += u.len;
         if (u.key != K_BASE)
             continue; /* not a cluster: a mark or pair without a base,
@@ -177,7 +177,7 @@ size_t pupa_khmer_fold(const char *in_, size_t len, char *out_)
             if (m.key < prev)
                 sorted = 0;
             prev = m.key;
-            o += put_unit(in + i, m.len, out + o);
+            o += put_unit(in + i, m, out + o);
             i += m.len;
         }
         if (sorted)
@@ -190,7 +190,7 @@ size_t pupa_khmer_fold(const char *in_, size_t len, char *out_)
             for (size_t j = start; j < i;) {
                 unit m = unit_at(in, len, j);
                 if (m.key == k)
-                    o += put_unit(in + j, m.len, out + o);
+                    o += put_unit(in + j, m, out + o);
                 j += m.len;
             }
     }
