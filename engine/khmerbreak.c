@@ -82,7 +82,7 @@ enum {
 typedef struct words_at {
     int32_t at;
     int count, prefix, cur, mark;
-    int32_t len[WORDS_MAX];
+    int32_t len[WORDS_MAX + 1]; /* + 1: candidates writes one ahead */
 } words_at;
 
 /* Fills w with the words of sym[at, n), unless it already holds them;
@@ -102,8 +102,10 @@ static int candidates(words_at *w, const uint8_t *sym, int32_t at, int32_t n)
             cell = kb_da[(cell >> 10) + c];
             if (((cell >> 2) & 0xFF) != c + 1)
                 break; /* no word goes on with c */
-            if ((cell & PUPA_DA_WORD) && w->count < WORDS_MAX)
-                w->len[w->count++] = i - at;
+            /* Written always, kept if a word ends here: no branch to
+             * mispredict on where words end. */
+            w->len[w->count] = i - at;
+            w->count += (cell & PUPA_DA_WORD) && w->count < WORDS_MAX;
             if (!(cell & PUPA_DA_MORE))
                 break;
         }
