@@ -125,6 +125,18 @@ static inline bool khmer_letter_at(const unsigned char *p, size_t i, size_t n)
     return i < n && pupa_khmer_index(p + i, n - i) >= 0;
 }
 
+/* The end of the run of Khmer-block characters that starts at p[i] (one
+ * is there): eight at a time while it lasts. */
+static inline size_t khmer_run_end(const unsigned char *p, size_t i, size_t n)
+{
+    i += 3;
+    while (i + 24 <= n && pupa_khmer_run8(p + i))
+        i += 24;
+    while (khmer_letter_at(p, i, n))
+        i += 3;
+    return i;
+}
+
 /* A NUL-free UTF-8 check of a whole file. */
 static int check_text(const char *name, const char *b, size_t n)
 {
@@ -148,9 +160,7 @@ static int check_text(const char *name, const char *b, size_t n)
         /* Khmer letters, the bulk of Khmer text: E1 9E xx or E1 9F xx, a
          * run of them at once. */
         if (khmer_letter_at(p, i, n)) {
-            do
-                i += 3;
-            while (khmer_letter_at(p, i, n));
+            i = khmer_run_end(p, i, n);
             continue;
         }
         if (p[i] == 0)
@@ -295,9 +305,7 @@ int pupa_lang_detect(const char *text, size_t len)
          * of them at once. */
         if (khmer_letter_at(p, i, len)) {
             km = true;
-            do
-                i += 3;
-            while (khmer_letter_at(p, i, len));
+            i = khmer_run_end(p, i, len);
             continue;
         }
         size_t k = pupa_utf8_len(p + i, len - i);
