@@ -7,7 +7,7 @@
  * scan, each test a branch the CPU cannot predict.  Those steps were a
  * fifth of a Khmer-heavy build.  In a double array a step is one read and
  * one test: the walk from node s on character c goes to cell
- * base(s) + c, if that cell's label is c.  The engine alone runs 40%
+ * base(s) + c, if that cell's label is c.  The engine alone ran 40%
  * faster on it.
  *
  * When.  Laying out the 284,000 nodes takes about 10 ms, too long to pay
@@ -21,10 +21,10 @@
  * The cells.  A cell is 32 bits: base << 10 | (c + 1) << 2 | MORE | WORD,
  * where c is the character (code point minus U+1780) that leads to it,
  * WORD says the characters so far are a word, and MORE that longer words
- * go on from here.  A free cell is 0.  No two nodes share a base, so the
- * label names the parent too: parent p reaching cell base(p) + c finds
- * label c only if the cell is its child.  Nodes are placed depth first, so
- * a word's path lies close together.
+ * go on from here.  A free cell is 0 (no label).  No two nodes share a
+ * base, so the label names the parent too: parent p reaching cell
+ * base(p) + c finds the label of c there only if the cell is its child.
+ * Nodes are placed depth first, so a word's path lies close together.
  */
 #include "internal.h"
 
