@@ -387,6 +387,12 @@ static void find_map(struct pupa_index *ix)
     fclose(f);
 }
 
+void pupa_index_track_map(struct pupa_index *ix)
+{
+    if (ix->env && !ix->map)
+        find_map(ix);
+}
+
 void pupa_index_release_pages(const struct pupa_index *ix)
 {
     MDB_envinfo info;

@@ -41,6 +41,10 @@ int pupa_index_env_close(struct pupa_index *ix);
  * read-only and the file's committed pages do not change, so a dropped page
  * is read back unchanged from the page cache. */
 void pupa_index_release_pages(const struct pupa_index *ix);
+/* Finds LMDB's map of an index opened read-only, so that its pages can be
+ * released too (a writable one's is found when it is opened).  Without it
+ * a reader of a whole index, pupa merge, would keep every page it read. */
+void pupa_index_track_map(struct pupa_index *ix);
 /* Puts a record whose key usually comes after every key already in dbi
  * (document ids, which only grow; a fresh build's paths, which come in
  * order).  MDB_APPEND then fills each page before it starts the next, where

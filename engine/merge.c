@@ -116,6 +116,7 @@ static int shard_open(shard *s)
     int rc = pupa_index_open(&s->ix, s->dir);
     if (rc)
         return rc; /* the message names the folder already */
+    pupa_index_track_map(s->ix);
     if ((rc = mdb_txn_begin(s->ix->env, NULL, MDB_RDONLY, &s->txn)))
         return pupa_lmdb_fail(rc, s->dir);
     MDB_val v;
@@ -411,7 +412,15 @@ static int commit(merger *m)
 {
     int rc = mdb_txn_commit(m->txn);
     m->txn = NULL;
-    return rc ? pupa_lmdb_fail(rc, "index commit") : 0;
+    if (rc)
+        return pupa_lmdb_fail(rc, "index commit");
+    /* As a build does: the pages read through the maps, the shards' and
+     * the new index's, would otherwise stay resident, and a merge reads
+     * every page of every shard. */
+    pupa_index_release_pages(&m->out);
+    for (size_t i = 0; i < m->nshards; i++)
+        pupa_index_release_pages(m->shards[i].ix);
+    return 0;
 }
 
 /* Walks every shard's files in key order, in build.c's batches. */
