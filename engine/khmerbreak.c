@@ -271,18 +271,10 @@ size_t pupa_khmer_separator_at(const char *text, size_t len, size_t i, int *cls)
     return n;
 }
 
-/* A digit at s[0, avail): ASCII 0-9 (1 byte) or Khmer U+17E0-U+17E9 (3);
- * 0 if none.  Both are Word_Break Numeric. */
-static inline size_t digit_at(const unsigned char *s, size_t avail)
-{
-    if (s[0] >= '0' && s[0] <= '9')
-        return 1;
-    return avail >= 3 && s[0] == 0xE1 && s[1] == 0x9F && s[2] >= 0xA0 && s[2] <= 0xA9 ? 3 : 0;
-}
-
 /* The character at s[0, avail) if a plain segment may hold it: its length
  * (3, or 1 for an ASCII digit), with *cls its class for a character of the
- * dictionary set and 0 for a digit; 0 if it may not.  One decode. */
+ * dictionary set and 0 for a digit (ASCII 0-9 or Khmer U+17E0-U+17E9, both
+ * Word_Break Numeric); 0 if it may not.  One decode. */
 static inline size_t run_char_at(const unsigned char *s, size_t avail, int *cls)
 {
     int c = pupa_khmer_index(s, avail);
@@ -342,8 +334,9 @@ size_t pupa_khmer_break_segment(const char *seg, size_t len, uint8_t *sym, int32
             sym[n++] = (uint8_t)c;
             e += 3;
         }
-        if (n == 0) {
-            size_t d = digit_at(s + i, len - i);
+        if (n == 0) { /* a digit */
+            int k;
+            size_t d = run_char_at(s + i, len - i, &k);
             i += d ? d : 1;
             continue;
         }
