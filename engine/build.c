@@ -759,12 +759,18 @@ static int write_batch(const struct pupa_index *ix, pipeline *pl, size_t b0, siz
  * the order of writes depend on the thread count, so the index stays
  * byte-identical for any; and the writer no longer leaves the cores idle at
  * the end of a run or of a small update. */
+/* The threads a build codes with (-j, else OpenMP's default). */
+static int build_threads(const pupa_build_opts *opts)
+{
+    return opts->threads > 0 ? opts->threads : omp_get_max_threads();
+}
+
 static int run_batches(const struct pupa_index *ix, const char *corpus,
                        const pupa_lexicon *lex, const pupa_manifest *manifest,
                        const pupa_build_opts *opts, file_task *tasks, size_t ntasks,
                        uint32_t *next_doc, pupa_build_stats *st, pupa_buf *tmp)
 {
-    int nthreads = opts->threads > 0 ? opts->threads : omp_get_max_threads();
+    int nthreads = build_threads(opts);
     pipeline pl = {.corpus = corpus, .manifest = manifest, .opts = opts, .tasks = tasks,
                    .ntasks = ntasks, .ncodes = pupa_lexicon_ncodes(lex)};
     pl.matchers = calloc((size_t)nthreads, sizeof *pl.matchers);
@@ -871,8 +877,7 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
      * all serial, the part of a small update or a many-thread build that
      * no thread count shortens.  Not for -j 1, which asked for one. */
     pthread_t warm;
-    int threads = opts->threads > 0 ? opts->threads : omp_get_max_threads();
-    int warming = !rc && !opts->tokenise_all && threads > 1 &&
+    int warming = !rc && !opts->tokenise_all && build_threads(opts) > 1 &&
                   pthread_create(&warm, NULL, ready_khmer_engine, NULL) == 0;
     if (!rc)
         rc = pupa_lexicon_load(&lex, opts->lexicon);

@@ -515,10 +515,10 @@ int pupa_index_merge(const char *const *shard_dirs, size_t nshards, const char *
     for (size_t i = 0; !rc && i < nshards; i++)
         rc = check_ranges(&m.shards[i]);
     int made_dir = 0, unsealed = 0;
+    pupa_seal_keep keep = {0, 0, 0, 0};
     if (!rc) {
         made_dir = mkdir(out_dir, 0700) == 0;
         /* "building" until the end: a reader refuses a merge in progress. */
-        pupa_seal_keep keep;
         unsealed = !(rc = pupa_index_unseal(out_dir, &keep));
     }
     rc = rc ? rc : pupa_index_env_open(&m.out, out_dir, 1);
@@ -528,10 +528,13 @@ int pupa_index_merge(const char *const *shard_dirs, size_t nshards, const char *
     rc = rc ? rc : merge_all(&m);
     if (m.txn)
         mdb_txn_abort(m.txn);
-    int crc = pupa_index_env_close(&m.out);
+    /* As a build ends: the sync waits on the disk while the seal's
+     * checksum is taken. */
+    pupa_seal_sum sum = {0, 0, 0};
+    int crc = m.out.env ? pupa_index_finish(&m.out, out_dir, &keep, rc ? NULL : &sum) : 0;
     rc = rc ? rc : crc;
     if (!rc)
-        rc = pupa_index_seal(out_dir);
+        rc = pupa_index_reseal(out_dir, &sum, 0);
     if (rc && (unsealed || made_dir)) {
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", pupa_errmsg());
