@@ -79,6 +79,22 @@ static inline char *slurp(const char *path, size_t *len)
     return b;
 }
 
+/* dir/rel (dir alone when rel is NULL) read whole, as slurp does; a file
+ * that cannot be read fails the test, and stderr names it. */
+static inline char *slurp_corpus(const char *dir, const char *rel, size_t *len)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s%s%s", dir, rel ? "/" : "", rel ? rel : "");
+    if (len)
+        *len = 0;
+    char *b = slurp(path, len);
+    if (!b) {
+        fprintf(stderr, "cannot read %s\n", path);
+        check_failures++;
+    }
+    return b;
+}
+
 static inline int check_result(void)
 {
     if (check_failures) {

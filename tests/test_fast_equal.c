@@ -118,20 +118,6 @@ static uint32_t cp_at(const char *s, size_t avail, size_t *n)
     return c;
 }
 
-/* dir/rel (or dir alone), read whole; a missing file is a failure. */
-static char *corpus_file(const char *dir, const char *rel, size_t *len)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s%s%s", dir, rel ? "/" : "", rel ? rel : "");
-    *len = 0;
-    char *b = slurp(path, len);
-    if (!b) {
-        fprintf(stderr, "cannot read %s\n", path);
-        check_failures++;
-    }
-    return b;
-}
-
 static uint64_t rng_state = 0x243F6A8885A308D3ULL;
 static uint32_t rnd(uint32_t n) /* uniform enough in [0, n) */
 {
@@ -504,7 +490,7 @@ static void load_corpora(corpora *c, const char *dir, const char *root)
     };
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
         size_t n;
-        char *b = hold(c, corpus_file(dir, files[i].rel, &n));
+        char *b = hold(c, slurp_corpus(dir, files[i].rel, &n));
         if (!b)
             continue;
         src_lines(&c->src[files[i].src], b, n, files[i].col);
@@ -529,7 +515,7 @@ static void load_corpora(corpora *c, const char *dir, const char *root)
     CHECK(niv >= 30);
     for (size_t i = 0; i < niv; i++) {
         size_t n;
-        char *b = hold(c, corpus_file(ivdir, names_iv[i], &n));
+        char *b = hold(c, slurp_corpus(ivdir, names_iv[i], &n));
         free(names_iv[i]);
         if (!b)
             continue;

@@ -236,11 +236,8 @@ static long count_vowel_before_coeng(const char *s, size_t n)
 
 static void test_corpus(const char *dir, const char *rel)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
     size_t len;
-    char *text = slurp(path, &len);
-    CHECK(text != NULL);
+    char *text = slurp_corpus(dir, rel, &len);
     if (!text)
         return;
     char *b1 = malloc(len + 1), *b2 = malloc(len + 1);

@@ -238,11 +238,8 @@ static void test_word_strings(const char *root)
 /* Every line (or the given tab-separated columns of each line). */
 static void compare_file(const char *dir, const char *rel, unsigned cols)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
     size_t len;
-    char *text = slurp(path, &len);
-    CHECK(text != NULL);
+    char *text = slurp_corpus(dir, rel, &len);
     if (!text)
         return;
     long t0 = texts, r0 = segments;

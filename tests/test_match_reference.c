@@ -1102,18 +1102,6 @@ static void build_lexicon(const segvec *src, lexbuild *lb, lexstats *st)
 
 /* -------------------------------------------------- part 2: the corpora */
 
-static char *load_or_fail(const char *dir, const char *rel, size_t *len)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
-    char *b = slurp(path, len);
-    if (!b) {
-        fprintf(stderr, "cannot read %s\n", path);
-        check_failures++;
-    }
-    return b;
-}
-
 static int by_name(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -1123,10 +1111,10 @@ static void test_corpora(const char *dir)
 {
     double t0 = now_s();
     size_t len_en = 0, len_km = 0, len_news = 0, len_lo = 0;
-    char *en = load_or_fail(dir, "ntrex/newstest2019-src.eng.txt", &len_en);
-    char *km = load_or_fail(dir, "ntrex/newstest2019-ref.khm.txt", &len_km);
-    char *news = load_or_fail(dir, "khmer-news/news-1000.txt", &len_news);
-    char *lo = load_or_fail(dir, "lo-help/lo_help_en_km.tsv", &len_lo);
+    char *en = slurp_corpus(dir, "ntrex/newstest2019-src.eng.txt", &len_en);
+    char *km = slurp_corpus(dir, "ntrex/newstest2019-ref.khm.txt", &len_km);
+    char *news = slurp_corpus(dir, "khmer-news/news-1000.txt", &len_news);
+    char *lo = slurp_corpus(dir, "lo-help/lo_help_en_km.tsv", &len_lo);
     char **ivs = NULL; /* interview file contents */
     size_t nivs = 0;
     if (!en || !km || !news || !lo)
