@@ -84,10 +84,10 @@ static inline char *slurp(const char *path, size_t *len)
 static inline char *slurp_corpus(const char *dir, const char *rel, size_t *len)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s%s%s", dir, rel ? "/" : "", rel ? rel : "");
+    int n = snprintf(path, sizeof path, "%s%s%s", dir, rel ? "/" : "", rel ? rel : "");
     if (len)
         *len = 0;
-    char *b = slurp(path, len);
+    char *b = n >= 0 && (size_t)n < sizeof path ? slurp(path, len) : NULL;
     if (!b) {
         fprintf(stderr, "cannot read %s\n", path);
         check_failures++;
