@@ -259,7 +259,8 @@ static uint32_t blob_u32(blob *b)
 }
 
 static int write_file(MDB_txn *txn, const struct pupa_index *ix, const file_task *task,
-                      const file_work *work, uint32_t *next_doc, pupa_buf *tmp)
+                      const file_work *work, uint32_t *next_doc, pupa_postings *postings,
+                      pupa_buf *tmp)
 {
     int rc = 0;
     if (task->existed)
@@ -298,7 +299,7 @@ static int write_file(MDB_txn *txn, const struct pupa_index *ix, const file_task
                 b.p += 8;
                 unsigned char pk[PUPA_POSTING_KEY];
                 pupa_posting_key(pk, code, dr.year, doc, t);
-                rc = pupa_put(txn, ix->postings, pk, sizeof pk, pv, sizeof pv);
+                rc = pupa_postings_add(postings, txn, ix->postings, pk, pv);
             }
         }
     }
@@ -631,6 +632,7 @@ typedef struct pipeline {
     unsigned char *coded;    /* per task: set (release) once coded */
     size_t next;             /* next task to claim (atomic) */
     size_t limit;            /* tasks from here wait for the writer (atomic) */
+    pupa_postings postings;  /* the writer's, held until each batch's end */
     int stop;                /* the writer failed: stop coding (atomic) */
 } pipeline;
 
@@ -713,7 +715,7 @@ static int write_batch(const struct pupa_index *ix, pipeline *pl, size_t b0, siz
             if (opts->on_file_error)
                 opts->on_file_error(opts->ctx, t->relpath, w->message);
         } else {
-            rc = write_file(txn, ix, t, w, next_doc, tmp);
+            rc = write_file(txn, ix, t, w, next_doc, &pl->postings, tmp);
             if (!rc) {
                 if (t->existed)
                     st->files_changed++;
@@ -726,6 +728,8 @@ static int write_batch(const struct pupa_index *ix, pipeline *pl, size_t b0, siz
         }
         work_clear(w); /* the slot is the next task's but one batch on */
     }
+    if (!rc)
+        rc = pupa_postings_flush(&pl->postings, txn, ix->postings);
     if (!rc)
         rc = pupa_meta_put_u32(txn, ix, "next_doc", *next_doc);
     if (rc) {
@@ -777,6 +781,7 @@ static int run_batches(const struct pupa_index *ix, const char *corpus,
     pl.counts = calloc((size_t)nthreads * 2 * (pl.ncodes ? pl.ncodes : 1), sizeof *pl.counts);
     pl.coded = calloc(ntasks ? ntasks : 1, 1);
     pl.work = malloc(IN_FLIGHT * sizeof *pl.work);
+    pupa_postings_init(&pl.postings, (uint32_t)pl.ncodes);
     for (size_t i = 0; pl.work && i < IN_FLIGHT; i++)
         work_init(&pl.work[i]);
     int rc = pl.matchers && pl.counts && pl.coded && pl.work
@@ -822,6 +827,7 @@ static int run_batches(const struct pupa_index *ix, const char *corpus,
     free(pl.matchers);
     free(pl.counts);
     free(pl.coded);
+    pupa_postings_free(&pl.postings);
     for (size_t i = 0; pl.work && i < IN_FLIGHT; i++) /* what a failed run left */
         work_clear(&pl.work[i]);
     free(pl.work);

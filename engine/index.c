@@ -442,6 +442,71 @@ void pupa_posting_key(unsigned char *k, uint32_t code, uint32_t year, uint32_t d
     pupa_put_u32(k + 10, turn);
 }
 
+void pupa_postings_init(pupa_postings *p, uint32_t ncodes)
+{
+    memset(p, 0, sizeof *p);
+    p->ncodes = ncodes;
+}
+
+void pupa_postings_free(pupa_postings *p)
+{
+    free(p->held);
+    free(p->grouped);
+    free(p->code_start);
+    pupa_postings_init(p, p->ncodes);
+}
+
+int pupa_postings_add(pupa_postings *p, MDB_txn *txn, MDB_dbi postings,
+                      const unsigned char *key, const unsigned char *value)
+{
+    if (pupa_get_u32(key) >= p->ncodes) /* the writers check codes first: a bug */
+        return pupa_fail(PUPA_EINVAL, "posting of code %u, beyond the codebook's %u",
+                         pupa_get_u32(key), p->ncodes);
+    if (!p->held) {
+        p->held = malloc(PUPA_POSTINGS_HELD * sizeof *p->held);
+        p->grouped = malloc(PUPA_POSTINGS_HELD * sizeof *p->grouped);
+        p->code_start = malloc(((size_t)p->ncodes + 1) * sizeof *p->code_start);
+        if (!p->held || !p->grouped || !p->code_start) {
+            pupa_postings_free(p);
+            return pupa_fail(PUPA_ENOMEM, "out of memory");
+        }
+    }
+    if (p->n == PUPA_POSTINGS_HELD) {
+        int rc = pupa_postings_flush(p, txn, postings);
+        if (rc)
+            return rc;
+    }
+    memcpy(p->held[p->n].key, key, PUPA_POSTING_KEY);
+    memcpy(p->held[p->n].value, value, sizeof p->held[p->n].value);
+    p->n++;
+    return 0;
+}
+
+int pupa_postings_flush(pupa_postings *p, MDB_txn *txn, MDB_dbi postings)
+{
+    if (!p->n)
+        return 0;
+    /* A stable counting sort on the code: one pass to count, one to place. */
+    memset(p->code_start, 0, ((size_t)p->ncodes + 1) * sizeof *p->code_start);
+    for (size_t i = 0; i < p->n; i++)
+        p->code_start[pupa_get_u32(p->held[i].key) + 1]++;
+    for (uint32_t c = 0; c < p->ncodes; c++)
+        p->code_start[c + 1] += p->code_start[c];
+    for (size_t i = 0; i < p->n; i++)
+        p->grouped[p->code_start[pupa_get_u32(p->held[i].key)]++] = p->held[i];
+    MDB_cursor *cur = NULL;
+    int rc = mdb_cursor_open(txn, postings, &cur);
+    for (size_t i = 0; !rc && i < p->n; i++) {
+        MDB_val key = {PUPA_POSTING_KEY, p->grouped[i].key};
+        MDB_val val = {sizeof p->grouped[i].value, p->grouped[i].value};
+        rc = mdb_cursor_put(cur, &key, &val, 0);
+    }
+    if (cur)
+        mdb_cursor_close(cur);
+    p->n = 0;
+    return rc ? pupa_lmdb_fail(rc, "index write") : 0;
+}
+
 int pupa_participant_key(pupa_buf *k, const char *p, size_t plen, uint32_t year, uint32_t doc)
 {
     unsigned char tail[7] = {0};

@@ -127,6 +127,37 @@ static inline uint64_t pupa_get_u64(const unsigned char *p)
 #define PUPA_POSTING_KEY 14
 void pupa_posting_key(unsigned char *k, uint32_t code, uint32_t year, uint32_t doc,
                       uint32_t turn);
+/* A write transaction's postings, held back and put grouped by code
+ * (pupa_postings_flush).  Put as they come, a batch's postings jump
+ * between every code's range of the tree, so each put descends from the
+ * root and lands on another leaf.  Grouped by code and put through one
+ * cursor, the next key is nearly always on the leaf the last one left,
+ * which LMDB's cursor checks before it descends: the postings then cost a
+ * third as much, and the single writer is what bounds a build's scaling
+ * with threads (docs/benchmarks.md).  Within a code they keep the order
+ * they came in, which is key order in a fresh build.  build.c and merge.c
+ * add the same postings in the same order and flush at the same points,
+ * so a merged data.mdb stays byte-identical to one build's. */
+#define PUPA_POSTINGS_HELD 32768 /* more than this is flushed at once */
+typedef struct pupa_posting {
+    unsigned char key[PUPA_POSTING_KEY], value[8];
+} pupa_posting;
+typedef struct pupa_postings {
+    pupa_posting *held, *grouped;
+    size_t n;
+    uint32_t ncodes;          /* every code is below this */
+    size_t *code_start;       /* ncodes + 1 counters of the grouping */
+} pupa_postings;
+/* Ready for postings of codes below ncodes; allocates nothing yet. */
+void pupa_postings_init(pupa_postings *p, uint32_t ncodes);
+void pupa_postings_free(pupa_postings *p);
+/* Holds one posting (key from pupa_posting_key; value u32 counted, u32
+ * negated), flushing first when PUPA_POSTINGS_HELD are held. */
+int pupa_postings_add(pupa_postings *p, MDB_txn *txn, MDB_dbi postings,
+                      const unsigned char *key, const unsigned char *value);
+/* Puts every held posting, grouped by code; call before a commit. */
+int pupa_postings_flush(pupa_postings *p, MDB_txn *txn, MDB_dbi postings);
+
 /* Key of participants: participant, 0x00, u16 year, u32 doc. */
 int pupa_participant_key(pupa_buf *k, const char *p, size_t plen, uint32_t year, uint32_t doc);
 /* Value of files: u32 first doc, u32 documents, u64 size, u64 mtime, u64

@@ -85,6 +85,7 @@ typedef struct merger {
     uint32_t *counted, *negated;
     pupa_buf key;
     pupa_buf split;          /* the output's "shard" record; empty for none */
+    pupa_postings postings;  /* held until each batch's end, as build.c holds them */
     pupa_build_stats st;
 } merger;
 
@@ -187,6 +188,7 @@ static int check_lexicons(merger *m)
     pupa_codebook_free(&cb);
     m->counted = calloc(m->ncodes ? 2 * m->ncodes : 1, sizeof *m->counted);
     m->negated = m->counted + m->ncodes;
+    pupa_postings_init(&m->postings, (uint32_t)m->ncodes);
     return m->counted ? 0 : pupa_fail(PUPA_ENOMEM, "out of memory");
 }
 
@@ -339,7 +341,7 @@ static int merge_turn(merger *m, shard *s, uint32_t doc, uint32_t newdoc, uint32
         pupa_put_u32(pv, m->counted[c]);
         pupa_put_u32(pv + 4, m->negated[c]);
         m->counted[c] = m->negated[c] = 0;
-        if ((rc = pupa_put(m->txn, m->out.postings, pk, sizeof pk, pv, sizeof pv)))
+        if ((rc = pupa_postings_add(&m->postings, m->txn, m->out.postings, pk, pv)))
             return rc;
     }
     return 0;
@@ -423,6 +425,15 @@ static int commit(merger *m)
     return 0;
 }
 
+/* Ends a batch as build.c's write_batch() does: the held postings, then
+ * next_doc, then the commit. */
+static int end_batch(merger *m)
+{
+    int rc = pupa_postings_flush(&m->postings, m->txn, m->out.postings);
+    rc = rc ? rc : pupa_meta_put_u32(m->txn, &m->out, "next_doc", m->next_doc);
+    return rc ? rc : commit(m);
+}
+
 /* Walks every shard's files in key order, in build.c's batches. */
 static int merge_all(merger *m)
 {
@@ -450,7 +461,7 @@ static int merge_all(merger *m)
             break;
         /* Commits where build.c commits: the same bytes (index.h). */
         if (m->txn && pupa_batch_full(nfiles, bytes)) {
-            if ((rc = pupa_meta_put_u32(m->txn, &m->out, "next_doc", m->next_doc)) || (rc = commit(m)))
+            if ((rc = end_batch(m)))
                 break;
             nfiles = 0;
             bytes = 0;
@@ -462,8 +473,8 @@ static int merge_all(merger *m)
         if (!(rc = merge_file(m, low)))
             rc = advance(low, MDB_NEXT);
     }
-    if (!rc && m->txn && !(rc = pupa_meta_put_u32(m->txn, &m->out, "next_doc", m->next_doc)))
-        rc = commit(m);
+    if (!rc && m->txn)
+        rc = end_batch(m);
     return rc;
 }
 
@@ -545,6 +556,7 @@ int pupa_index_merge(const char *const *shard_dirs, size_t nshards, const char *
         shard_close(&m.shards[i]);
     free(m.shards);
     free(m.counted);
+    pupa_postings_free(&m.postings);
     pupa_buf_free(&m.key);
     pupa_buf_free(&m.split);
     if (stats && !rc)
