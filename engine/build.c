@@ -408,40 +408,24 @@ static int note_shard(MDB_txn *txn, const struct pupa_index *ix, const pupa_buil
     return had ? del(txn, ix->meta, "shard", 5) : 0;
 }
 
-/* Keeps the paths of one shard, in order (pupa_shard_of: merge.c). */
-static size_t keep_shard(char **paths, size_t n, uint32_t shard, uint32_t nshards)
+/* Keeps the paths of one shard, and their stats, in order (pupa_shard_of:
+ * merge.c). */
+static size_t keep_shard(char **paths, pupa_file_stat *fs, size_t n, uint32_t shard,
+                         uint32_t nshards)
 {
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
-        if (pupa_shard_of(paths[i], nshards) == shard)
+        if (pupa_shard_of(paths[i], nshards) == shard) {
+            fs[kept] = fs[i];
             paths[kept++] = paths[i];
-        else
+        } else {
             free(paths[i]);
+        }
     }
     return kept;
 }
 
 /* ----------------------------------------------------------- planning */
-
-/* A listed file's size and mtime (ns), taken once for the stamp and the
- * plan; ok is 0 when it could not be stat'ed. */
-typedef struct file_stat {
-    uint64_t size, mtime;
-    int ok;
-} file_stat;
-
-/* Stats every listed file; NULL when out of memory. */
-static file_stat *stat_corpus(const char *corpus, char *const *paths, size_t npaths)
-{
-    file_stat *fs = calloc(npaths ? npaths : 1, sizeof *fs);
-    char path[8192];
-    struct stat sb;
-    for (size_t i = 0; fs && i < npaths; i++)
-        if ((size_t)snprintf(path, sizeof path, "%s/%s", corpus, paths[i]) < sizeof path &&
-            stat(path, &sb) == 0)
-            fs[i] = (file_stat){(uint64_t)sb.st_size, pupa_mtime_ns(&sb), 1};
-    return fs;
-}
 
 /* corpus/manifest.csv, malloc'ed; NULL when out of memory. */
 static char *manifest_path(const char *corpus)
@@ -476,9 +460,10 @@ static int hash_file(uint64_t *h, const char *path)
  * the options, manifest.csv's bytes, and every listed file's path, size and
  * mtime.  An index sealed with the same stamp, by a build that coded every
  * file, is what this build would write, so an unchanged corpus is done in
- * the time it takes to list it.  0: no stamp (a file could not be stat'ed
- * or read); the build then goes the long way. */
-static uint64_t corpus_stamp(const char *corpus, char *const *paths, const file_stat *fs,
+ * the time it takes to list it (sizes and mtimes as the listing saw them).
+ * 0: no stamp (the lexicon or the manifest could not be read); the build
+ * then goes the long way. */
+static uint64_t corpus_stamp(const char *corpus, char *const *paths, const pupa_file_stat *fs,
                              size_t npaths, const pupa_build_opts *o)
 {
     uint64_t h = PUPA_HASH_INIT;
@@ -498,8 +483,6 @@ static uint64_t corpus_stamp(const char *corpus, char *const *paths, const file_
     if (rc)
         return 0;
     for (size_t i = 0; i < npaths; i++) {
-        if (!fs[i].ok)
-            return 0;
         uint64_t sm[2] = {fs[i].size, fs[i].mtime};
         h = pupa_hash(hash_str(h, paths[i]), sm, sizeof sm);
     }
@@ -508,7 +491,7 @@ static uint64_t corpus_stamp(const char *corpus, char *const *paths, const file_
 
 /* Sorts the listed files into tasks (new or changed) and unchanged ones,
  * and deletes files that are gone.  paths are sorted, as are LMDB keys. */
-static int plan(MDB_txn *txn, const struct pupa_index *ix, char **paths, const file_stat *fs,
+static int plan(MDB_txn *txn, const struct pupa_index *ix, char **paths, const pupa_file_stat *fs,
                 size_t npaths, const pupa_manifest *manifest, file_task **tasks_out,
                 size_t *ntasks, pupa_build_stats *st, pupa_buf *tmp)
 {
@@ -519,7 +502,6 @@ static int plan(MDB_txn *txn, const struct pupa_index *ix, char **paths, const f
     int rc = 0;
     for (size_t i = 0; !rc && i < npaths; i++) {
         file_task t = {.relpath = paths[i], .size = fs[i].size, .mtime = fs[i].mtime};
-        int ok = fs[i].ok;
         t.manifest_hash = manifest_row_hash(manifest, paths[i]);
         MDB_val k = {strlen(paths[i]), paths[i]}, v;
         int g = mdb_get(txn, ix->files, &k, &v);
@@ -532,7 +514,7 @@ static int plan(MDB_txn *txn, const struct pupa_index *ix, char **paths, const f
             t.existed = 1;
             t.old_first = pupa_get_u32(fv);
             t.old_count = pupa_get_u32(fv + 4);
-            if (ok && pupa_get_u64(fv + 8) == t.size && pupa_get_u64(fv + 16) == t.mtime &&
+            if (pupa_get_u64(fv + 8) == t.size && pupa_get_u64(fv + 16) == t.mtime &&
                 pupa_get_u64(fv + 24) == t.manifest_hash) {
                 st->files_unchanged++;
                 continue;
@@ -861,12 +843,10 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     uint32_t next_doc = 0;
     MDB_txn *txn = NULL;
 
-    int rc = pupa_corpus_list(corpus, &paths, &npaths);
+    pupa_file_stat *fs = NULL;
+    int rc = pupa_corpus_list_stat(corpus, &paths, &fs, &npaths);
     if (!rc && opts->nshards > 1)
-        npaths = keep_shard(paths, npaths, opts->shard, opts->nshards);
-    file_stat *fs = rc ? NULL : stat_corpus(corpus, paths, npaths);
-    if (!rc && !fs)
-        rc = pupa_fail(PUPA_ENOMEM, "out of memory");
+        npaths = keep_shard(paths, fs, npaths, opts->shard, opts->nshards);
     uint64_t stamp = rc ? 0 : corpus_stamp(corpus, paths, fs, npaths, opts);
     if (stamp && pupa_index_stamped(index_dir, stamp)) {
         /* Nothing changed since a build that coded every file. */

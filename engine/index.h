@@ -24,13 +24,6 @@ struct pupa_index {
     size_t map_len;
 };
 
-/* A file's modification time in nanoseconds, as the seal and the corpus
- * stamp keep it. */
-static inline uint64_t pupa_mtime_ns(const struct stat *st)
-{
-    return (uint64_t)st->st_mtim.tv_sec * 1000000000ull + (uint64_t)st->st_mtim.tv_nsec;
-}
-
 /* Opens (creating when writable) the index directory and its databases. */
 int pupa_index_env_open(struct pupa_index *ix, const char *dir, int writable);
 /* Closes; a writable index is synced to disk first, and a failed sync is

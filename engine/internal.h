@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Records a one-line message for pupa_errmsg() and returns err, so a
  * failure is reported and propagated in one statement:
@@ -46,6 +47,25 @@ char *pupa_strdup(const char *s);
 
 /* Reads a whole file, capped at max bytes; *out is NUL-terminated. */
 int pupa_read_all(const char *path, size_t max, char **out, size_t *len);
+
+/* A file's modification time in nanoseconds, as the seal and the corpus
+ * stamp keep it. */
+static inline uint64_t pupa_mtime_ns(const struct stat *st)
+{
+    return (uint64_t)st->st_mtim.tv_sec * 1000000000ull + (uint64_t)st->st_mtim.tv_nsec;
+}
+
+/* A listed file's size and mtime (ns), as the listing's stat saw them. */
+typedef struct pupa_file_stat {
+    uint64_t size, mtime;
+} pupa_file_stat;
+/* pupa_corpus_list, with each file's size and mtime in *stats (malloc'ed,
+ * in the order of *paths).  The listing stats every entry anyway, to tell
+ * files from folders; keeping what it saw spares a build a second stat of
+ * every file, which is most of an unchanged re-index, and more on a
+ * network file system. */
+int pupa_corpus_list_stat(const char *root, char ***paths, pupa_file_stat **stats,
+                          size_t *npaths);
 
 /* Decodes the valid UTF-8 sequence at p (its length from pupa_utf8_len).
  * Inline, like pupa_utf8_len: every stage runs them once a character. */

@@ -1487,8 +1487,12 @@ const char *pupa_doc_meta(const pupa_doc *doc, const char *key)
 
 /* -------------------------------------------------------------- listing */
 
+typedef struct listed {
+    char *path;
+    pupa_file_stat st;
+} listed;
 typedef struct plist {
-    char **v;
+    listed *v;
     size_t n, cap;
 } plist;
 
@@ -1554,7 +1558,7 @@ static int walk(const char *root, pupa_buf *rel, plist *out, int depth)
                     rc = rc ? rc : nomem();
                     break;
                 }
-                out->v[out->n++] = s;
+                out->v[out->n++] = (listed){s, {(uint64_t)st.st_size, pupa_mtime_ns(&st)}};
             }
         }
         rel->len = save;
@@ -1565,17 +1569,25 @@ static int walk(const char *root, pupa_buf *rel, plist *out, int depth)
     return rc;
 }
 
-static int cmp_str(const void *a, const void *b)
+static int cmp_listed(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return strcmp(((const listed *)a)->path, ((const listed *)b)->path);
 }
 
 int pupa_corpus_list(const char *root, char ***paths, size_t *npaths)
+{
+    return pupa_corpus_list_stat(root, paths, NULL, npaths);
+}
+
+int pupa_corpus_list_stat(const char *root, char ***paths, pupa_file_stat **stats,
+                          size_t *npaths)
 {
     if (!root || !paths || !npaths)
         return pupa_fail(PUPA_EINVAL, "pupa_corpus_list: NULL argument");
     *paths = NULL;
     *npaths = 0;
+    if (stats)
+        *stats = NULL;
     plist out = {0};
     pupa_buf rel;
     pupa_buf_init(&rel, 1u << 16);
@@ -1585,14 +1597,30 @@ int pupa_corpus_list(const char *root, char ***paths, size_t *npaths)
         rc = walk(root, &rel, &out, 0);
     }
     pupa_buf_free(&rel);
+    char **v = rc ? NULL : malloc((out.n ? out.n : 1) * sizeof *v);
+    pupa_file_stat *fs = rc || !stats ? NULL : malloc((out.n ? out.n : 1) * sizeof *fs);
+    if (!rc && (!v || (stats && !fs)))
+        rc = nomem();
     if (rc) {
-        pupa_paths_free(out.v, out.n);
+        for (size_t i = 0; i < out.n; i++)
+            free(out.v[i].path);
+        free(out.v);
+        free(v);
+        free(fs);
         return rc;
     }
     if (out.n)
-        qsort(out.v, out.n, sizeof *out.v, cmp_str);
-    *paths = out.v;
+        qsort(out.v, out.n, sizeof *out.v, cmp_listed);
+    for (size_t i = 0; i < out.n; i++) {
+        v[i] = out.v[i].path;
+        if (fs)
+            fs[i] = out.v[i].st;
+    }
+    free(out.v);
+    *paths = v;
     *npaths = out.n;
+    if (stats)
+        *stats = fs;
     return 0;
 }
 
