@@ -879,7 +879,7 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     /* The seal is checked before LMDB maps a byte of an existing index. */
     pupa_seal_keep seal;
     if (!rc)
-        rc = pupa_index_unseal(index_dir, &seal);
+        rc = pupa_index_unseal(index_dir, build_threads(opts), &seal);
     int unsealed = !rc;
     if (!rc)
         rc = pupa_index_env_open(&ix, index_dir, 1);
@@ -907,7 +907,8 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
      * was the index itself: then it is synced, not sealed. */
     int reseal = unsealed && rc != PUPA_ECORRUPT;
     pupa_seal_sum sum = {0, 0, 0};
-    int crc = ix.env || reseal ? pupa_index_finish(&ix, index_dir, &seal, reseal ? &sum : NULL)
+    int crc = ix.env || reseal ? pupa_index_finish(&ix, index_dir, build_threads(opts), &seal,
+                                                   reseal ? &sum : NULL)
                                : 0;
     if (!rc)
         rc = crc;

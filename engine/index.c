@@ -118,7 +118,7 @@ static uint64_t chunk_checksum(const unsigned char *buf, size_t len, uint64_t ch
  * (2 cores): 4 MB chunks mapped, 52 ms on one thread and 38 on two; 1 MB
  * chunks, 59 and 48 (more map calls, which take the process's memory-map
  * lock in turn); read into a buffer instead, 92 and 47. */
-static int data_checksum(const char *dir, uint64_t *size, uint64_t *sum)
+static int data_checksum(const char *dir, int threads, uint64_t *size, uint64_t *sum)
 {
     enum { CHUNK = 4u << 20 };
     char path[4096];
@@ -140,8 +140,11 @@ static int data_checksum(const char *dir, uint64_t *size, uint64_t *sum)
     }
     int map_errno = 0;
     /* Past four threads, memory bandwidth, not hashing, is the limit, and
-     * each thread maps a chunk: no more than four. */
-    int nthreads = omp_get_max_threads() < 4 ? omp_get_max_threads() : 4;
+     * each thread maps a chunk: no more than four.  A build passes its own
+     * count: -j 1 means one thread, not three more that spin once done. */
+    int nthreads = threads > 0 ? threads : omp_get_max_threads();
+    if (nthreads > 4)
+        nthreads = 4;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads) if (nchunks > 2)
     for (size_t c = 0; c < nchunks; c++) {
         size_t off = c * (size_t)CHUNK, len = n - off < CHUNK ? n - off : CHUNK;
@@ -230,13 +233,13 @@ static int read_seal(const char *dir, uint64_t *size, uint64_t *sum, uint64_t *s
 
 /* 1 sealed and matching, 0 "building", PUPA_ENOTFOUND no seal, or an error.
  * When sealed and matching and keep is given, remembers the seal. */
-static int check_seal(const char *dir, pupa_seal_keep *keep)
+static int check_seal(const char *dir, int threads, pupa_seal_keep *keep)
 {
     uint64_t want_size, want_sum, stamp, size, sum;
     int rc = read_seal(dir, &want_size, &want_sum, &stamp);
     if (rc <= 0)
         return rc;
-    rc = data_checksum(dir, &size, &sum);
+    rc = data_checksum(dir, threads, &size, &sum);
     if (rc)
         return rc == PUPA_ENOTFOUND ? pupa_fail(PUPA_ECORRUPT, "%s: data.mdb is missing", dir) : rc;
     if (size != want_size || sum != want_sum)
@@ -270,7 +273,7 @@ int pupa_index_stamped(const char *dir, uint64_t stamp)
            S_ISREG(st.st_mode) && (uint64_t)st.st_size == size;
 }
 
-int pupa_index_unseal(const char *dir, pupa_seal_keep *keep)
+int pupa_index_unseal(const char *dir, int threads, pupa_seal_keep *keep)
 {
     keep->valid = 0;
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
@@ -279,7 +282,7 @@ int pupa_index_unseal(const char *dir, pupa_seal_keep *keep)
     snprintf(path, sizeof path, "%s/data.mdb", dir);
     struct stat st;
     if (stat(path, &st) == 0) {
-        int rc = check_seal(dir, keep);
+        int rc = check_seal(dir, threads, keep);
         if (rc == PUPA_ENOTFOUND)
             return pupa_fail(PUPA_ECORRUPT, "%s: an index without a seal; remove it and index again",
                              dir);
@@ -292,7 +295,8 @@ int pupa_index_unseal(const char *dir, pupa_seal_keep *keep)
 /* The checksum for the seal: keep's, when nothing was written since the
  * seal was verified (hashing the whole file again would double an
  * unchanged run's cost), else a new one. */
-static int seal_sum(const char *dir, const pupa_seal_keep *keep, pupa_seal_sum *out)
+static int seal_sum(const char *dir, int threads, const pupa_seal_keep *keep,
+                    pupa_seal_sum *out)
 {
     char path[4096];
     struct stat st;
@@ -303,7 +307,7 @@ static int seal_sum(const char *dir, const pupa_seal_keep *keep, pupa_seal_sum *
         out->sum = keep->sum;
         return 0;
     }
-    return data_checksum(dir, &out->size, &out->sum);
+    return data_checksum(dir, threads, &out->size, &out->sum);
 }
 
 typedef struct sync_job {
@@ -317,8 +321,8 @@ static void *sync_file(void *arg)
     return NULL;
 }
 
-int pupa_index_finish(struct pupa_index *ix, const char *dir, const pupa_seal_keep *keep,
-                      pupa_seal_sum *sum)
+int pupa_index_finish(struct pupa_index *ix, const char *dir, int threads,
+                      const pupa_seal_keep *keep, pupa_seal_sum *sum)
 {
     if (ix->env)
         mdb_env_close(ix->env);
@@ -336,7 +340,7 @@ int pupa_index_finish(struct pupa_index *ix, const char *dir, const pupa_seal_ke
     if (job.fd >= 0 && !apart)
         sync_file(&job);
     if (sum)
-        sum->rc = seal_sum(dir, keep, sum);
+        sum->rc = seal_sum(dir, threads, keep, sum);
     if (apart)
         pthread_join(syncer, NULL);
     if (job.fd >= 0)
@@ -352,7 +356,7 @@ int pupa_index_reseal(const char *dir, const pupa_seal_sum *sum, uint64_t stamp)
 int pupa_index_seal(const char *dir)
 {
     uint64_t size, sum;
-    int rc = data_checksum(dir, &size, &sum);
+    int rc = data_checksum(dir, 0, &size, &sum);
     return rc ? rc : write_sealed(dir, size, sum, 0);
 }
 
@@ -625,7 +629,7 @@ int pupa_index_open(pupa_index **out, const char *dir)
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return pupa_fail(PUPA_ENOTFOUND, "%s: no index here", dir);
-    int seal = check_seal(dir, NULL);
+    int seal = check_seal(dir, 0, NULL);
     if (seal == PUPA_ENOTFOUND)
         return pupa_fail(PUPA_ECORRUPT, "%s: not a pupa index (no seal)", dir);
     if (seal == 0)

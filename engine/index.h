@@ -58,13 +58,14 @@ int pupa_index_reset(MDB_txn *txn, const struct pupa_index *ix, const MDB_val *h
  * at the end of a build (pupa_index_finish) then has less left to do. */
 void pupa_index_start_writeback(const struct pupa_index *ix);
 /* Marks the index as being written ("building"), after checking that an
- * existing one matches its seal.  See the top of index.c. */
+ * existing one matches its seal, on up to threads threads (0: OpenMP's
+ * default; never more than four).  See the top of index.c. */
 typedef struct pupa_seal_keep {
     int valid;
     uint64_t size, mtime_ns; /* data.mdb's when its seal was verified */
     uint64_t sum;            /* and its checksum */
 } pupa_seal_keep;
-int pupa_index_unseal(const char *dir, pupa_seal_keep *keep);
+int pupa_index_unseal(const char *dir, int threads, pupa_seal_keep *keep);
 /* 1 when the index is sealed with this corpus stamp (see build.c) and
  * data.mdb still has the sealed size: a build of the same corpus would
  * change nothing.  Reads the seal and stats data.mdb, nothing more; 0 in
@@ -77,13 +78,14 @@ int pupa_index_stamped(const char *dir, uint64_t stamp);
  * verified: same size and mtime); with sum NULL it only syncs.  Nothing
  * changes data.mdb once its last transaction is committed, so the sum is
  * the synced file's, and the sync's wait on the disk is hidden behind the
- * hashing.  Returns the sync's result; sum->rc is the checksum's. */
+ * hashing; threads as for pupa_index_unseal.  Returns the sync's result;
+ * sum->rc is the checksum's. */
 typedef struct pupa_seal_sum {
     int rc;
     uint64_t size, sum;
 } pupa_seal_sum;
-int pupa_index_finish(struct pupa_index *ix, const char *dir, const pupa_seal_keep *keep,
-                      pupa_seal_sum *sum);
+int pupa_index_finish(struct pupa_index *ix, const char *dir, int threads,
+                      const pupa_seal_keep *keep, pupa_seal_sum *sum);
 /* Seals again after a write, with the checksum pupa_index_finish took (or
  * its error).  A non-zero stamp is written with it. */
 int pupa_index_reseal(const char *dir, const pupa_seal_sum *sum, uint64_t stamp);

@@ -530,7 +530,7 @@ int pupa_index_merge(const char *const *shard_dirs, size_t nshards, const char *
     if (!rc) {
         made_dir = mkdir(out_dir, 0700) == 0;
         /* "building" until the end: a reader refuses a merge in progress. */
-        unsealed = !(rc = pupa_index_unseal(out_dir, &keep));
+        unsealed = !(rc = pupa_index_unseal(out_dir, 0, &keep));
     }
     rc = rc ? rc : pupa_index_env_open(&m.out, out_dir, 1);
     rc = rc ? rc : begin(&m);
@@ -542,7 +542,7 @@ int pupa_index_merge(const char *const *shard_dirs, size_t nshards, const char *
     /* As a build ends: the sync waits on the disk while the seal's
      * checksum is taken. */
     pupa_seal_sum sum = {0, 0, 0};
-    int crc = m.out.env ? pupa_index_finish(&m.out, out_dir, &keep, rc ? NULL : &sum) : 0;
+    int crc = m.out.env ? pupa_index_finish(&m.out, out_dir, 0, &keep, rc ? NULL : &sum) : 0;
     rc = rc ? rc : crc;
     if (!rc)
         rc = pupa_index_reseal(out_dir, &sum, 0);
