@@ -278,6 +278,31 @@ static int on_candidate(unsigned int id, unsigned long long from, unsigned long 
     return add_hit(m, id, e, first, last, 0) ? 1 : 0; /* 1 stops the scan */
 }
 
+/* qsort for the few candidates or hits one segment gives, most often
+ * already in order: an insertion sort, stable like glibc's qsort (a merge
+ * sort at these sizes), so the order is the same, without its recursion,
+ * copying and calls through a pointer (inlined here, the comparison is
+ * too).  Longer arrays go to qsort. */
+#define SORT_INSERTION_MAX 32
+static inline void sort_items(void *base, size_t n, size_t size,
+                              int (*cmp)(const void *, const void *))
+{
+    unsigned char *b = base, held[32];
+    if (n > SORT_INSERTION_MAX || size > sizeof held) {
+        qsort(base, n, size, cmp);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if (cmp(b + (i - 1) * size, b + i * size) <= 0)
+            continue;
+        memcpy(held, b + i * size, size);
+        size_t j = i;
+        for (; j > 0 && cmp(b + (j - 1) * size, held) > 0; j--)
+            memcpy(b + j * size, b + (j - 1) * size, size);
+        memcpy(b + j * size, held, size);
+    }
+}
+
 static int by_code_start_longest(const void *a, const void *b)
 {
     const pupa_hit *x = a, *y = b;
@@ -302,7 +327,7 @@ size_t pupa_hits_settle(pupa_hit *h, size_t n)
 {
     if (n < 2)
         return n; /* and qsort is never handed a NULL array */
-    qsort(h, n, sizeof *h, by_code_start_longest);
+    sort_items(h, n, sizeof *h, by_code_start_longest);
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
         /* Kept hits of a code are disjoint and sorted, so the last one kept
@@ -311,7 +336,7 @@ size_t pupa_hits_settle(pupa_hit *h, size_t n)
             continue;
         h[kept++] = h[i];
     }
-    qsort(h, kept, sizeof *h, by_position);
+    sort_items(h, kept, sizeof *h, by_position);
     return kept;
 }
 
@@ -632,7 +657,7 @@ static int match_fast(pupa_matcher *m, const char *text, size_t len)
     }
     for (size_t i = 0; i < m->ncands; i++)
         candidate_span(text, len, &m->cands[i]);
-    qsort(m->cands, m->ncands, sizeof *m->cands, by_span);
+    sort_items(m->cands, m->ncands, sizeof *m->cands, by_span);
     size_t covered = 0, reach = 0;
     for (size_t i = 0; i < m->ncands; i++) {
         size_t a = m->cands[i].span_start > reach ? m->cands[i].span_start : reach;
