@@ -75,7 +75,7 @@ int pupa_buf_reserve(pupa_buf *b, size_t n)
     return 0;
 }
 
-int pupa_buf_add(pupa_buf *b, const void *p, size_t n)
+int pupa_buf_add_grow(pupa_buf *b, const void *p, size_t n)
 {
     int rc = pupa_buf_reserve(b, n);
     if (rc)

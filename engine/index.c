@@ -723,19 +723,6 @@ const char *pupa_rec_str(pupa_rec *r, uint32_t *len)
     return s;
 }
 
-int pupa_rec_put_u8(pupa_buf *b, uint8_t v) { return pupa_buf_add(b, &v, 1); }
-int pupa_rec_put_u32(pupa_buf *b, uint32_t v)
-{
-    unsigned char p[4];
-    pupa_put_u32(p, v);
-    return pupa_buf_add(b, p, 4);
-}
-int pupa_rec_put_u64(pupa_buf *b, uint64_t v)
-{
-    unsigned char p[8];
-    pupa_put_u64(p, v);
-    return pupa_buf_add(b, p, 8);
-}
 int pupa_rec_put_str(pupa_buf *b, const char *s, size_t len)
 {
     if (!s)

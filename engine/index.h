@@ -182,9 +182,19 @@ uint64_t pupa_rec_u64(pupa_rec *r);
 /* A length-prefixed string; NULL (with *len 0) for the NULL marker. */
 const char *pupa_rec_str(pupa_rec *r, uint32_t *len);
 
-int pupa_rec_put_u8(pupa_buf *b, uint8_t v);
-int pupa_rec_put_u32(pupa_buf *b, uint32_t v);
-int pupa_rec_put_u64(pupa_buf *b, uint64_t v);
+static inline int pupa_rec_put_u8(pupa_buf *b, uint8_t v) { return pupa_buf_add(b, &v, 1); }
+static inline int pupa_rec_put_u32(pupa_buf *b, uint32_t v)
+{
+    unsigned char p[4];
+    pupa_put_u32(p, v);
+    return pupa_buf_add(b, p, 4);
+}
+static inline int pupa_rec_put_u64(pupa_buf *b, uint64_t v)
+{
+    unsigned char p[8];
+    pupa_put_u64(p, v);
+    return pupa_buf_add(b, p, 8);
+}
 int pupa_rec_put_str(pupa_buf *b, const char *s, size_t len); /* s NULL: the NULL marker */
 
 /* Decoded views of records; strings point into the LMDB map (valid for the

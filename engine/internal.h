@@ -30,7 +30,21 @@ typedef struct pupa_buf {
 void pupa_buf_init(pupa_buf *b, size_t max);
 /* Ensures room for n more bytes (plus a NUL).  PUPA_ETOOBIG past max. */
 int pupa_buf_reserve(pupa_buf *b, size_t n);
-int pupa_buf_add(pupa_buf *b, const void *p, size_t n);
+int pupa_buf_add_grow(pupa_buf *b, const void *p, size_t n);
+/* Appends n bytes.  Inline when they fit: records and tokens are built
+ * from many small pieces (a u32 at a time), and the call cost more than
+ * the copy. */
+static inline int pupa_buf_add(pupa_buf *b, const void *p, size_t n)
+{
+    if (n < b->cap - b->len && n <= b->max - b->len) {
+        if (n)
+            memcpy(b->data + b->len, p, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return 0;
+    }
+    return pupa_buf_add_grow(b, p, n);
+}
 int pupa_buf_addc(pupa_buf *b, char c);
 int pupa_buf_printf(pupa_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void pupa_buf_free(pupa_buf *b);
