@@ -64,6 +64,7 @@ typedef struct shard {
     pupa_index *ix;
     MDB_txn *txn;
     MDB_cursor *cur;  /* over files, in key order */
+    MDB_cursor *segs; /* over segs: a document's turns are read in a row */
     MDB_val key, val; /* the current file; done when the cursor ran out */
     int done;
     uint32_t next_doc;
@@ -140,7 +141,8 @@ static int shard_open(shard *s)
     } else if (rc != PUPA_ENOTFOUND) {
         return rc;
     }
-    if ((rc = mdb_cursor_open(s->txn, s->ix->files, &s->cur)))
+    if ((rc = mdb_cursor_open(s->txn, s->ix->files, &s->cur)) ||
+        (rc = mdb_cursor_open(s->txn, s->ix->segs, &s->segs)))
         return pupa_lmdb_fail(rc, s->dir);
     return 0;
 }
@@ -149,6 +151,8 @@ static void shard_close(shard *s)
 {
     if (s->cur)
         mdb_cursor_close(s->cur);
+    if (s->segs)
+        mdb_cursor_close(s->segs);
     if (s->txn)
         mdb_txn_abort(s->txn);
     pupa_index_close(s->ix);
@@ -310,8 +314,12 @@ static int merge_turn(merger *m, shard *s, uint32_t doc, uint32_t newdoc, uint32
     unsigned char sk[PUPA_SEG_KEY];
     pupa_put_u32(sk, doc);
     pupa_put_u32(sk + 4, t);
+    /* Turn 0 is looked up; each later turn is the next key, when the
+     * shard is sound (checked: a missing turn leaves another key there). */
     MDB_val key = {sizeof sk, sk}, val;
-    int rc = mdb_get(s->txn, s->ix->segs, &key, &val);
+    int rc = mdb_cursor_get(s->segs, &key, &val, t == 0 ? MDB_SET_KEY : MDB_NEXT);
+    if (rc == 0 && (key.mv_size != sizeof sk || memcmp(key.mv_data, sk, sizeof sk) != 0))
+        rc = MDB_NOTFOUND;
     if (rc == MDB_NOTFOUND)
         return pupa_fail(PUPA_ECORRUPT, "%s: document %u lacks turn %u", s->dir, doc, t);
     if (rc)
