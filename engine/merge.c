@@ -14,9 +14,11 @@
  *  - files, docs and segs records are copied (doc ids renumbered);
  *    postings and participants are derived from them again, as build.c
  *    derives them, so a shard's derived tables are never trusted.
- *  - Records are put in build.c's order (write_file) and committed in
- *    build.c's batches (256 files or 64 MB), so when no file failed to
- *    read, data.mdb itself is byte-identical to a single build's
+ *  - Records are put in build.c's order (write_file), each batch's
+ *    postings held and put at its end as build.c puts them (pupa_postings),
+ *    and committed in build.c's batches (256 files or 64 MB), so when no
+ *    file failed to read, data.mdb itself is byte-identical to a single
+ *    build's
  *    (tests/cli_merge.sh checks it; a change to build.c's writer shows
  *    up there).
  *
