@@ -586,6 +586,22 @@ static int plan(MDB_txn *txn, const struct pupa_index *ix, char **paths, const p
     return 0;
 }
 
+/* Frees the listed paths no task points at (the unchanged files'): tasks
+ * are a subsequence of paths, in the same order. */
+static void release_unplanned(char **paths, size_t npaths, const file_task *tasks,
+                              size_t ntasks)
+{
+    size_t t = 0;
+    for (size_t i = 0; i < npaths; i++) {
+        if (t < ntasks && tasks[t].relpath == paths[i]) {
+            t++;
+            continue;
+        }
+        free(paths[i]);
+        paths[i] = NULL;
+    }
+}
+
 /* ---------------------------------------------------------------- run */
 
 /* Where the batch starting at task b0 ends (pupa_batch_full). */
@@ -898,6 +914,12 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
             rc = pupa_lmdb_fail(rc, "index commit");
     }
     st.files_seen = npaths;
+    /* The run needs only the plan: the listing's stats, and the paths of
+     * files that are not coded again, go now rather than at the end, so an
+     * update of a large archive holds its new files' paths alone. */
+    free(fs);
+    fs = NULL;
+    release_unplanned(paths, npaths, tasks, ntasks);
     if (warming)
         pthread_join(warm, NULL);
     if (!rc)
