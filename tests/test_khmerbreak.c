@@ -17,7 +17,6 @@
 #include "check.h"
 #include "internal.h"
 
-#include <dirent.h>
 #include <unicode/ubrk.h>
 #include <unicode/utext.h>
 
@@ -161,38 +160,24 @@ static void collect_words(const char *text, size_t len)
     }
 }
 
+/* Collects the words of every transcript in the sample corpus, as pupa
+ * index lists them. */
 static void read_sample(const char *root)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/corpora-sample", root);
-    DIR *years = opendir(path);
-    CHECK(years != NULL);
-    if (!years)
-        return;
-    struct dirent *y;
-    while ((y = readdir(years))) {
-        if (y->d_name[0] == '.')
-            continue;
-        char ydir[4400];
-        snprintf(ydir, sizeof ydir, "%s/%s", path, y->d_name);
-        DIR *files = opendir(ydir);
-        if (!files)
-            continue;
-        struct dirent *f;
-        while ((f = readdir(files))) {
-            if (f->d_name[0] == '.')
-                continue;
-            char fpath[4700];
-            snprintf(fpath, sizeof fpath, "%s/%s", ydir, f->d_name);
-            size_t len;
-            char *text = slurp(fpath, &len);
-            if (text)
-                collect_words(text, len);
-            free(text);
-        }
-        closedir(files);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/corpora-sample", root);
+    char **paths = NULL;
+    size_t npaths = 0;
+    CHECK_EQ_INT(pupa_corpus_list(dir, &paths, &npaths), 0);
+    CHECK(npaths > 0);
+    for (size_t i = 0; i < npaths; i++) {
+        size_t len;
+        char *text = slurp_corpus(dir, paths[i], &len);
+        if (text)
+            collect_words(text, len);
+        free(text);
     }
-    closedir(years);
+    pupa_paths_free(paths, npaths);
 }
 
 /* Words strung together without spaces, as Khmer is written; some cut
