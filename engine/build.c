@@ -752,6 +752,12 @@ static int write_batch(const struct pupa_index *ix, pipeline *pl, size_t b0, siz
     return 0;
 }
 
+/* The threads a build codes with (-j, else OpenMP's default). */
+static int build_threads(const pupa_build_opts *opts)
+{
+    return opts->threads > 0 ? opts->threads : omp_get_max_threads();
+}
+
 /* Codes and writes every task.  The calling thread is the single LMDB
  * writer: it writes each batch in path order, one transaction a batch,
  * taking each file as soon as it is coded, and codes files itself whenever
@@ -761,12 +767,6 @@ static int write_batch(const struct pupa_index *ix, pipeline *pl, size_t b0, siz
  * the order of writes depend on the thread count, so the index stays
  * byte-identical for any; and the writer no longer leaves the cores idle at
  * the end of a run or of a small update. */
-/* The threads a build codes with (-j, else OpenMP's default). */
-static int build_threads(const pupa_build_opts *opts)
-{
-    return opts->threads > 0 ? opts->threads : omp_get_max_threads();
-}
-
 static int run_batches(const struct pupa_index *ix, const char *corpus,
                        const pupa_lexicon *lex, const pupa_manifest *manifest,
                        const pupa_build_opts *opts, file_task *tasks, size_t ntasks,
@@ -918,7 +918,6 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
      * files that are not coded again, go now rather than at the end, so an
      * update of a large archive holds its new files' paths alone. */
     free(fs);
-    fs = NULL;
     release_unplanned(paths, npaths, tasks, ntasks);
     if (warming)
         pthread_join(warm, NULL);
@@ -942,7 +941,6 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
             rc = src;
     }
     pupa_buf_free(&tmp);
-    free(fs);
     pupa_paths_free(paths, npaths);
     pupa_manifest_free(manifest);
     pupa_lexicon_free(lex);
