@@ -236,18 +236,22 @@ static const unsigned char ascii_separator[128] = {
     ['|'] = H, ['}'] = H, ['~'] = H,
 };
 enum { SEPARATOR_LIMIT = 0x3000 };
-static unsigned char separator_bmp[SEPARATOR_LIMIT / 8];
+/* The class (PUPA_SEP_*) of every character from U+0080 below the limit,
+ * worked out once from ICU's properties in setup: separators are looked up
+ * per character of every segment. */
+static unsigned char separator_class[SEPARATOR_LIMIT];
 
-static int separator_by_properties(uint32_t c)
+static unsigned char separator_by_properties(uint32_t c)
 {
     if (c == 0x200B)
-        return 1;
+        return PUPA_SEP_HARD;
     int wb = u_getIntPropertyValue((UChar32)c, UCHAR_WORD_BREAK);
     uint32_t gc = U_GET_GC_MASK((UChar32)c);
-    return (gc & (U_GC_P_MASK | U_GC_Z_MASK | U_GC_SM_MASK | U_GC_SC_MASK)) &&
-           (wb == U_WB_OTHER || wb == U_WB_MIDNUM || wb == U_WB_NEWLINE || wb == U_WB_CR ||
-            wb == U_WB_LF || wb == U_WB_WSEGSPACE) &&
-           u_getIntPropertyValue((UChar32)c, UCHAR_LINE_BREAK) != U_LB_COMPLEX_CONTEXT;
+    int sep = (gc & (U_GC_P_MASK | U_GC_Z_MASK | U_GC_SM_MASK | U_GC_SC_MASK)) &&
+              (wb == U_WB_OTHER || wb == U_WB_MIDNUM || wb == U_WB_NEWLINE || wb == U_WB_CR ||
+               wb == U_WB_LF || wb == U_WB_WSEGSPACE) &&
+              u_getIntPropertyValue((UChar32)c, UCHAR_LINE_BREAK) != U_LB_COMPLEX_CONTEXT;
+    return !sep ? PUPA_SEP_NONE : wb == U_WB_MIDNUM ? PUPA_SEP_MIDNUM : PUPA_SEP_HARD;
 }
 
 size_t pupa_khmer_separator_at(const char *text, size_t len, size_t i, int *cls)
@@ -264,11 +268,8 @@ size_t pupa_khmer_separator_at(const char *text, size_t len, size_t i, int *cls)
     if (n < 2 || n > 3)
         return 0;
     uint32_t c = pupa_utf8_decode(s, n);
-    if (c >= SEPARATOR_LIMIT || !(separator_bmp[c >> 3] >> (c & 7) & 1))
-        return 0;
-    *cls = u_getIntPropertyValue((UChar32)c, UCHAR_WORD_BREAK) == U_WB_MIDNUM ? PUPA_SEP_MIDNUM
-                                                                             : PUPA_SEP_HARD;
-    return n;
+    *cls = c < SEPARATOR_LIMIT ? separator_class[c] : PUPA_SEP_NONE;
+    return *cls != PUPA_SEP_NONE ? n : 0;
 }
 
 /* The character at s[0, avail) if a plain segment may hold it: its length
@@ -400,8 +401,7 @@ static void classify(void)
         kb_class[c - 0x1780] = k;
     }
     for (uint32_t c = 0x80; c < SEPARATOR_LIMIT; c++)
-        if (separator_by_properties(c))
-            separator_bmp[c >> 3] |= (unsigned char)(1u << (c & 7));
+        separator_class[c] = separator_by_properties(c);
 }
 
 /* Common words and syllables the self-check builds its text from (written
