@@ -556,8 +556,9 @@ static int plan(MDB_txn *txn, const struct pupa_index *ix, char **paths, const p
             pupa_grow(&gone, &gone_cap, ngone + 1, sizeof *gone) ||
             pupa_grow(&gone_keys, &gone_keys_cap, ngone + 1, sizeof *gone_keys)) {
             free(key);
-            rc = v.mv_size != PUPA_FILE_VALUE_BYTES ? pupa_fail(PUPA_ECORRUPT, "index: damaged file record")
-                                               : PUPA_ENOMEM;
+            rc = v.mv_size != PUPA_FILE_VALUE_BYTES
+                     ? pupa_fail(PUPA_ECORRUPT, "index: damaged file record")
+                     : PUPA_ENOMEM;
             break;
         }
         gone[ngone][0] = pupa_get_u32(v.mv_data);
