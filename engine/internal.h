@@ -211,7 +211,11 @@ int pupa_tokenize_ascii(pupa_ascii_tokens *ab, const char *text, size_t len, pup
  * not touch a MidNum separator (, ;) there, which would join it to more
  * digits.
  *  - pupa_khmer_break_ready: 1 once ICU's Khmer dictionary is read and the
- *    engine agrees with ICU on its self-check, else 0 (use ICU);
+ *    engine may stand in for ICU's iterator (the ICU it was built against,
+ *    or one it agrees with on its self-check), else 0 (use ICU);
+ *  - pupa_khmer_break_self_check: 1 if the engine is ready and agrees with
+ *    the running ICU on the self-check, which it then runs whatever the
+ *    ICU (for the tests);
  *  - pupa_khmer_separator_at: the bytes of the separator at i (white
  *    space, punctuation ICU never joins to a letter, U+200B), 0 if none;
  *    *cls is its class, PUPA_SEP_MIDNUM for , ; and their like;
@@ -224,6 +228,7 @@ int pupa_tokenize_ascii(pupa_ascii_tokens *ab, const char *text, size_t len, pup
  *    len / 3 entries.  Returns how many. */
 enum { PUPA_SEP_NONE = 0, PUPA_SEP_HARD = 1, PUPA_SEP_MIDNUM = 2 };
 int pupa_khmer_break_ready(void);
+int pupa_khmer_break_self_check(void);
 size_t pupa_khmer_separator_at(const char *text, size_t len, size_t i, int *cls);
 size_t pupa_khmer_segment_at(const char *text, size_t len, size_t i, int before, int *plain);
 size_t pupa_khmer_break_segment(const char *seg, size_t len, uint8_t *sym, int32_t *brk);

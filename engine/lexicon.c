@@ -475,8 +475,17 @@ char *pupa_literal_expression(const char *s)
         unsigned char c = (unsigned char)s[i];
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
             *o++ = (char)c;
-        else
-            o += sprintf(o, "\\x%02x", c); /* 4 bytes fit by construction */
+        else {
+            /* \xHH (4 bytes fit by construction) by hand, not sprintf: a
+             * Khmer letter is three such bytes, the codebook thousands of
+             * letters, and every start-up writes them all to look the
+             * compiled database up in the cache. */
+            static const char hex[] = "0123456789abcdef";
+            *o++ = '\\';
+            *o++ = 'x';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
     }
     *o = '\0';
     return out;
