@@ -4,8 +4,9 @@
  * Owns: the YAML lexicon format (a quanteda dictionary: nested mappings
  * whose leaves are lists of patterns; the code of a pattern is the path of
  * keys above it, joined with "/"), the parsing of each pattern into a kind
- * and a normalised form, and the single Hyperscan database built from all
- * of them.
+ * and a normalised form, and the Hyperscan databases built from them: one
+ * of every word and prefix pattern, in the scan form (scanform.c), and one
+ * of the /regex/ patterns, when there are any.
  *
  * A pattern is normalised by the same tokenizer that normalises transcripts
  * (tokenise.c), so both sides are folded the same way: "Money Lender"
@@ -33,15 +34,22 @@ struct pupa_lexicon {
     pupa_entry *entries;
     size_t nentries, entries_cap;
     char *file; /* the lexicon path, shared by every entry */
-    hs_database_t *db; /* NULL when there are no entries */
-    hs_database_t *raw_db; /* the fast path's, NULL if it cannot serve */
-    uint32_t *norm_len;    /* strlen of each entry's norm */
+    hs_database_t *db;       /* word and prefix entries; NULL when none */
+    hs_database_t *regex_db; /* /regex/ entries; NULL when none */
+    hs_database_t *raw_db;   /* the fast path's, NULL if it cannot serve */
+    uint32_t *norm_len;      /* strlen of each entry's norm */
+    uint32_t *scan_len;      /* ... and of its scan form (words, prefixes) */
     uint32_t *raw_som;     /* see pupa_lexicon_raw_som */
     uint64_t hash;
     pupa_ruleset *rules; /* rules.c: rules, exclusions, negation, hidden codes */
 };
 
 const hs_database_t *pupa_lexicon_db(const pupa_lexicon *lex) { return lex->db; }
+const hs_database_t *pupa_lexicon_regex_db(const pupa_lexicon *lex) { return lex->regex_db; }
+uint32_t pupa_lexicon_scan_len(const pupa_lexicon *lex, uint32_t entry)
+{
+    return lex->scan_len[entry];
+}
 const hs_database_t *pupa_lexicon_raw_db(const pupa_lexicon *lex) { return lex->raw_db; }
 uint32_t pupa_lexicon_norm_len(const pupa_lexicon *lex, uint32_t entry)
 {
@@ -81,7 +89,9 @@ void pupa_lexicon_free(pupa_lexicon *lex)
     free(lex->file);
     hs_free_database(lex->db);
     hs_free_database(lex->raw_db);
+    hs_free_database(lex->regex_db);
     free(lex->norm_len);
+    free(lex->scan_len);
     free(lex->raw_som);
     free(lex);
 }
@@ -513,31 +523,55 @@ int pupa_lexicon_compile_db(const pupa_lexicon *lex, char *const *exprs, const u
     return rc;
 }
 
+/* A word or prefix entry's Hyperscan literal: its norm in the scan form
+ * (scanform.c), whose length goes to *scan_len.  NULL: out of memory. */
+static char *scan_literal(const char *norm, uint32_t *scan_len)
+{
+    size_t n = strlen(norm);
+    char *scan = malloc(PUPA_SCAN_FORM_MAX(n) + 1);
+    if (!scan)
+        return NULL;
+    size_t len = pupa_scan_form(norm, n, scan);
+    scan[len] = '\0';
+    *scan_len = (uint32_t)len;
+    char *expr = pupa_literal_expression(scan);
+    free(scan);
+    return expr;
+}
+
+/* Two databases: the word and prefix entries as literals over the scan
+ * form, and the /regex/ entries, whose character classes read UTF-8, over
+ * the norm itself.  The regex database exists only for a lexicon that
+ * has regular expressions, and then costs a second scan per segment. */
 static int compile(pupa_lexicon *lex)
 {
     if (lex->nentries == 0)
         return 0;
-    char **exprs = calloc(lex->nentries, sizeof *exprs);
-    unsigned *flags = calloc(lex->nentries, sizeof *flags);
-    unsigned *ids = calloc(lex->nentries, sizeof *ids);
+    size_t ne = lex->nentries;
+    char **exprs = calloc(ne, sizeof *exprs);
+    unsigned *flags = calloc(ne, sizeof *flags);
+    unsigned *ids = calloc(ne, sizeof *ids);
+    lex->scan_len = calloc(ne + 1, sizeof *lex->scan_len);
     int rc = 0;
-    if (!exprs || !flags || !ids)
+    if (!exprs || !flags || !ids || !lex->scan_len)
         rc = pupa_fail(PUPA_ENOMEM, "out of memory");
-    /* Rules are evaluated from hits (rules.c), never scanned. */
-    size_t n = 0;
-    for (size_t k = 0; !rc && k < lex->nentries; k++) {
+    /* Literals fill the arrays from the front, regular expressions from
+     * the back.  Rules are evaluated from hits (rules.c), never scanned. */
+    size_t nlit = 0, nre = 0;
+    for (size_t k = 0; !rc && k < ne; k++) {
         pupa_entry *e = &lex->entries[k];
         if (e->kind == PUPA_ENTRY_RULE)
             continue;
-        size_t i = n++;
+        int regex = e->kind == PUPA_ENTRY_REGEX;
+        size_t i = regex ? ne - 1 - nre++ : nlit++;
         flags[i] = entry_flags(e);
         ids[i] = (unsigned)k;
-        exprs[i] = e->kind == PUPA_ENTRY_REGEX ? pupa_strdup(e->norm) : pupa_literal_expression(e->norm);
+        exprs[i] = regex ? pupa_strdup(e->norm) : scan_literal(e->norm, &lex->scan_len[k]);
         if (!exprs[i]) {
             rc = pupa_fail(PUPA_ENOMEM, "out of memory");
             break;
         }
-        if (e->kind == PUPA_ENTRY_REGEX) {
+        if (regex) {
             /* Checked one by one so a bad regex is named with its line,
              * never reported as a bare Hyperscan error. */
             hs_expr_info_t *info = NULL;
@@ -553,9 +587,13 @@ static int compile(pupa_lexicon *lex)
             free(info);
         }
     }
-    if (!rc && n)
-        rc = pupa_lexicon_compile_db(lex, exprs, flags, ids, n, &lex->db, "", "lexicon");
-    for (size_t i = 0; exprs && i < n; i++)
+    if (!rc && nlit)
+        rc = pupa_lexicon_compile_db(lex, exprs, flags, ids, nlit, &lex->db, "", "lexicon");
+    size_t re0 = ne - nre;
+    if (!rc && nre)
+        rc = pupa_lexicon_compile_db(lex, exprs + re0, flags + re0, ids + re0, nre,
+                                     &lex->regex_db, "", "lexicon's regular expressions");
+    for (size_t i = 0; exprs && i < ne; i++)
         free(exprs[i]);
     free(exprs);
     free(flags);

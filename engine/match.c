@@ -3,7 +3,9 @@
  * candidates that sit on ICU word boundaries, resolve overlaps, mark
  * negation.
  *
- * Boundaries.  Hyperscan scans the normalised token stream (tokenise.c).
+ * Boundaries.  Hyperscan scans the normalised token stream (tokenise.c),
+ * word and prefix entries in its scan form (scanform.c: Khmer one byte a
+ * letter), /regex/ entries as it is.
  * A candidate is a hit only if it starts where a token starts and ends where
  * a token ends; a prefix entry (word*) is extended to the end of the token it
  * ends in.  So "lend" never matches inside "lender", and a Khmer entry
@@ -21,7 +23,7 @@
  *
  * Two paths give the same hits (tests/test_fast_equal.c):
  *  - match_full, the reference: ICU over the whole segment, then Hyperscan
- *    over its token stream;
+ *    over its token stream (in the scan form);
  *  - match_fast: Hyperscan over the squeezed raw text (fastscan.c) first,
  *    then ICU only over the white-space-delimited stretches around the
  *    candidates, where the same boundary rule decides.  A segment the
@@ -33,6 +35,8 @@
 #include "scan.h"
 #include "rules.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +51,9 @@ struct pupa_matcher {
     hs_scratch_t *scratch;
     pupa_tokenizer *tok;
     pupa_tokens tokens;
+    pupa_buf scan;           /* the tokens' norm in the scan form (scanform.c) */
+    uint32_t *scan_bounds;   /* where token k starts and ends in it: 2k, 2k + 1 */
+    size_t scan_bounds_cap;
     pupa_hit *hits;
     size_t nhits, hits_cap;
     int scan_rc;
@@ -72,14 +79,15 @@ int pupa_matcher_new(pupa_matcher **out, const pupa_lexicon *lex)
         return pupa_fail(PUPA_ENOMEM, "out of memory");
     m->lex = lex;
     pupa_buf_init(&m->squeeze.raw, 2 * (size_t)PUPA_MAX_SEGMENT_BYTES + 1);
+    pupa_buf_init(&m->scan, SIZE_MAX / 2);
     pupa_ascii_tokens_init(&m->ascii);
     int rc = pupa_tokenizer_new(&m->tok);
-    /* One scratch, grown to serve both databases. */
-    const hs_database_t *db = pupa_lexicon_db(lex), *raw = pupa_lexicon_raw_db(lex);
-    if (!rc && db && hs_alloc_scratch(db, &m->scratch) != HS_SUCCESS)
-        rc = pupa_fail(PUPA_EHS, "cannot allocate Hyperscan scratch");
-    if (!rc && raw && hs_alloc_scratch(raw, &m->scratch) != HS_SUCCESS)
-        rc = pupa_fail(PUPA_EHS, "cannot allocate Hyperscan scratch");
+    /* One scratch, grown to serve every database. */
+    const hs_database_t *dbs[] = {pupa_lexicon_db(lex), pupa_lexicon_regex_db(lex),
+                                  pupa_lexicon_raw_db(lex)};
+    for (size_t i = 0; !rc && i < sizeof dbs / sizeof *dbs; i++)
+        if (dbs[i] && hs_alloc_scratch(dbs[i], &m->scratch) != HS_SUCCESS)
+            rc = pupa_fail(PUPA_EHS, "cannot allocate Hyperscan scratch");
     if (rc) {
         pupa_matcher_free(m);
         return rc;
@@ -95,6 +103,8 @@ void pupa_matcher_free(pupa_matcher *m)
     hs_free_scratch(m->scratch);
     pupa_tokenizer_free(m->tok);
     free(m->hits);
+    pupa_buf_free(&m->scan);
+    free(m->scan_bounds);
     free(m->cands);
     pupa_squeeze_free(&m->squeeze);
     pupa_ascii_tokens_free(&m->ascii);
@@ -196,46 +206,86 @@ static int add_hit(pupa_matcher *m, uint32_t id, const pupa_entry *e, int32_t fi
     return 0;
 }
 
-/* The token holding norm byte pos, or -1 on a separator.  A binary
- * search per candidate: candidates are far fewer than bytes. */
-static int32_t token_at(const pupa_tokens *ts, size_t pos)
+/* Where the tokens start and end in one form of the token stream, `len`
+ * bytes long: token k starts at the uint32_t at `at + k * stride` and ends
+ * at the one after it.  One view serves the norm offsets in the tokens
+ * themselves and the scan form's bounds (scanform.c). */
+typedef struct token_spans {
+    const unsigned char *at;
+    size_t stride, n, len;
+} token_spans;
+
+_Static_assert(offsetof(pupa_token, norm_end) == offsetof(pupa_token, norm_start) + 4,
+               "a token's norm_end follows its norm_start");
+
+static token_spans norm_spans(const pupa_tokens *ts)
 {
-    size_t lo = 0, hi = ts->ntok;
+    static const pupa_token none;
+    const pupa_token *tok = ts->ntok ? ts->tok : &none;
+    return (token_spans){(const unsigned char *)tok + offsetof(pupa_token, norm_start),
+                         sizeof *tok, ts->ntok, ts->norm_len};
+}
+
+static token_spans scan_spans(const pupa_matcher *m)
+{
+    return (token_spans){(const unsigned char *)m->scan_bounds, 2 * sizeof *m->scan_bounds,
+                         m->tokens.ntok, m->scan.len};
+}
+
+static inline uint32_t span_start(const token_spans *s, size_t k)
+{
+    uint32_t v;
+    memcpy(&v, s->at + k * s->stride, sizeof v);
+    return v;
+}
+
+static inline uint32_t span_end(const token_spans *s, size_t k)
+{
+    uint32_t v;
+    memcpy(&v, s->at + k * s->stride + sizeof v, sizeof v);
+    return v;
+}
+
+/* The token holding byte pos, or -1 on a separator.  A binary search per
+ * candidate: candidates are far fewer than bytes. */
+static int32_t token_at(const token_spans *s, size_t pos)
+{
+    size_t lo = 0, hi = s->n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (ts->tok[mid].norm_start <= pos)
+        if (span_start(s, mid) <= pos)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo > 0 && pos < ts->tok[lo - 1].norm_end ? (int32_t)(lo - 1) : -1;
+    return lo > 0 && pos < span_end(s, lo - 1) ? (int32_t)(lo - 1) : -1;
 }
 
 /* The boundary rule's end, for a candidate that starts where token first
- * starts and ends at norm byte `to`: unless a prefix entry, it must end
- * where a token ends.  Returns the last token, or -1. */
-static int32_t last_on_boundary(const pupa_matcher *m, int kind, int32_t first, size_t to)
+ * starts and ends at byte `to`: unless a prefix entry, it must end where a
+ * token ends.  Returns the last token, or -1. */
+static int32_t last_on_boundary(const token_spans *s, int kind, int32_t first, size_t to)
 {
-    if (to <= m->tokens.tok[first].norm_start || to > m->tokens.norm_len)
+    if (to <= span_start(s, (size_t)first) || to > s->len)
         return -1;
-    int32_t last = token_at(&m->tokens, to - 1);
-    if (last < 0 || (kind != PUPA_ENTRY_PREFIX && m->tokens.tok[last].norm_end != to))
+    int32_t last = token_at(s, to - 1);
+    if (last < 0 || (kind != PUPA_ENTRY_PREFIX && span_end(s, (size_t)last) != to))
         return -1;
     return last;
 }
 
-/* The boundary rule, for a candidate spanning norm bytes [from, to): it
- * must start where a token starts and end as last_on_boundary says.
- * Returns the last token and sets *first, or returns -1. */
-static int32_t on_boundaries(const pupa_matcher *m, int kind, size_t from, size_t to,
+/* The boundary rule, for a candidate spanning bytes [from, to): it must
+ * start where a token starts and end as last_on_boundary says.  Returns
+ * the last token and sets *first, or returns -1. */
+static int32_t on_boundaries(const token_spans *s, int kind, size_t from, size_t to,
                              int32_t *first)
 {
-    if (to <= from || to > m->tokens.norm_len)
+    if (to <= from || to > s->len)
         return -1;
-    *first = token_at(&m->tokens, from);
-    if (*first < 0 || m->tokens.tok[*first].norm_start != from)
+    *first = token_at(s, from);
+    if (*first < 0 || span_start(s, (size_t)*first) != from)
         return -1;
-    return last_on_boundary(m, kind, *first, to);
+    return last_on_boundary(s, kind, *first, to);
 }
 
 static int is_ascii_alnum(unsigned char c)
@@ -259,23 +309,42 @@ static int inside_ascii_word(const unsigned char *s, size_t len, size_t from, si
            is_ascii_alnum(s[to]);
 }
 
-static int on_candidate(unsigned int id, unsigned long long from, unsigned long long to,
-                        unsigned int flags, void *ctx)
+/* A match of the scan-form database: a word or prefix entry, in scan-form
+ * offsets, which start its length before its end. */
+static int on_scan_candidate(unsigned int id, unsigned long long from, unsigned long long to,
+                             unsigned int flags, void *ctx)
+{
+    (void)flags;
+    (void)from;
+    pupa_matcher *m = ctx;
+    const pupa_entry *e = pupa_lexicon_entry(m->lex, id);
+    size_t start = to - pupa_lexicon_scan_len(m->lex, id);
+    /* Spares the token searches below (scanform.c: the same test as in
+     * UTF-8). */
+    if (inside_ascii_word((const unsigned char *)m->scan.data, m->scan.len, start, to, e->kind))
+        return 0;
+    token_spans s = scan_spans(m);
+    int32_t first, last = on_boundaries(&s, e->kind, start, (size_t)to, &first);
+    if (last < 0)
+        return 0;
+    return add_hit(m, id, e, first, last, 0) ? 1 : 0; /* 1 stops the scan */
+}
+
+/* A match of the regex database, in norm offsets (SOM_LEFTMOST). */
+static int on_regex_candidate(unsigned int id, unsigned long long from, unsigned long long to,
+                              unsigned int flags, void *ctx)
 {
     (void)flags;
     pupa_matcher *m = ctx;
     const pupa_entry *e = pupa_lexicon_entry(m->lex, id);
-    int kind = e->kind;
-    if (kind != PUPA_ENTRY_REGEX)
-        from = to - pupa_lexicon_norm_len(m->lex, id);
-    /* Spares the token searches below. */
     if (inside_ascii_word((const unsigned char *)m->tokens.norm, m->tokens.norm_len, from, to,
-                          kind))
+                          e->kind))
         return 0;
-    int32_t first, last = on_boundaries(m, kind, (size_t)from, (size_t)to, &first);
+    token_spans s = norm_spans(&m->tokens);
+    int32_t first, last = on_boundaries(&s, e->kind, (size_t)from, (size_t)to, &first);
     if (last < 0)
         return 0;
-    return add_hit(m, id, e, first, last, 0) ? 1 : 0; /* 1 stops the scan */
+    return add_hit(m, id, e, first, last, 0) ? 1 : 0;
 }
 
 /* qsort for the few candidates or hits one segment gives, most often
@@ -381,23 +450,35 @@ static int tokenize_text(pupa_matcher *m, const char *text, size_t len)
     return rc == 0 ? tokenize_counted(m, text, len) : rc < 0 ? rc : 0;
 }
 
-/* The reference: ICU tokenises the whole segment, Hyperscan scans the
- * normalised token stream.  The fast path falls back to it for a segment
- * it cannot serve. */
-static int match_full(pupa_matcher *m, const char *text, size_t len)
+/* One Hyperscan scan of text[0, len), its errors worded. */
+static int scan_with(pupa_matcher *m, const hs_database_t *db, const char *text, size_t len,
+                     match_event_handler on_match)
 {
-    int rc = tokenize_text(m, text, len);
-    if (rc)
-        return rc;
-    const hs_database_t *db = pupa_lexicon_db(m->lex);
-    if (!db || m->tokens.norm_len == 0)
-        return 0;
-    hs_error_t err = hs_scan(db, m->tokens.norm, (unsigned)m->tokens.norm_len, 0, m->scratch,
-                             on_candidate, m);
+    hs_error_t err = hs_scan(db, text, (unsigned)len, 0, m->scratch, on_match, m);
     if (m->scan_rc)
         return pupa_fail(m->scan_rc, "out of memory while matching");
     if (err != HS_SUCCESS)
         return pupa_fail(PUPA_EHS, "Hyperscan scan failed (%d)", (int)err);
+    return 0;
+}
+
+/* The reference: ICU tokenises the whole segment, Hyperscan scans the
+ * normalised token stream, the words and prefixes in its scan form
+ * (scanform.c), regular expressions as it is.  The fast path falls back to
+ * it for a segment it cannot serve. */
+static int match_full(pupa_matcher *m, const char *text, size_t len)
+{
+    int rc = tokenize_text(m, text, len);
+    if (rc || m->tokens.norm_len == 0)
+        return rc;
+    const hs_database_t *db = pupa_lexicon_db(m->lex), *regex = pupa_lexicon_regex_db(m->lex);
+    if (db && !(rc = pupa_scan_tokens(&m->tokens, &m->scan, &m->scan_bounds,
+                                      &m->scan_bounds_cap)))
+        rc = scan_with(m, db, m->scan.data, m->scan.len, on_scan_candidate);
+    if (!rc && regex)
+        rc = scan_with(m, regex, m->tokens.norm, m->tokens.norm_len, on_regex_candidate);
+    if (rc)
+        return rc;
     mark_negation(m, 0);
     return 0;
 }
@@ -586,6 +667,7 @@ static int confirm(pupa_matcher *m, const char *text, size_t a, size_t b, size_t
     if (rc)
         return rc;
     const pupa_tokens *ts = &m->tokens;
+    token_spans spans = norm_spans(ts);
     size_t first_hit = m->nhits;
     for (size_t i = c0; i < c1; i++) {
         const candidate *c = &m->cands[i];
@@ -605,7 +687,7 @@ static int confirm(pupa_matcher *m, const char *text, size_t a, size_t b, size_t
             size_t from = ts->tok[t].norm_start;
             if (from + elen > ts->norm_len || memcmp(ts->norm + from, e->norm, elen) != 0)
                 continue;
-            int32_t last = last_on_boundary(m, e->kind, (int32_t)t, from + elen);
+            int32_t last = last_on_boundary(&spans, e->kind, (int32_t)t, from + elen);
             if (last >= 0 && add_hit(m, c->entry, e, (int32_t)t, last, (uint32_t)a))
                 return pupa_fail(PUPA_ENOMEM, "out of memory while matching");
         }

@@ -1,6 +1,7 @@
 /*
- * scan.h: what lexicon.c, fastscan.c and match.c share about the compiled
- * Hyperscan databases.  Internal to the engine.
+ * scan.h: what lexicon.c, fastscan.c, scanform.c and match.c share about
+ * the compiled Hyperscan databases and the text they scan.  Internal to the
+ * engine.
  */
 #ifndef PUPA_SCAN_H
 #define PUPA_SCAN_H
@@ -9,8 +10,24 @@
 
 #include <hs/hs.h>
 
-/* The database over the normalised token stream (lexicon.c). */
+/* The database of the word and prefix entries, over the scan form of the
+ * normalised token stream (lexicon.c, scanform.c); NULL if none. */
 const hs_database_t *pupa_lexicon_db(const pupa_lexicon *lex);
+/* The database of the /regex/ entries, over the token stream itself, in
+ * UTF-8, which their character classes read; NULL if none. */
+const hs_database_t *pupa_lexicon_regex_db(const pupa_lexicon *lex);
+/* The byte length of each word or prefix entry's norm in the scan form. */
+uint32_t pupa_lexicon_scan_len(const pupa_lexicon *lex, uint32_t entry);
+
+/* The scan form (scanform.c): the token stream as Hyperscan reads it, a
+ * Khmer letter one byte instead of three.  It is at most
+ * PUPA_SCAN_FORM_MAX(len) bytes. */
+#define PUPA_SCAN_FORM_MAX(len) ((len) * 7)
+size_t pupa_scan_form(const char *in, size_t len, char *out);
+/* The scan form of ts's norm into out (len set, NUL-terminated), and where
+ * token k starts and ends in it: (*bounds)[2k] and (*bounds)[2k + 1], an
+ * array of *cap entries grown as needed. */
+int pupa_scan_tokens(const pupa_tokens *ts, pupa_buf *out, uint32_t **bounds, size_t *cap);
 /* The database over raw segment text for the fast path, or NULL when the
  * lexicon has entries the fast path cannot serve (regular expressions). */
 const hs_database_t *pupa_lexicon_raw_db(const pupa_lexicon *lex);
