@@ -49,36 +49,47 @@ static size_t put_escape(unsigned char *out, uint32_t cp)
     return 7; /* PUPA_SCAN_FORM_MAX's factor */
 }
 
-/* The scan form of in[0, len) into out; returns its length.  Inline in
- * both callers: pupa_scan_tokens calls it for every token, and most
- * Khmer tokens are a few letters long. */
-static inline size_t scan_range(const unsigned char *in, size_t len, unsigned char *out)
+/* The scan form of the unit at in[*i] (i < len) into out; returns its
+ * length and moves *i past the unit. */
+static inline size_t scan_unit(const unsigned char *in, size_t len, size_t *i,
+                               unsigned char *out)
 {
-    size_t i = 0, o = 0;
-    while (i < len) {
-        unsigned char c = in[i];
-        if (c == 0xE1 && i + 3 <= len && (in[i + 1] & 0xFE) == 0x9E &&
-            (in[i + 2] & 0xC0) == 0x80) {
-            out[o++] = (unsigned char)(0x80 | ((in[i + 1] & 1) << 6) | (in[i + 2] & 0x3F));
-            i += 3;
-        } else if ((c >= 0x20 && c < 0x7F) || c == '\n') {
-            out[o++] = c;
-            i++;
-        } else if (c < 0x80) {
-            o += put_escape(out + o, c);
-            i++;
-        } else {
-            size_t n = pupa_utf8_len(in + i, len - i);
-            o += put_escape(out + o, n ? pupa_utf8_decode(in + i, n) : (uint32_t)INVALID_BASE + c);
-            i += n ? n : 1;
-        }
+    size_t at = *i;
+    unsigned char c = in[at];
+    if (c == 0xE1 && at + 3 <= len && (in[at + 1] & 0xFE) == 0x9E &&
+        (in[at + 2] & 0xC0) == 0x80) {
+        out[0] = (unsigned char)(0x80 | ((in[at + 1] & 1) << 6) | (in[at + 2] & 0x3F));
+        *i = at + 3;
+        return 1;
     }
-    return o;
+    if ((c >= 0x20 && c < 0x7F) || c == '\n') {
+        out[0] = c;
+        *i = at + 1;
+        return 1;
+    }
+    if (c < 0x80) {
+        *i = at + 1;
+        return put_escape(out, c);
+    }
+    size_t n = pupa_utf8_len(in + at, len - at);
+    *i = at + (n ? n : 1);
+    return put_escape(out, n ? pupa_utf8_decode(in + at, n) : (uint32_t)INVALID_BASE + c);
 }
 
 size_t pupa_scan_form(const char *in, size_t len, char *out)
 {
-    return scan_range((const unsigned char *)in, len, (unsigned char *)out);
+    size_t i = 0, o = 0;
+    while (i < len)
+        o += scan_unit((const unsigned char *)in, len, &i, (unsigned char *)out + o);
+    return o;
+}
+
+/* Where the k-th token boundary is in the norm: token k / 2's start, or
+ * (k odd) its end. */
+static inline size_t norm_bound(const pupa_tokens *ts, size_t k)
+{
+    const pupa_token *t = &ts->tok[k / 2];
+    return k % 2 ? t->norm_end : t->norm_start;
 }
 
 int pupa_scan_tokens(const pupa_tokens *ts, pupa_buf *out, uint32_t **bounds, size_t *cap)
@@ -89,21 +100,35 @@ int pupa_scan_tokens(const pupa_tokens *ts, pupa_buf *out, uint32_t **bounds, si
         rc = pupa_grow(bounds, cap, ts->ntok * 2, sizeof **bounds);
     if (rc)
         return rc;
+    /* One pass over the norm, noting the scan offset at each token
+     * boundary on the way. */
     const unsigned char *norm = (const unsigned char *)ts->norm;
     unsigned char *o = (unsigned char *)out->data;
     uint32_t *b = *bounds;
-    size_t done = 0;
-    for (size_t k = 0; k < ts->ntok; k++) {
-        const pupa_token *t = &ts->tok[k];
-        /* The separator before the token, if any, then the token. */
-        o += scan_range(norm + done, t->norm_start - done, o);
-        b[2 * k] = (uint32_t)(o - (unsigned char *)out->data);
-        o += scan_range(norm + t->norm_start, t->norm_end - t->norm_start, o);
-        b[2 * k + 1] = (uint32_t)(o - (unsigned char *)out->data);
-        done = t->norm_end;
+    size_t nb = 2 * ts->ntok, k = 0, next = nb ? norm_bound(ts, 0) : SIZE_MAX, i = 0, len = 0;
+    for (;;) {
+        while (i == next) {
+            b[k++] = (uint32_t)len;
+            next = k < nb ? norm_bound(ts, k) : SIZE_MAX;
+        }
+        if (i >= ts->norm_len)
+            break;
+        /* Eight Khmer letters at once: Khmer tokens are joined with no
+         * separator, so the run goes on across them, and a boundary inside
+         * it lies a whole number of letters in. */
+        if (norm[i] == 0xE1 && i + 24 <= ts->norm_len && pupa_khmer_run8(norm + i)) {
+            for (int c = 0; c < 8; c++)
+                o[len + c] = (unsigned char)(0x80 | ((norm[i + 3 * c + 1] & 1) << 6) |
+                                             (norm[i + 3 * c + 2] & 0x3F));
+            for (; next < i + 24; next = k < nb ? norm_bound(ts, k) : SIZE_MAX)
+                b[k++] = (uint32_t)(len + (next - i) / 3);
+            i += 24;
+            len += 8;
+            continue;
+        }
+        len += scan_unit(norm, ts->norm_len, &i, o + len);
     }
-    o += scan_range(norm + done, ts->norm_len - done, o);
-    out->len = (size_t)(o - (unsigned char *)out->data);
-    out->data[out->len] = '\0';
+    out->len = len;
+    out->data[len] = '\0';
     return 0;
 }
