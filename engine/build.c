@@ -170,6 +170,13 @@ static void code_file(pupa_matcher *m, const char *corpus, const pupa_manifest *
         snprintf(path, plen, "%s/%s", corpus, task->relpath);
         rc = pupa_file_read(&f, path, task->relpath, manifest, ropts);
     }
+    /* The records hold the file's text and its hits: room for about that
+     * at once, rather than doubling up to it from 64 bytes (copies which
+     * cost as much as the coding's own, and more in a coding thread's
+     * malloc arena, where a block grows in place less often). */
+    uint64_t expect = task->size + task->size / 4 + 4096;
+    if (!rc && expect < work->out.max)
+        rc = pupa_buf_reserve(&work->out, (size_t)expect);
     size_t ndocs = f ? pupa_file_ndocs(f) : 0;
     rc = rc ? rc : pupa_rec_put_u32(&work->out, (uint32_t)ndocs);
     for (size_t d = 0; !rc && d < ndocs; d++)
