@@ -77,6 +77,14 @@ static uint64_t manifest_row_hash(const pupa_manifest *m, const char *relpath)
  *   u32 docs; per doc: u32 n + doc record; u32 turns;
  *     per turn: u32 n + seg record; u32 codes; per code: u32 code,
  *     u32 counted, u32 negated. */
+/* A coding thread's per-code counts for the turn being coded, and the
+ * codes they are non-zero for (in the order first hit), so that a turn is
+ * summed and cleared in the time of its hits, not of the codebook. */
+typedef struct code_tally {
+    uint32_t *counted, *negated, *touched;
+    size_t ncodes, ntouched;
+} code_tally;
+
 static int put_block(pupa_buf *out, const pupa_buf *rec)
 {
     int rc = pupa_rec_put_u32(out, (uint32_t)rec->len);
@@ -84,8 +92,7 @@ static int put_block(pupa_buf *out, const pupa_buf *rec)
 }
 
 static int code_turn(pupa_matcher *m, const pupa_doc *doc, const pupa_segment *seg,
-                     pupa_buf *rec, file_work *work, size_t ncodes, uint32_t *counted,
-                     uint32_t *negated)
+                     pupa_buf *rec, file_work *work, code_tally *tally)
 {
     const pupa_hit *hits = NULL;
     size_t nhits = 0;
@@ -115,29 +122,36 @@ static int code_turn(pupa_matcher *m, const pupa_doc *doc, const pupa_segment *s
         rc = rc ? rc : pupa_rec_put_u64(rec, pupa_doc_file_offset(doc, base + h->start));
         rc = rc ? rc : pupa_rec_put_u64(rec, pupa_doc_file_offset(doc, base + h->end));
         rc = rc ? rc : pupa_rec_put_u8(rec, (uint8_t)(h->negated != 0));
-        if (h->code < ncodes)
-            (h->negated ? negated : counted)[h->code]++;
+        if (h->code >= tally->ncodes)
+            continue;
+        if (!tally->counted[h->code] && !tally->negated[h->code])
+            tally->touched[tally->ntouched++] = h->code;
+        (h->negated ? tally->negated : tally->counted)[h->code]++;
     }
     if (!rc)
         rc = put_block(&work->out, rec);
-    /* Postings: one per code with any hit in this turn, in code order. */
-    uint32_t n = 0;
-    for (size_t c = 0; c < ncodes; c++)
-        n += (counted[c] || negated[c]);
-    rc = rc ? rc : pupa_rec_put_u32(&work->out, n);
-    for (size_t c = 0; c < ncodes; c++) {
-        if (!counted[c] && !negated[c])
-            continue;
-        rc = rc ? rc : pupa_rec_put_u32(&work->out, (uint32_t)c);
-        rc = rc ? rc : pupa_rec_put_u32(&work->out, counted[c]);
-        rc = rc ? rc : pupa_rec_put_u32(&work->out, negated[c]);
-        counted[c] = negated[c] = 0;
+    /* Postings: one per code with any hit in this turn, in code order
+     * (an insertion sort: a turn touches a few codes). */
+    uint32_t *t = tally->touched;
+    for (size_t i = 1; i < tally->ntouched; i++)
+        for (size_t j = i; j > 0 && t[j - 1] > t[j]; j--) {
+            uint32_t c = t[j];
+            t[j] = t[j - 1];
+            t[j - 1] = c;
+        }
+    rc = rc ? rc : pupa_rec_put_u32(&work->out, (uint32_t)tally->ntouched);
+    for (size_t i = 0; i < tally->ntouched; i++) {
+        uint32_t c = t[i];
+        rc = rc ? rc : pupa_rec_put_u32(&work->out, c);
+        rc = rc ? rc : pupa_rec_put_u32(&work->out, tally->counted[c]);
+        rc = rc ? rc : pupa_rec_put_u32(&work->out, tally->negated[c]);
+        tally->counted[c] = tally->negated[c] = 0;
     }
+    tally->ntouched = 0;
     return rc;
 }
 
-static int code_doc(pupa_matcher *m, const pupa_doc *doc, file_work *work, size_t ncodes,
-                    uint32_t *counted, uint32_t *negated)
+static int code_doc(pupa_matcher *m, const pupa_doc *doc, file_work *work, code_tally *tally)
 {
     pupa_buf rec;
     pupa_buf_init(&rec, (size_t)PUPA_MAX_FILE_BYTES * 2);
@@ -153,14 +167,14 @@ static int code_doc(pupa_matcher *m, const pupa_doc *doc, file_work *work, size_
     rc = rc ? rc : put_block(&work->out, &rec);
     rc = rc ? rc : pupa_rec_put_u32(&work->out, (uint32_t)doc->nsegs);
     for (size_t s = 0; !rc && s < doc->nsegs; s++)
-        rc = code_turn(m, doc, &doc->segs[s], &rec, work, ncodes, counted, negated);
+        rc = code_turn(m, doc, &doc->segs[s], &rec, work, tally);
     pupa_buf_free(&rec);
     return rc;
 }
 
 static void code_file(pupa_matcher *m, const char *corpus, const pupa_manifest *manifest,
-                      const pupa_read_opts *ropts, size_t ncodes, uint32_t *counted,
-                      uint32_t *negated, const file_task *task, file_work *work)
+                      const pupa_read_opts *ropts, code_tally *tally, const file_task *task,
+                      file_work *work)
 {
     size_t plen = strlen(corpus) + strlen(task->relpath) + 2;
     char *path = malloc(plen);
@@ -180,13 +194,14 @@ static void code_file(pupa_matcher *m, const char *corpus, const pupa_manifest *
     size_t ndocs = f ? pupa_file_ndocs(f) : 0;
     rc = rc ? rc : pupa_rec_put_u32(&work->out, (uint32_t)ndocs);
     for (size_t d = 0; !rc && d < ndocs; d++)
-        rc = code_doc(m, pupa_file_doc(f, d), work, ncodes, counted, negated);
+        rc = code_doc(m, pupa_file_doc(f, d), work, tally);
     if (rc) {
         work->rc = rc;
         work->message = pupa_strdup(pupa_errmsg()[0] ? pupa_errmsg() : pupa_strerror(rc));
         pupa_buf_free(&work->out);
-        memset(counted, 0, ncodes * sizeof *counted);
-        memset(negated, 0, ncodes * sizeof *negated);
+        for (size_t i = 0; i < tally->ntouched; i++)
+            tally->counted[tally->touched[i]] = tally->negated[tally->touched[i]] = 0;
+        tally->ntouched = 0;
     }
     pupa_file_free(f);
     free(path);
@@ -634,7 +649,7 @@ typedef struct pipeline {
     file_work *work;         /* IN_FLIGHT slots: task i's is work[i % IN_FLIGHT] */
     size_t ntasks, ncodes;
     pupa_matcher **matchers;
-    uint32_t *counts;        /* per thread: counted and negated per code */
+    uint32_t *counts;        /* per thread: counted, negated, touched (code_tally) */
     unsigned char *coded;    /* per task: set (release) once coded */
     size_t next;             /* next task to claim (atomic) */
     size_t limit;            /* tasks from here wait for the writer (atomic) */
@@ -675,9 +690,10 @@ static size_t claim(pipeline *pl)
 static void code_task(pipeline *pl, size_t i)
 {
     int tid = omp_get_thread_num();
-    uint32_t *counted = pl->counts + (size_t)tid * 2 * pl->ncodes;
-    code_file(pl->matchers[tid], pl->corpus, pl->manifest, &pl->opts->read, pl->ncodes, counted,
-              counted + pl->ncodes, &pl->tasks[i], &pl->work[i % IN_FLIGHT]);
+    uint32_t *counts = pl->counts + (size_t)tid * 3 * pl->ncodes;
+    code_tally tally = {counts, counts + pl->ncodes, counts + 2 * pl->ncodes, pl->ncodes, 0};
+    code_file(pl->matchers[tid], pl->corpus, pl->manifest, &pl->opts->read, &tally,
+              &pl->tasks[i], &pl->work[i % IN_FLIGHT]);
     __atomic_store_n(&pl->coded[i], 1, __ATOMIC_RELEASE);
 }
 
@@ -784,7 +800,7 @@ static int run_batches(const struct pupa_index *ix, const char *corpus,
     pipeline pl = {.corpus = corpus, .manifest = manifest, .opts = opts, .tasks = tasks,
                    .ntasks = ntasks, .ncodes = pupa_lexicon_ncodes(lex)};
     pl.matchers = calloc((size_t)nthreads, sizeof *pl.matchers);
-    pl.counts = calloc((size_t)nthreads * 2 * (pl.ncodes ? pl.ncodes : 1), sizeof *pl.counts);
+    pl.counts = calloc((size_t)nthreads * 3 * (pl.ncodes ? pl.ncodes : 1), sizeof *pl.counts);
     pl.coded = calloc(ntasks ? ntasks : 1, 1);
     pl.work = malloc(IN_FLIGHT * sizeof *pl.work);
     pupa_postings_init(&pl.postings, (uint32_t)pl.ncodes);
