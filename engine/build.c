@@ -73,10 +73,6 @@ static uint64_t manifest_row_hash(const pupa_manifest *m, const char *relpath)
 
 /* ------------------------------------------------------------- coding */
 
-/* Serialised form of one file in work->out, read back by write_file():
- *   u32 docs; per doc: u32 n + doc record; u32 turns;
- *     per turn: u32 n + seg record; u32 codes; per code: u32 code,
- *     u32 counted, u32 negated. */
 /* A coding thread's per-code counts for the turn being coded, and the
  * codes they are non-zero for (in the order first hit), so that a turn is
  * summed and cleared in the time of its hits, not of the codebook. */
@@ -85,6 +81,10 @@ typedef struct code_tally {
     size_t ncodes, ntouched;
 } code_tally;
 
+/* Serialised form of one file in work->out, read back by write_file():
+ *   u32 docs; per doc: u32 n + doc record; u32 turns;
+ *     per turn: u32 n + seg record; u32 codes; per code: u32 code,
+ *     u32 counted, u32 negated. */
 static int put_block(pupa_buf *out, const pupa_buf *rec)
 {
     int rc = pupa_rec_put_u32(out, (uint32_t)rec->len);

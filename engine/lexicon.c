@@ -39,7 +39,7 @@ struct pupa_lexicon {
     hs_database_t *raw_db;   /* the fast path's, NULL if it cannot serve */
     uint32_t *norm_len;      /* strlen of each entry's norm */
     uint32_t *scan_len;      /* ... and of its scan form (words, prefixes) */
-    uint32_t *raw_som;     /* see pupa_lexicon_raw_som */
+    uint32_t *raw_som;       /* see pupa_lexicon_raw_som */
     uint64_t hash;
     pupa_ruleset *rules; /* rules.c: rules, exclusions, negation, hidden codes */
 };
