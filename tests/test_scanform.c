@@ -14,6 +14,8 @@
  *    Two lexicons: the default codebook, and one made of the text's own
  *    words and pairs of words (so most lines have matches), with accented,
  *    Greek, Chinese and mixed Khmer-Latin entries.
+ *  - A codebook with /regex/ entries, whose database reads UTF-8 beside the
+ *    scan-form one: the hits of both, by hand, in both matching modes.
  */
 #include "check.h"
 #include "scan.h"
@@ -364,6 +366,64 @@ static void write_word_lexicon(const char *sample, const char *path)
     CHECK(written > 500);
 }
 
+/* ------------------------------------------------- regex beside literals */
+
+static void test_regex_codebook(void)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s/regex.yml", tmpdir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fputs("money:\n  - \"/lend(er|ing)/\"\n  - \"money  lender\"\n"
+          "debt:\n  - \"debt*\"\n"
+          "trust:\n  - \"/tr[uü]st/\"\n  - \"\u1791\u17BB\u1780\u1785\u17B7\u178F\u17D2\u178F\"\n",
+          f); /* ទុកចិត្ត */
+    fclose(f);
+    pupa_lexicon *lex = NULL;
+    CHECK_EQ_INT(pupa_lexicon_load(&lex, path), 0);
+    if (!lex)
+        return;
+    CHECK(pupa_lexicon_db(lex) != NULL && pupa_lexicon_regex_db(lex) != NULL);
+    /* The money lender's "lender" is one of money's hits, inside the
+     * longer one: the overlap policy keeps "money lender". */
+    static const char text[] = "He is lending; the money lender wants debts. I trüst "
+                               "\u1781\u17D2\u1789\u17BB\u17C6\u1798\u17B7\u1793"
+                               "\u1791\u17BB\u1780\u1785\u17B7\u178F\u17D2\u178F"
+                               "\u1782\u17B6\u178F\u17CB"; /* ខ្ញុំមិនទុកចិត្តគាត់ */
+    static const struct {
+        const char *code, *words;
+        int negated;
+    } want[] = {
+        {"money", "lending", 0},
+        {"money", "money lender", 0},
+        {"debt", "debts", 0},
+        {"trust", "trüst", 0},
+        {"trust", "\u1791\u17BB\u1780\u1785\u17B7\u178F\u17D2\u178F", 1},
+    };
+    for (int mode = PUPA_MATCH_TOKENISE_ALL; mode <= PUPA_MATCH_FAST; mode++) {
+        pupa_matcher *m = NULL;
+        CHECK_EQ_INT(pupa_matcher_new(&m, lex), 0);
+        if (!m)
+            break;
+        CHECK_EQ_INT(pupa_matcher_set_mode(m, mode), 0);
+        const pupa_hit *hits = NULL;
+        size_t n = 0;
+        CHECK_EQ_INT(pupa_match(m, text, strlen(text), &hits, &n, NULL), 0);
+        CHECK_EQ_INT(n, sizeof want / sizeof *want);
+        for (size_t i = 0; i < n && i < sizeof want / sizeof *want; i++) {
+            size_t wl = strlen(want[i].words);
+            CHECK_EQ_STR(pupa_lexicon_code(lex, hits[i].code), want[i].code);
+            CHECK(hits[i].end - hits[i].start == wl &&
+                  memcmp(text + hits[i].start, want[i].words, wl) == 0);
+            CHECK_EQ_INT(hits[i].negated != 0, want[i].negated);
+        }
+        pupa_matcher_free(m);
+    }
+    pupa_lexicon_free(lex);
+}
+
 int main(int argc, char **argv)
 {
     test_generated();
@@ -376,6 +436,7 @@ int main(int argc, char **argv)
     tmp_setup("scanform");
     snprintf(words, sizeof words, "%s/words.yml", tmpdir);
     write_word_lexicon(sample, words);
+    test_regex_codebook();
 
     lexicon_case cases[2];
     lexicon_case_open(&cases[0], codebook);
