@@ -225,13 +225,17 @@ int pupa_tokenize_ascii(pupa_ascii_tokens *ab, const char *text, size_t len, pup
  *    text's start);
  *  - pupa_khmer_break_segment: the boundaries inside the plain segment
  *    seg[0, len), as byte offsets, into brk; sym is scratch; both hold
- *    len / 3 entries.  Returns how many. */
+ *    len / 3 entries.  Returns how many.  Given marked (a flag per
+ *    character of the Khmer block), *all_marked says whether every
+ *    character of the segment is a marked one (an ASCII digit never is):
+ *    the tokenizer asks which need no normalising, on the same pass. */
 enum { PUPA_SEP_NONE = 0, PUPA_SEP_HARD = 1, PUPA_SEP_MIDNUM = 2 };
 int pupa_khmer_break_ready(void);
 int pupa_khmer_break_self_check(void);
 size_t pupa_khmer_separator_at(const char *text, size_t len, size_t i, int *cls);
 size_t pupa_khmer_segment_at(const char *text, size_t len, size_t i, int before, int *plain);
-size_t pupa_khmer_break_segment(const char *seg, size_t len, uint8_t *sym, int32_t *brk);
+size_t pupa_khmer_break_segment(const char *seg, size_t len, uint8_t *sym, int32_t *brk,
+                                const unsigned char *marked, int *all_marked);
 
 /* ICU's Khmer dictionary as a double array (khmerda.c), which the Khmer
  * engine walks.  A cell is base << 10 | (c + 1) << 2 | MORE | WORD: the

@@ -326,11 +326,14 @@ size_t pupa_khmer_segment_at(const char *text, size_t len, size_t i, int before,
  * engine breaks each run of dictionary-set characters in it, and the
  * segment's boundaries are its edges and those breaks: the digits stay
  * with the words beside them.  Each run's characters are put into sym
- * (code point minus U+1780) as they are read, and divided there. */
-size_t pupa_khmer_break_segment(const char *seg, size_t len, uint8_t *sym, int32_t *brk)
+ * (code point minus U+1780) as they are read, and divided there; on the
+ * way, each is looked up in `marked`, if given. */
+size_t pupa_khmer_break_segment(const char *seg, size_t len, uint8_t *sym, int32_t *brk,
+                                const unsigned char *marked, int *all_marked)
 {
     const unsigned char *s = (const unsigned char *)seg;
     size_t nb = 0;
+    unsigned char all = 1;
     for (size_t i = 0; i < len;) {
         size_t e = i;
         int32_t n = 0;
@@ -338,11 +341,16 @@ size_t pupa_khmer_break_segment(const char *seg, size_t len, uint8_t *sym, int32
         while (e < len && (c = pupa_khmer_index(s + e, len - e)) >= 0 &&
                (kb_class[c] & KB_DICT)) {
             sym[n++] = (uint8_t)c;
+            if (marked)
+                all &= marked[c];
             e += 3;
         }
-        if (n == 0) { /* a digit */
+        if (n == 0) { /* a digit: Khmer (looked up), or ASCII (never marked) */
             int k;
             size_t d = run_char_at(s + i, len - i, &k);
+            int x = d == 3 ? pupa_khmer_index(s + i, 3) : -1;
+            if (marked)
+                all &= x >= 0 ? marked[x] : 0;
             i += d ? d : 1;
             continue;
         }
@@ -352,6 +360,8 @@ size_t pupa_khmer_break_segment(const char *seg, size_t len, uint8_t *sym, int32
         nb += k;
         i = e;
     }
+    if (all_marked)
+        *all_marked = marked && all;
     return nb;
 }
 
@@ -476,7 +486,7 @@ static int self_check(void)
             s += 3;
         if (len - s < 3)
             continue;
-        size_t a = pupa_khmer_break_segment(run + s, len - s, sym, mine);
+        size_t a = pupa_khmer_break_segment(run + s, len - s, sym, mine, NULL, NULL);
         size_t b = icu_inner_breaks(bi, run + s, len - s, icu);
         ok = a == b && memcmp(mine, icu, a * sizeof *mine) == 0;
     }

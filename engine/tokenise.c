@@ -289,15 +289,22 @@ static int khmer_stable_token(const pupa_tokenizer *t, const unsigned char *s, s
 }
 
 /* Appends the norm text of the token s[0, len) to t->norm; returns how many
- * bytes it added (0: the token normalises to nothing). */
-static int append_norm(pupa_tokenizer *t, const char *s, size_t len, size_t *added)
+ * bytes it added (0: the token normalises to nothing).  stable: the caller
+ * knows every character is in t->khmer_stable. */
+static int append_norm(pupa_tokenizer *t, const char *s, size_t len, int stable,
+                       size_t *added)
 {
     const unsigned char *u = (const unsigned char *)s;
-    /* ASCII: NFKC_Casefold of ASCII is lower-casing, nothing else.  Written
-     * while checking; a non-ASCII byte abandons the copy. */
     int rc = norm_room(t, len);
     if (rc)
         return rc;
+    if (stable) { /* see khmer_stable_token below */
+        memcpy(t->norm.data + t->norm.len, s, len);
+        *added = len;
+        return 0;
+    }
+    /* ASCII: NFKC_Casefold of ASCII is lower-casing, nothing else.  Written
+     * while checking; a non-ASCII byte abandons the copy. */
     char *d = t->norm.data + t->norm.len;
     size_t i = 0;
     for (; i < len && u[i] < 0x80; i++)
@@ -346,9 +353,9 @@ typedef struct assembly {
 } assembly;
 
 /* Adds the word-like token text[start, end): its separator, its norm, its
- * entry in t->tok. */
+ * entry in t->tok.  stable as for append_norm. */
 static int add_token(pupa_tokenizer *t, const char *text, size_t start, size_t end,
-                     assembly *as)
+                     int stable, assembly *as)
 {
     if (as->gap_space && start > as->gap_from)
         as->gap_space = gap_is_space((const unsigned char *)text + as->gap_from,
@@ -373,7 +380,7 @@ static int add_token(pupa_tokenizer *t, const char *text, size_t start, size_t e
         }
     }
     size_t added = 0;
-    if ((rc = append_norm(t, s, n, &added)))
+    if ((rc = append_norm(t, s, n, stable, &added)))
         return rc;
     if (added == 0) {
         t->norm.len = mark;  /* dropped: its span counts as white space */
@@ -409,7 +416,7 @@ static int icu_tokens(pupa_tokenizer *t, const char *text, size_t from, size_t t
     for (; (end = ubrk_next(t->bi)) != UBRK_DONE; start = end) {
         if (ubrk_getRuleStatus(t->bi) < UBRK_WORD_NONE_LIMIT)
             continue;
-        int rc = add_token(t, text, from + (size_t)start, from + (size_t)end, as);
+        int rc = add_token(t, text, from + (size_t)start, from + (size_t)end, 0, as);
         if (rc)
             return rc;
     }
@@ -431,11 +438,15 @@ static int khmer_tokens(pupa_tokenizer *t, const char *text, size_t from, size_t
         t->kb_brk = brk;
         t->kb_cap = n;
     }
-    size_t nb = pupa_khmer_break_segment(text + from, to - from, t->kb_sym, t->kb_brk);
+    /* Whether every character needs no normalising comes with the break,
+     * which reads each one anyway: then no token is checked again. */
+    int stable;
+    size_t nb = pupa_khmer_break_segment(text + from, to - from, t->kb_sym, t->kb_brk,
+                                         t->khmer_stable, &stable);
     size_t start = from;
     for (size_t k = 0; k <= nb; k++) {
         size_t end = k < nb ? from + (size_t)t->kb_brk[k] : to;
-        int rc = add_token(t, text, start, end, as);
+        int rc = add_token(t, text, start, end, stable, as);
         if (rc)
             return rc;
         start = end;

@@ -52,7 +52,7 @@ static void compare_segments(const char *s, size_t n)
             int plain;
             size_t e = pupa_khmer_segment_at(s, n, i, before, &plain);
             if (plain && (e - i) / 3 < (1 << 16)) {
-                size_t a = pupa_khmer_break_segment(s + i, e - i, sym, mine);
+                size_t a = pupa_khmer_break_segment(s + i, e - i, sym, mine, NULL, NULL);
                 UErrorCode st = U_ZERO_ERROR;
                 UText ut = UTEXT_INITIALIZER;
                 utext_openUTF8(&ut, s + i, (int64_t)(e - i), &st);
