@@ -152,6 +152,29 @@ static void test_generated(void)
     CHECK(found > 10000);
 }
 
+/* A token whose norm ends inside a character (no tokenizer makes one):
+ * its bytes are escaped one by one, and every bound is still noted. */
+static void test_cut_character(void)
+{
+    static const char norm[] = "ab\xE1\x9E\x80" "cd";
+    pupa_token tok[2] = {{.norm_start = 0, .norm_end = 4}, {.norm_start = 4, .norm_end = 7}};
+    pupa_tokens ts = {norm, 7, tok, 2};
+    pupa_buf out;
+    pupa_buf_init(&out, SIZE_MAX / 2);
+    uint32_t *bounds = NULL;
+    size_t cap = 0;
+    CHECK_EQ_INT(pupa_scan_tokens(&ts, &out, &bounds, &cap), 0);
+    if (bounds) {
+        CHECK_EQ_INT(bounds[0], 0);
+        CHECK_EQ_INT(bounds[1], 2 + 7 + 7); /* a b, then E1 and 9E escaped */
+        CHECK_EQ_INT(bounds[2], bounds[1]);
+        CHECK_EQ_INT(bounds[3], bounds[2] + 7 + 2);
+        CHECK_EQ_INT(out.len, bounds[3]);
+    }
+    pupa_buf_free(&out);
+    free(bounds);
+}
+
 /* ---------------------------------------------------------- real text */
 
 typedef struct match {
@@ -422,6 +445,7 @@ static void test_regex_codebook(void)
 int main(int argc, char **argv)
 {
     test_generated();
+    test_cut_character();
     CHECK_EQ_INT(pupa_tokenizer_new(&tok), 0);
     pupa_buf_init(&scan, SIZE_MAX / 2);
     const char *root = argc > 2 ? argv[2] : ".";
