@@ -54,6 +54,8 @@ struct pupa_matcher {
     pupa_buf scan;           /* the tokens' norm in the scan form (scanform.c) */
     uint32_t *scan_bounds;   /* where token k starts and ends in it: 2k, 2k + 1 */
     size_t scan_bounds_cap;
+    const char *scan_text;   /* what the scan-form database scans: scan.data, */
+    size_t scan_len;         /* or the norm itself when that is its own form */
     pupa_hit *hits;
     size_t nhits, hits_cap;
     int scan_rc;
@@ -226,8 +228,11 @@ static token_spans norm_spans(const pupa_tokens *ts)
                          sizeof *tok, ts->ntok, ts->norm_len};
 }
 
+/* The token spans of what the scan-form database scanned. */
 static token_spans scan_spans(const pupa_matcher *m)
 {
+    if (m->scan_text == m->tokens.norm)
+        return norm_spans(&m->tokens);
     return (token_spans){(const unsigned char *)m->scan_bounds, 2 * sizeof *m->scan_bounds,
                          m->tokens.ntok, m->scan.len};
 }
@@ -321,7 +326,7 @@ static int on_scan_candidate(unsigned int id, unsigned long long from, unsigned 
     size_t start = to - pupa_lexicon_scan_len(m->lex, id);
     /* Spares the token searches below (scanform.c: the same test as in
      * UTF-8). */
-    if (inside_ascii_word((const unsigned char *)m->scan.data, m->scan.len, start, to, e->kind))
+    if (inside_ascii_word((const unsigned char *)m->scan_text, m->scan_len, start, to, e->kind))
         return 0;
     token_spans s = scan_spans(m);
     int32_t first, last = on_boundaries(&s, e->kind, start, (size_t)to, &first);
@@ -472,9 +477,18 @@ static int match_full(pupa_matcher *m, const char *text, size_t len)
     if (rc || m->tokens.norm_len == 0)
         return rc;
     const hs_database_t *db = pupa_lexicon_db(m->lex), *regex = pupa_lexicon_regex_db(m->lex);
-    if (db && !(rc = pupa_scan_tokens(&m->tokens, &m->scan, &m->scan_bounds,
-                                      &m->scan_bounds_cap)))
-        rc = scan_with(m, db, m->scan.data, m->scan.len, on_scan_candidate);
+    if (db) {
+        if (pupa_scan_form_is_identity(m->tokens.norm, m->tokens.norm_len)) {
+            m->scan_text = m->tokens.norm;
+            m->scan_len = m->tokens.norm_len;
+        } else if (!(rc = pupa_scan_tokens(&m->tokens, &m->scan, &m->scan_bounds,
+                                           &m->scan_bounds_cap))) {
+            m->scan_text = m->scan.data;
+            m->scan_len = m->scan.len;
+        }
+        if (!rc)
+            rc = scan_with(m, db, m->scan_text, m->scan_len, on_scan_candidate);
+    }
     if (!rc && regex)
         rc = scan_with(m, regex, m->tokens.norm, m->tokens.norm_len, on_regex_candidate);
     if (rc)

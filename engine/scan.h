@@ -24,6 +24,9 @@ uint32_t pupa_lexicon_scan_len(const pupa_lexicon *lex, uint32_t entry);
  * PUPA_SCAN_FORM_MAX(len) bytes. */
 #define PUPA_SCAN_FORM_MAX(len) ((len) * 7)
 size_t pupa_scan_form(const char *in, size_t len, char *out);
+/* Whether text[0, len) is its own scan form (printable ASCII and line
+ * feeds): English text, which then needs no copy. */
+int pupa_scan_form_is_identity(const char *text, size_t len);
 /* The scan form of ts's norm into out (len set, NUL-terminated), and where
  * token k starts and ends in it: (*bounds)[2k] and (*bounds)[2k + 1], an
  * array of *cap entries grown as needed. */

@@ -76,6 +76,17 @@ static inline size_t scan_unit(const unsigned char *in, size_t len, size_t *i,
     return put_escape(out, n ? pupa_utf8_decode(in + at, n) : (uint32_t)INVALID_BASE + c);
 }
 
+int pupa_scan_form_is_identity(const char *text, size_t len)
+{
+    /* Branch-free, so the compiler reads many bytes a step. */
+    unsigned char bad = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        bad |= (unsigned char)((c >= 0x7F) | ((c < 0x20) & (c != '\n')));
+    }
+    return !bad;
+}
+
 size_t pupa_scan_form(const char *in, size_t len, char *out)
 {
     size_t i = 0, o = 0;

@@ -107,6 +107,10 @@ static void test_generated(void)
         size_t hl = pupa_scan_form((const char *)hay.bytes, hay.start[hay.n], (char *)hs);
         CHECK(hl <= PUPA_SCAN_FORM_MAX(hay.start[hay.n]));
         CHECK(memchr(hs, 0, hl) == NULL);
+        /* Its own scan form exactly when the test says so. */
+        size_t raw = hay.start[hay.n];
+        CHECK_EQ_INT(pupa_scan_form_is_identity((const char *)hay.bytes, raw),
+                     hl == raw && memcmp(hs, hay.bytes, raw) == 0);
         /* Where the scan form of each unit of hay starts. */
         size_t at[MAX_UNITS + 1];
         for (size_t u = 0, o = 0; u <= hay.n; u++) {
