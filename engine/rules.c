@@ -95,6 +95,10 @@ typedef struct rcue {
 typedef struct cue_list {
     rcue *v;
     size_t n, cap;
+    /* v's indices by the cue's first byte: by_first[first_off[b] ..
+     * first_off[b + 1]) begin with byte b (index_cues). */
+    uint32_t first_off[257];
+    uint32_t *by_first;
 } cue_list;
 
 struct pupa_ruleset {
@@ -115,6 +119,9 @@ struct pupa_ruleset {
     uint8_t *hidden, *used, *is_excl;
     uint32_t *excl_off, *excl_list; /* per code: excl_list[excl_off[c] .. excl_off[c+1]) */
     uint32_t *order;
+    /* Per code c, the places in `order` of the steps that read it:
+     * readers[readers_off[c] .. readers_off[c + 1]), ascending. */
+    uint32_t *readers_off, *readers;
     int active, needs_tokens;
 };
 
@@ -132,6 +139,25 @@ static void free_cues(cue_list *l)
     for (size_t i = 0; i < l->n; i++)
         free(l->v[i].s);
     free(l->v);
+    free(l->by_first);
+}
+
+/* Fills l's first-byte index (see cue_list): a counting sort, so cues of
+ * one first byte keep the list's order. */
+static int index_cues(cue_list *l)
+{
+    free(l->by_first);
+    if (!(l->by_first = calloc(l->n + 1, sizeof *l->by_first)))
+        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    uint32_t at[257] = {0};
+    for (size_t i = 0; i < l->n; i++)
+        at[(unsigned char)l->v[i].s[0] + 1]++;
+    for (int b = 0; b < 256; b++)
+        at[b + 1] += at[b];
+    memcpy(l->first_off, at, sizeof l->first_off);
+    for (size_t i = 0; i < l->n; i++)
+        l->by_first[at[(unsigned char)l->v[i].s[0]]++] = (uint32_t)i;
+    return 0;
 }
 
 void pupa_ruleset_free(pupa_ruleset *rs)
@@ -163,6 +189,8 @@ void pupa_ruleset_free(pupa_ruleset *rs)
     free(rs->excl_off);
     free(rs->excl_list);
     free(rs->order);
+    free(rs->readers_off);
+    free(rs->readers);
     free(rs);
 }
 
@@ -507,13 +535,6 @@ static int problem(resolver *r, const char *file, uint32_t line, const char *fmt
 
 static int bit(const uint64_t *b, uint32_t i) { return (int)((b[i >> 6] >> (i & 63)) & 1); }
 static void set_bit(uint64_t *b, uint32_t i) { b[i >> 6] |= (uint64_t)1 << (i & 63); }
-static int any_common(const uint64_t *a, const uint64_t *b, size_t words)
-{
-    for (size_t i = 0; i < words; i++)
-        if (a[i] & b[i])
-            return 1;
-    return 0;
-}
 
 /* Is code path c the path p, or below it? */
 static int under(const char *c, const char *p)
@@ -685,6 +706,31 @@ static int order_steps(resolver *r)
     return rc;
 }
 
+/* Fills readers_off and readers (see the struct), once the order is
+ * known. */
+static int index_readers(pupa_ruleset *rs)
+{
+    size_t nc = rs->ncodes, total = 0;
+    if (!(rs->readers_off = calloc(nc + 1, sizeof *rs->readers_off)))
+        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    for (int pass = 0; pass < 2; pass++) {
+        total = 0;
+        for (size_t c = 0; c < nc; c++) {
+            rs->readers_off[c] = (uint32_t)total;
+            for (size_t k = 0; k < rs->nsteps; k++)
+                if (bit(rs->steps[rs->order[k]].reads, (uint32_t)c)) {
+                    if (pass)
+                        rs->readers[total] = (uint32_t)k;
+                    total++;
+                }
+        }
+        rs->readers_off[nc] = (uint32_t)total;
+        if (!pass && !(rs->readers = calloc(total + 1, sizeof *rs->readers)))
+            return pupa_fail(PUPA_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
 int pupa_ruleset_resolve(pupa_ruleset *rs, const pupa_lexicon *lex,
                          void (*cb)(void *ctx, const char *file, uint32_t line, const char *msg),
                          void *ctx)
@@ -713,6 +759,10 @@ int pupa_ruleset_resolve(pupa_ruleset *rs, const pupa_lexicon *lex,
             rc = resolve_negated_as(&r, &rs->steps[s]);
     if (!rc && !r.nproblems)
         rc = order_steps(&r);
+    if (!rc && !r.nproblems)
+        rc = index_readers(rs);
+    for (int k = 0; !rc && k < 3; k++)
+        rc = index_cues(&rs->cues[k]);
     if (rc || r.nproblems)
         return rc;
     rs->active = rs->nsteps || rs->nexcl || rs->has_negation || any_hidden;
@@ -939,28 +989,33 @@ static int cue_at(const pupa_tokens *ts, size_t t, const rcue *cue, int whole)
     return 0;
 }
 
+/* Whether a cue of l starts at token t (cue_at), trying only the cues
+ * that begin with the token's first byte: a window looks at three tokens
+ * back from every hit, and a codebook has dozens of cues of each kind. */
+static int any_cue_at(const cue_list *l, const pupa_tokens *ts, size_t t, int whole)
+{
+    unsigned char b = (unsigned char)ts->norm[ts->tok[t].norm_start];
+    for (uint32_t i = l->first_off[b]; i < l->first_off[b + 1]; i++)
+        if (cue_at(ts, t, &l->v[l->by_first[i]], whole))
+            return 1;
+    return 0;
+}
+
 static int is_cue(const pupa_ruleset *rs, const pupa_tokens *ts, size_t t)
 {
-    for (size_t i = 0; i < rs->cues[PUPA_NOT_CUE].n; i++)
-        if (cue_at(ts, t, &rs->cues[PUPA_NOT_CUE].v[i], 0))
-            return 0;
+    if (any_cue_at(&rs->cues[PUPA_NOT_CUE], ts, t, 0))
+        return 0;
     const pupa_token *k = &ts->tok[t];
     if (pupa_is_negation_cue(ts->norm + k->norm_start, k->norm_end - k->norm_start))
         return 1;
-    for (size_t i = 0; i < rs->cues[PUPA_CUE].n; i++)
-        if (cue_at(ts, t, &rs->cues[PUPA_CUE].v[i], 0))
-            return 1;
-    return 0;
+    return any_cue_at(&rs->cues[PUPA_CUE], ts, t, 0);
 }
 
 /* Does token t end a negation's scope ("but", "because", ប៉ុន្តែ)?  Whole
  * words only: តែ (but) begins តែងតែ (always). */
 static int is_stop(const pupa_ruleset *rs, const pupa_tokens *ts, size_t t)
 {
-    for (size_t i = 0; i < rs->cues[PUPA_CUE_STOP].n; i++)
-        if (cue_at(ts, t, &rs->cues[PUPA_CUE_STOP].v[i], 1))
-            return 1;
-    return 0;
+    return any_cue_at(&rs->cues[PUPA_CUE_STOP], ts, t, 1);
 }
 
 /* The same window as match.c (back from the hit's first token, stopping at
@@ -1028,6 +1083,41 @@ static int whole_tokens(pupa_tokenizer *tok, const char *text, size_t len, pupa_
     return 0;
 }
 
+/* Runs one step over the pool: a rule, or a .negated_as. */
+static int run_step(actx *ax, const rstep *s)
+{
+    int rc = 0;
+    if (s->kind == STEP_RULE) {
+        if (!(rc = eval(ax, s->root)))
+            adopt(ax, ax->npool, s->code, s->entry);
+        return rc;
+    }
+    size_t n = ax->npool;
+    for (size_t i = 0; !rc && i < n; i++) {
+        pupa_hit h = (*ax->hits)[i];
+        if (h.code == s->source && h.negated) {
+            h.negated = 0;
+            rc = push(ax, h);
+        }
+    }
+    if (!rc)
+        adopt(ax, ax->npool, s->code, DEAD);
+    return rc;
+}
+
+/* Code c has a hit now: the steps from place `from` on that read it are to
+ * run (the order puts every reader of a code after the steps making it). */
+static void note_present(const pupa_ruleset *rs, uint64_t *present, uint64_t *todo, uint32_t c,
+                         size_t from)
+{
+    if (c >= rs->ncodes || bit(present, c))
+        return;
+    set_bit(present, c);
+    for (uint32_t i = rs->readers_off[c]; i < rs->readers_off[c + 1]; i++)
+        if (rs->readers[i] >= from)
+            set_bit(todo, rs->readers[i]);
+}
+
 int pupa_rules_apply(const pupa_lexicon *lex, pupa_tokenizer *tok, const char *text, size_t len,
                      pupa_tokens *ts, int ts_whole, pupa_hit **hits, size_t *nhits,
                      size_t *cap)
@@ -1052,39 +1142,30 @@ int pupa_rules_apply(const pupa_lexicon *lex, pupa_tokenizer *tok, const char *t
         if (h->code < rs->ncodes && excluded(&ax, h))
             h->code = DEAD;
     }
-    /* The codes in the pool, so a step none of whose codes is there is
-     * skipped: a rule needs a hit of a code it reads (for a codebook of up
-     * to 64 x 64 codes; a larger one evaluates every step). */
-    uint64_t present[64] = {0};
-    int track = rs->words <= sizeof present / sizeof *present;
-    for (size_t i = 0; track && i < ax.npool; i++)
-        if ((*hits)[i].code < rs->ncodes)
-            set_bit(present, (*hits)[i].code);
+    /* A step runs only when a code it reads has a hit: a rule needs one.
+     * The steps to run are found from the codes, through each code's
+     * readers, as codes come into the pool (a codebook has a hundred
+     * rules, a segment's hits a few codes), and run in their order.  For
+     * a codebook of more than 64 x 64 codes or steps, every step runs. */
+    uint64_t present[64] = {0}, todo[64] = {0};
+    int track = rs->words <= 64 && rs->nsteps <= 64 * 64;
     int rc = 0;
-    for (size_t k = 0; !rc && k < rs->nsteps; k++) {
-        const rstep *s = &rs->steps[rs->order[k]];
-        if (track && !any_common(present, s->reads, rs->words))
-            continue;
-        size_t before = ax.npool;
-        if (s->kind == STEP_RULE) {
-            if (!(rc = eval(&ax, s->root)))
-                adopt(&ax, ax.npool, s->code, s->entry);
-            if (track && ax.npool > before)
-                set_bit(present, s->code);
-            continue;
-        }
-        size_t n = ax.npool;
-        for (size_t i = 0; !rc && i < n; i++) {
-            pupa_hit h = (*hits)[i];
-            if (h.code == s->source && h.negated) {
-                h.negated = 0;
-                rc = push(&ax, h);
+    if (!track) {
+        for (size_t k = 0; !rc && k < rs->nsteps; k++)
+            rc = run_step(&ax, &rs->steps[rs->order[k]]);
+    } else {
+        for (size_t i = 0; i < ax.npool; i++)
+            note_present(rs, present, todo, (*hits)[i].code, 0);
+        for (size_t w = 0; !rc && w < (rs->nsteps + 63) / 64; w++)
+            while (!rc && todo[w]) {
+                size_t k = w * 64 + (size_t)__builtin_ctzll(todo[w]);
+                todo[w] &= todo[w] - 1;
+                const rstep *s = &rs->steps[rs->order[k]];
+                size_t before = ax.npool;
+                rc = run_step(&ax, s);
+                if (ax.npool > before)
+                    note_present(rs, present, todo, s->code, k + 1);
             }
-        }
-        if (!rc)
-            adopt(&ax, ax.npool, s->code, DEAD);
-        if (track && ax.npool > before)
-            set_bit(present, s->code);
     }
     if (rc)
         return rc;
