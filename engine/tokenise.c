@@ -575,6 +575,11 @@ static const unsigned char ascii_classes[128] = {
     ['`'] = AC_OTHER, ['a' ... 'z'] = AC_LETTER, ['{' ... '~'] = AC_OTHER,
 };
 
+/* ASCII letters and digits, by byte. */
+static const unsigned char ascii_alnum[256] = {
+    ['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1,
+};
+
 /* The class of byte c; any byte of a non-ASCII character is for ICU. */
 static inline int ascii_class(unsigned char c) { return c < 0x80 ? ascii_classes[c] : AC_ICU; }
 
@@ -620,11 +625,12 @@ int pupa_tokenize_ascii(pupa_ascii_tokens *ab, const char *text, size_t len, pup
         }
         size_t j = i + 1;
         while (j < len) {
-            int cj = ascii_class(s[j]);
-            if (cj == AC_LETTER || cj == AC_DIGIT) {
+            /* Letters and digits, the bulk of a word, in a tight loop. */
+            while (j < len && ascii_alnum[s[j]])
                 j++;
-                continue;
-            }
+            if (j >= len)
+                break;
+            int cj = ascii_class(s[j]);
             if ((cj == AC_MIDNUMLETQ || cj == AC_MIDNUM) && j + 1 < len) {
                 int before = ascii_class(s[j - 1]), after = ascii_class(s[j + 1]);
                 if ((cj == AC_MIDNUMLETQ && before == AC_LETTER && after == AC_LETTER) ||
@@ -644,8 +650,15 @@ int pupa_tokenize_ascii(pupa_ascii_tokens *ab, const char *text, size_t len, pup
         t->src_start = (uint32_t)i;
         t->src_end = (uint32_t)j;
         t->norm_start = (uint32_t)nb->len;
-        for (; i < j; i++)
-            nb->data[nb->len++] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+        /* Lower-cased without a branch, through a local pointer: the
+         * compiler copies many bytes a step. */
+        char *o = nb->data + nb->len;
+        for (size_t k = 0; k < j - i; k++) {
+            unsigned char c = s[i + k];
+            o[k] = (char)(c + ((unsigned char)(c - 'A') < 26 ? 32 : 0));
+        }
+        nb->len += j - i;
+        i = j;
         t->norm_end = (uint32_t)nb->len;
         t->script = PUPA_SCRIPT_OTHER;
         gap_space = 1;
