@@ -815,6 +815,7 @@ typedef struct actx {
     size_t *cap;
     size_t npool; /* hits[0, npool): the segment's hits so far */
     size_t top;   /* hits[npool, top): the evaluation stack */
+    const uint64_t *present; /* the codes with a hit in the pool, or NULL */
 } actx;
 
 static int push(actx *ax, pupa_hit h)
@@ -932,6 +933,15 @@ static int eval(actx *ax, int32_t node)
     if (n->op != N_REF)
         return eval_pair(ax, n, a0);
     const uint64_t *bits = ax->rs->refs[n->ref].bits;
+    /* No code of the reference has a hit: nothing to collect, and no need
+     * to read the pool to know it. */
+    if (ax->present) {
+        int any = 0;
+        for (size_t w = 0; !any && w < ax->rs->words; w++)
+            any = (ax->present[w] & bits[w]) != 0;
+        if (!any)
+            return 0;
+    }
     for (size_t i = 0; i < ax->npool; i++) {
         uint32_t c = (*ax->hits)[i].code;
         if (c != DEAD && bit(bits, c)) {
@@ -1154,6 +1164,7 @@ int pupa_rules_apply(const pupa_lexicon *lex, pupa_tokenizer *tok, const char *t
         for (size_t k = 0; !rc && k < rs->nsteps; k++)
             rc = run_step(&ax, &rs->steps[rs->order[k]]);
     } else {
+        ax.present = present;
         for (size_t i = 0; i < ax.npool; i++)
             note_present(rs, present, todo, (*hits)[i].code, 0);
         for (size_t w = 0; !rc && w < (rs->nsteps + 63) / 64; w++)
