@@ -493,7 +493,10 @@ static int match_full(pupa_matcher *m, const char *text, size_t len)
         rc = scan_with(m, regex, m->tokens.norm, m->tokens.norm_len, on_regex_candidate);
     if (rc)
         return rc;
-    mark_negation(m, 0);
+    /* A codebook with its own negation words has every hit's negation
+     * marked again, from scratch (rules.c): this pass would be lost. */
+    if (!pupa_ruleset_remarks_negation(pupa_lexicon_rules(m->lex)))
+        mark_negation(m, 0);
     return 0;
 }
 

@@ -1193,3 +1193,8 @@ int pupa_ruleset_needs_tokens(const pupa_ruleset *rs)
 {
     return rs && rs->active && rs->needs_tokens;
 }
+
+int pupa_ruleset_remarks_negation(const pupa_ruleset *rs)
+{
+    return rs && rs->active && rs->has_negation;
+}

@@ -50,6 +50,9 @@ int pupa_ruleset_resolve(pupa_ruleset *rs, const pupa_lexicon *lex,
 void pupa_ruleset_deactivate(pupa_ruleset *rs);
 /* True when the rules read the whole segment's token stream. */
 int pupa_ruleset_needs_tokens(const pupa_ruleset *rs);
+/* Whether pupa_rules_apply marks every hit's negation again, from the
+ * codebook's own negation words: then the matcher's marks are not read. */
+int pupa_ruleset_remarks_negation(const pupa_ruleset *rs);
 /* Chains what the entries do not show (settings, negated_as) into h. */
 uint64_t pupa_ruleset_hash(const pupa_ruleset *rs, uint64_t h);
 
