@@ -885,6 +885,10 @@ static int eval_pair(actx *ax, const rnode *n, size_t a0)
 {
     int rc = eval(ax, n->a);
     size_t b0 = ax->top;
+    /* Every operator but OR keeps only hits of its left side: with none
+     * there, the right side need not be read. */
+    if (!rc && n->op != N_OR && b0 == a0)
+        return 0;
     if (!rc)
         rc = eval(ax, n->b);
     size_t r0 = ax->top;
