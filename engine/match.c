@@ -252,18 +252,20 @@ static inline uint32_t span_end(const token_spans *s, size_t k)
 }
 
 /* The token holding byte pos, or -1 on a separator.  A binary search per
- * candidate: candidates are far fewer than bytes. */
+ * candidate (candidates are far fewer than bytes), without a branch on
+ * the comparison: which half holds the token is a coin toss the CPU
+ * cannot predict, and English turns give many candidates. */
 static int32_t token_at(const token_spans *s, size_t pos)
 {
-    size_t lo = 0, hi = s->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (span_start(s, mid) <= pos)
-            lo = mid + 1;
-        else
-            hi = mid;
+    size_t n = s->n, base = 0;
+    if (n == 0)
+        return -1;
+    while (n > 1) { /* the last token starting at or before pos is in [base, base + n) */
+        size_t half = n / 2;
+        base = span_start(s, base + half) <= pos ? base + half : base;
+        n -= half;
     }
-    return lo > 0 && pos < span_end(s, lo - 1) ? (int32_t)(lo - 1) : -1;
+    return span_start(s, base) <= pos && pos < span_end(s, base) ? (int32_t)base : -1;
 }
 
 /* The boundary rule's end, for a candidate that starts where token first
