@@ -739,12 +739,10 @@ static int match_fast(pupa_matcher *m, const char *text, size_t len)
     int sq = pupa_fast_squeeze(&m->squeeze, text, len);
     if (sq <= 0)
         return sq < 0 ? pupa_fail(PUPA_ENOMEM, "out of memory") : 0;
-    hs_error_t err = hs_scan(pupa_lexicon_raw_db(m->lex), m->squeeze.text,
-                             (unsigned)m->squeeze.len, 0, m->scratch, on_raw_candidate, m);
-    if (m->scan_rc)
-        return pupa_fail(m->scan_rc, "out of memory while matching");
-    if (err != HS_SUCCESS)
-        return pupa_fail(PUPA_EHS, "Hyperscan scan failed (%d)", (int)err);
+    int rc = scan_with(m, pupa_lexicon_raw_db(m->lex), m->squeeze.text, m->squeeze.len,
+                       on_raw_candidate);
+    if (rc)
+        return rc;
     m->stats.candidates += m->ncands;
     if (m->ncands == 0)
         return 1; /* no candidate: no hit, and ICU never ran */
@@ -776,8 +774,7 @@ static int match_fast(pupa_matcher *m, const char *text, size_t len)
         for (; j < m->ncands && m->cands[j].span_start < b + MERGE_GAP; j++)
             if (m->cands[j].span_end > b)
                 b = m->cands[j].span_end;
-        int rc = confirm(m, text, a, b, i, j);
-        if (rc)
+        if ((rc = confirm(m, text, a, b, i, j)))
             return rc;
         i = j;
     }
