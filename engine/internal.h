@@ -140,8 +140,8 @@ static inline int pupa_khmer_index(const unsigned char *s, size_t avail)
 
 /* Whether p[0, 24) is eight Khmer-block characters in a row, each as
  * pupa_khmer_index accepts it (E1 9E xx or E1 9F xx): three word compares
- * instead of eight character tests, for the stages that skip over runs of
- * Khmer (the reader's UTF-8 check and language guess). */
+ * instead of eight character tests, for the stages that go over runs of
+ * Khmer (the reader's UTF-8 check and language guess, the scan form). */
 static inline bool pupa_khmer_run8(const unsigned char *p)
 {
     static const unsigned char mask[24] = {

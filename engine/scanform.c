@@ -49,6 +49,12 @@ static size_t put_escape(unsigned char *out, uint32_t cp)
     return 7; /* PUPA_SCAN_FORM_MAX's factor */
 }
 
+/* The scan form of the Khmer letter at p (E1 9E xx or E1 9F xx). */
+static inline unsigned char khmer_byte(const unsigned char *p)
+{
+    return (unsigned char)(0x80 | ((p[1] & 1) << 6) | (p[2] & 0x3F));
+}
+
 /* The scan form of the unit at in[*i] (i < len) into out; returns its
  * length and moves *i past the unit. */
 static inline size_t scan_unit(const unsigned char *in, size_t len, size_t *i,
@@ -58,7 +64,7 @@ static inline size_t scan_unit(const unsigned char *in, size_t len, size_t *i,
     unsigned char c = in[at];
     if (c == 0xE1 && at + 3 <= len && (in[at + 1] & 0xFE) == 0x9E &&
         (in[at + 2] & 0xC0) == 0x80) {
-        out[0] = (unsigned char)(0x80 | ((in[at + 1] & 1) << 6) | (in[at + 2] & 0x3F));
+        out[0] = khmer_byte(in + at);
         *i = at + 3;
         return 1;
     }
@@ -130,8 +136,7 @@ int pupa_scan_tokens(const pupa_tokens *ts, pupa_buf *out, uint32_t **bounds, si
          * characters). */
         if (norm[i] == 0xE1 && i + 24 <= ts->norm_len && pupa_khmer_run8(norm + i)) {
             for (int c = 0; c < 8; c++)
-                o[len + c] = (unsigned char)(0x80 | ((norm[i + 3 * c + 1] & 1) << 6) |
-                                             (norm[i + 3 * c + 2] & 0x3F));
+                o[len + c] = khmer_byte(norm + i + 3 * c);
             for (; next < i + 24; next = k < nb ? norm_bound(ts, k) : SIZE_MAX)
                 b[k++] = (uint32_t)(len + (next - i) / 3);
             i += 24;

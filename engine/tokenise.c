@@ -298,11 +298,6 @@ static int append_norm(pupa_tokenizer *t, const char *s, size_t len, int stable,
     int rc = norm_room(t, len);
     if (rc)
         return rc;
-    if (stable) { /* see khmer_stable_token below */
-        memcpy(t->norm.data + t->norm.len, s, len);
-        *added = len;
-        return 0;
-    }
     /* ASCII: NFKC_Casefold of ASCII is lower-casing, nothing else.  Written
      * while checking; a non-ASCII byte abandons the copy. */
     char *d = t->norm.data + t->norm.len;
@@ -313,7 +308,7 @@ static int append_norm(pupa_tokenizer *t, const char *s, size_t len, int stable,
         *added = len;
         return 0;
     }
-    if (khmer_stable_token(t, u, len)) {
+    if (stable || khmer_stable_token(t, u, len)) {
         /* Its own normal form, and already folded: the text ICU read was
          * folded (pupa_tokenize), and a span of folded text is folded too,
          * even one cut inside a cluster (the fold's replacements look only
