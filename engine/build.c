@@ -83,7 +83,8 @@ static uint64_t manifest_row_hash(const pupa_manifest *m, const char *relpath)
 
 /* A coding thread's per-code counts for the turn being coded, and the
  * codes they are non-zero for (in the order first hit), so that a turn is
- * summed and cleared in the time of its hits, not of the codebook. */
+ * summed and cleared in the time of its hits, not of the codebook.
+ * code_turn leaves it clear whatever happens, errors included. */
 typedef struct code_tally {
     uint32_t *counted, *negated, *touched;
     size_t ncodes, ntouched;
@@ -207,9 +208,6 @@ static void code_file(pupa_matcher *m, const char *corpus, const pupa_manifest *
         work->rc = rc;
         work->message = pupa_strdup(pupa_errmsg()[0] ? pupa_errmsg() : pupa_strerror(rc));
         pupa_buf_free(&work->out);
-        for (size_t i = 0; i < tally->ntouched; i++)
-            tally->counted[tally->touched[i]] = tally->negated[tally->touched[i]] = 0;
-        tally->ntouched = 0;
     }
     pupa_file_free(f);
     free(path);
