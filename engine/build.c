@@ -25,7 +25,6 @@
 #include <hs/hs.h>
 #include <malloc.h>
 #include <omp.h>
-#include <pthread.h>
 #include <sched.h>
 #include <time.h>
 #include <stdio.h>
@@ -770,6 +769,12 @@ static int write_batch(const struct pupa_index *ix, pipeline *pl, size_t b0, siz
     }
     if ((rc = mdb_txn_commit(txn)))
         return pupa_lmdb_fail(rc, "index commit");
+    if (opts->on_progress)
+        opts->on_progress(opts->ctx, b1, pl->ntasks);
+    /* After the last batch pupa_index_finish closes the map, gives memory
+     * back and syncs: doing it here as well cost a small update 1-2 ms. */
+    if (b1 == pl->ntasks)
+        return 0;
     /* The pages of the index this batch read through LMDB's read-only
      * map would stay in the resident set and grow it with the index; they
      * are clean file pages, so dropping them frees nothing but the mapping,
@@ -781,8 +786,6 @@ static int write_batch(const struct pupa_index *ix, pipeline *pl, size_t b0, siz
      * next one's: give the freed arenas back, so memory does not creep up
      * with the number of batches. */
     malloc_trim(0);
-    if (opts->on_progress)
-        opts->on_progress(opts->ctx, b1, pl->ntasks);
     return 0;
 }
 
@@ -867,11 +870,98 @@ static int run_batches(const struct pupa_index *ix, const char *corpus,
     return rc;
 }
 
-static void *ready_khmer_engine(void *unused)
+/* What a build readies on a helper while it lists the corpus, the serial
+ * part of a build that no thread count shortens:
+ *  - for a new index, the Khmer engine (it reads ICU's dictionary and, on
+ *    another ICU than pupa's own, checks itself against it: 0.3 ms, or 3
+ *    ms with the check) and the lexicon;
+ *  - for an update, the check of the index against its seal, which this
+ *    thread joins once it has listed the corpus and loaded the lexicon.
+ * An update's lexicon waits for the listing: an unchanged corpus needs
+ * none, and its build returns at once, leaving the helper to finish on its
+ * own.  A helper inside ICU or Hyperscan while the process exits could
+ * meet their libraries' static destructors; one hashing cannot. */
+typedef struct ready_job {
+    const pupa_build_opts *opts;
+    pupa_seal_check *check; /* an update's, the job's until it is joined */
+    pupa_lexicon *lex;
+    int rc;
+    char *message; /* the error's, from the helper's own error state */
+} ready_job;
+
+static void ready_run(void *arg)
 {
-    (void)unused;
-    pupa_khmer_break_ready();
-    return NULL;
+    ready_job *job = arg;
+    if (job->check) {
+        pupa_seal_check_help(job->check);
+        return;
+    }
+    if (!job->opts->tokenise_all)
+        pupa_khmer_break_ready();
+    job->rc = pupa_lexicon_load(&job->lex, job->opts->lexicon);
+    if (job->rc)
+        job->message = pupa_strdup(pupa_errmsg());
+}
+
+static void ready_free(void *arg)
+{
+    ready_job *job = arg;
+    pupa_seal_check_free(job->check);
+    pupa_lexicon_free(job->lex);
+    free(job->message);
+    free(job);
+}
+
+/* Starts the helper (-j 1 asked for one thread: none): for an update,
+ * with the check begun here, which is then the job's. */
+static pupa_helper *ready_start(const pupa_build_opts *opts, const char *index_dir,
+                                pupa_seal_check **check, ready_job **out)
+{
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/data.mdb", index_dir);
+    int update = stat(path, &st) == 0;
+    *check = update ? pupa_seal_check_begin(index_dir) : NULL;
+    ready_job *job = build_threads(opts) > 1 && (!update || *check) ? calloc(1, sizeof *job)
+                                                                     : NULL;
+    pupa_helper *helper = NULL;
+    if (job) {
+        job->opts = opts;
+        job->check = *check;
+        if ((helper = pupa_helper_start(ready_run, ready_free, job)))
+            *check = NULL;
+        else
+            free(job);
+    }
+    *out = helper ? job : NULL;
+    return helper;
+}
+
+/* The lexicon, the helper's or loaded here, and the helper joined: for an
+ * update, once this thread has helped it hash (the check is then *check
+ * again).  With rc set (the listing failed) it only joins. */
+static int ready_finish(pupa_helper *helper, ready_job *job, const pupa_build_opts *opts,
+                        int rc, pupa_lexicon **lex, pupa_seal_check **check)
+{
+    if (!rc && (!helper || job->check))
+        rc = pupa_lexicon_load(lex, opts->lexicon);
+    if (!helper)
+        return rc;
+    if (!rc)
+        pupa_seal_check_help(job->check);
+    else
+        pupa_seal_check_stop(job->check);
+    pupa_helper_join(helper);
+    if (!rc && job->rc)
+        rc = pupa_fail(job->rc, "%s", job->message ? job->message : pupa_strerror(job->rc));
+    if (!rc) {
+        *lex = job->lex ? job->lex : *lex;
+        *check = job->check;
+        job->lex = NULL;
+        job->check = NULL;
+    }
+    ready_free(job);
+    return rc;
 }
 
 int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build_opts *opts,
@@ -894,6 +984,12 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     uint32_t next_doc = 0;
     MDB_txn *txn = NULL;
 
+    /* The serial start (see ready_job): listing the corpus, loading the
+     * lexicon and, for an update, checking the index against its seal
+     * before a byte of it is written. */
+    pupa_seal_check *early;
+    ready_job *ready;
+    pupa_helper *helper = ready_start(opts, index_dir, &early, &ready);
     pupa_file_stat *fs = NULL;
     int rc = pupa_corpus_list_stat(corpus, &paths, &fs, &npaths);
     if (!rc && opts->nshards > 1)
@@ -901,6 +997,11 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     uint64_t stamp = rc ? 0 : corpus_stamp(corpus, paths, fs, npaths, opts);
     if (stamp && pupa_index_stamped(index_dir, stamp)) {
         /* Nothing changed since a build that coded every file. */
+        if (helper) { /* an update's: it only hashes (see ready_job) */
+            pupa_seal_check_stop(ready->check);
+            pupa_helper_abandon(helper);
+        }
+        pupa_seal_check_free(early);
         st.files_seen = st.files_unchanged = npaths;
         free(fs);
         pupa_paths_free(paths, npaths);
@@ -909,17 +1010,7 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
             *stats = st;
         return 0;
     }
-    /* The Khmer engine readies itself (reads ICU's dictionary and, on
-     * another ICU than pupa's own, checks itself against it: 0.3 ms, or
-     * 3 ms with the check) on another thread while this one loads the
-     * lexicon and plans: all serial, the part of a small update or a
-     * many-thread build that no thread count shortens.  Not for -j 1,
-     * which asked for one. */
-    pthread_t warm;
-    int warming = !rc && !opts->tokenise_all && build_threads(opts) > 1 &&
-                  pthread_create(&warm, NULL, ready_khmer_engine, NULL) == 0;
-    if (!rc)
-        rc = pupa_lexicon_load(&lex, opts->lexicon);
+    rc = ready_finish(helper, ready, opts, rc, &lex, &early);
     if (!rc) {
         char *mpath = manifest_path(corpus);
         rc = mpath ? pupa_manifest_load(&manifest, mpath) : pupa_fail(PUPA_ENOMEM, "out of memory");
@@ -932,7 +1023,9 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     /* The seal is checked before LMDB maps a byte of an existing index. */
     pupa_seal_keep seal;
     if (!rc)
-        rc = pupa_index_unseal(index_dir, build_threads(opts), &seal);
+        rc = pupa_index_unseal(index_dir, build_threads(opts), early, &seal);
+    else
+        pupa_seal_check_free(early);
     int unsealed = !rc;
     if (!rc)
         rc = pupa_index_env_open(&ix, index_dir, 1);
@@ -956,8 +1049,6 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
      * update of a large archive holds its new files' paths alone. */
     free(fs);
     release_unplanned(paths, npaths, tasks, ntasks);
-    if (warming)
-        pthread_join(warm, NULL);
     if (!rc)
         rc = run_batches(&ix, corpus, lex, manifest, opts, tasks, ntasks, &next_doc, &st, &tmp);
     free(tasks);

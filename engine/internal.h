@@ -59,6 +59,15 @@ uint64_t pupa_hash(uint64_t h, const void *p, size_t n);
 char *pupa_strndup(const char *s, size_t n);
 char *pupa_strdup(const char *s);
 
+/* A helper thread (threads.c): runs run(arg), begun on another of the
+ * caller's cores when it has one; NULL when no thread could start (the
+ * caller then does the work itself).  Joined, arg is the caller's again;
+ * abandoned, the helper calls drop(arg) once run returns. */
+typedef struct pupa_helper pupa_helper;
+pupa_helper *pupa_helper_start(void (*run)(void *), void (*drop)(void *), void *arg);
+void pupa_helper_join(pupa_helper *h);
+void pupa_helper_abandon(pupa_helper *h);
+
 /* Reads a whole file, capped at max bytes; *out is NUL-terminated. */
 int pupa_read_all(const char *path, size_t max, char **out, size_t *len);
 

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# cli_seal.sh: the seal's checksum (index.c, data_checksum) on a data.mdb of
+# cli_seal.sh: the seal's checksum (seal.c, data_checksum) on a data.mdb of
 # many chunks, which it hashes in parallel:
 #  - the same seal for 1 and 2 OpenMP threads;
-#  - one byte changed anywhere, or a cut file, is refused before LMDB reads it;
+#  - one byte changed anywhere, or a cut file, is refused before LMDB reads it,
+#    by a reader and by an update, whether the update checks the seal itself
+#    (-j 1) or on a thread begun before it lists the corpus (-j 2);
 #  - a seal written by an older pupa ("sealed ...") is refused with its reason.
 # usage: cli_seal.sh PUPA CORPORA SOURCE_ROOT
 source "$(dirname "$0")/lib_cli.sh" "$@"
@@ -28,7 +30,25 @@ for off in 0 4096 $((9 * 1024 * 1024 + 7)) $((20 * 1024 * 1024 + 12000)); do
   cmp -s "$ix/data.mdb" "$tmp/data.good" && printf '\xa5' | dd of="$ix/data.mdb" bs=1 seek=$off conv=notrunc 2>/dev/null
   "$pupa" table "$ix" >/dev/null 2>"$tmp/err" && fail "byte $off changed: accepted"
   grep -q 'damaged' "$tmp/err" || fail "byte $off changed: $(cat "$tmp/err")"
+  cp "$ix/data.mdb" "$tmp/data.bad"
+  for j in 1 2; do
+    "$pupa" index "$sample" -o "$ix" -j $j >/dev/null 2>"$tmp/err" &&
+      fail "byte $off changed: an update at -j $j wrote to it"
+    grep -q 'damaged' "$tmp/err" || fail "byte $off changed, update -j $j: $(cat "$tmp/err")"
+    cmp -s "$ix/data.mdb" "$tmp/data.bad" || fail "byte $off changed: update -j $j touched it"
+  done
 done
+# An intact file passes an update's check at either thread count, and LMDB
+# then finds no index in the random bytes.
+cp "$tmp/data.good" "$ix/data.mdb"
+for j in 1 2; do
+  cp "$tmp/seal.1" "$ix/pupa.seal"
+  "$pupa" index "$sample" -o "$ix" -j $j >/dev/null 2>"$tmp/err" && fail "random bytes updated"
+  grep -q 'damaged' "$tmp/err" && fail "update -j $j called an intact file damaged: $(cat "$tmp/err")"
+  grep -q 'not an LMDB file' "$tmp/err" || fail "update -j $j of random bytes: $(cat "$tmp/err")"
+  cmp -s "$ix/data.mdb" "$tmp/data.good" || fail "update -j $j changed random bytes"
+done
+cp "$tmp/seal.1" "$ix/pupa.seal"
 cp "$tmp/data.good" "$ix/data.mdb"
 truncate -s $((20 * 1024 * 1024)) "$ix/data.mdb"
 "$pupa" table "$ix" >/dev/null 2>"$tmp/err" && fail "cut file accepted"

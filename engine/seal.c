@@ -1,0 +1,434 @@
+/*
+ * seal.c: the seal of an index (pupa.seal beside data.mdb), and nothing else.
+ *
+ * LMDB does not check its pages: a flipped flag byte or a cut file can
+ * crash it inside mdb_get.  So a finished build writes pupa.seal: "sealed2
+ * SIZE CHECKSUM" of the whole of data.mdb, and the corpus stamp when the
+ * build coded every file (build.c).  A reader verifies it before LMDB maps
+ * a byte, and refuses a file that does not match; "building" means a build
+ * is running or was interrupted, which a reader refuses and the next build
+ * resumes (LMDB commits are atomic, so what was committed is sound).
+ *
+ * The checksum cuts data.mdb into 4 MB chunks, hashes each on its own, in
+ * parallel, and combines the chunks' sums in order with the file's size, so
+ * it does not depend on the thread count (data_checksum).
+ *
+ * An update must check the existing index before it writes to it.  A build
+ * begins that check early (pupa_seal_check_begin), so that its helper,
+ * once it has loaded the lexicon, and the build itself, once it has listed
+ * the corpus, hash data.mdb together (pupa_seal_check_help): serial work
+ * no thread count shortens.  pupa_index_unseal hashes what is left.
+ */
+#include "index.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SEAL_NAME "pupa.seal"
+/* "sealed" was the tag of the first checksum, over the whole file in one
+ * sequence; "sealed2" is the chunked one (data_checksum). */
+#define SEAL_TAG "sealed2"
+#define CHUNK (4u << 20)
+
+/* The checksum of one chunk of data.mdb, seeded with its number: four
+ * independent lanes, so the multiplies overlap. */
+static uint64_t chunk_checksum(const unsigned char *buf, size_t len, uint64_t chunk)
+{
+    uint64_t seed = PUPA_HASH_INIT ^ (chunk * 0x9E3779B97F4A7C15ull);
+    uint64_t lane[4] = {seed, seed ^ 1, seed ^ 2, seed ^ 3};
+    size_t blocks = len / 32;
+    for (size_t i = 0; i < blocks; i++)
+        for (int k = 0; k < 4; k++) {
+            uint64_t w;
+            memcpy(&w, buf + i * 32 + k * 8, 8);
+            lane[k] ^= w * 0x9E3779B97F4A7C15ull;
+            lane[k] = ((lane[k] << 29) | (lane[k] >> 35)) * 0xBF58476D1CE4E5B9ull;
+        }
+    uint64_t h = pupa_hash(seed, buf + blocks * 32, len - blocks * 32);
+    return pupa_hash(h, lane, sizeof lane);
+}
+
+/* data.mdb being hashed: any number of threads claim its chunks in turn
+ * (chunks_hash), so a thread that arrives late takes what is left. */
+typedef struct chunk_sums {
+    int fd;
+    size_t size, nchunks;
+    uint64_t *sums;
+    size_t next;   /* the next chunk to claim (atomic) */
+    int stop;      /* set: claim no more (atomic) */
+    int map_errno; /* (atomic) */
+} chunk_sums;
+
+/* 0, or the errno that stopped it; *st is data.mdb's stat. */
+static int chunks_open(chunk_sums *cs, const char *path, struct stat *st)
+{
+    memset(cs, 0, sizeof *cs);
+    cs->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (cs->fd < 0)
+        return errno ? errno : EIO;
+    int err = fstat(cs->fd, st) != 0 ? (errno ? errno : EIO) : !S_ISREG(st->st_mode) ? EINVAL : 0;
+    if (!err) {
+        cs->size = (size_t)st->st_size;
+        cs->nchunks = (cs->size + CHUNK - 1) / CHUNK;
+        cs->sums = malloc((cs->nchunks ? cs->nchunks : 1) * sizeof *cs->sums);
+        if (!cs->sums)
+            err = ENOMEM;
+    }
+    if (err)
+        close(cs->fd);
+    return err;
+}
+
+static void chunks_close(chunk_sums *cs)
+{
+    close(cs->fd);
+    free(cs->sums);
+}
+
+/* Claims chunks and hashes them until none is left.  Each chunk is mapped
+ * on its own and unmapped when hashed, so a thread maps at most a chunk of
+ * the file.  Measured on a 370 MB index (2 cores): 4 MB chunks mapped, 52
+ * ms on one thread and 38 on two; 1 MB chunks, 59 and 48 (more map calls,
+ * which take the process's memory-map lock in turn); read into a buffer
+ * instead, 92 and 47. */
+static void chunks_hash(chunk_sums *cs)
+{
+    for (;;) {
+        size_t c = __atomic_fetch_add(&cs->next, 1, __ATOMIC_RELAXED);
+        if (c >= cs->nchunks || __atomic_load_n(&cs->stop, __ATOMIC_RELAXED))
+            return;
+        size_t off = c * (size_t)CHUNK, len = cs->size - off < CHUNK ? cs->size - off : CHUNK;
+        void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, cs->fd, (off_t)off);
+        if (map == MAP_FAILED) {
+            int e = errno;
+            __atomic_store_n(&cs->map_errno, e ? e : EIO, __ATOMIC_RELAXED);
+            continue;
+        }
+        cs->sums[c] = chunk_checksum(map, len, c);
+        munmap(map, len);
+    }
+}
+
+/* The file's checksum from its chunks' sums, once every chunk is hashed. */
+static int chunks_sum(const chunk_sums *cs, const char *path, uint64_t *size, uint64_t *sum)
+{
+    if (cs->map_errno)
+        return pupa_fail(PUPA_EIO, "%s: cannot map: %s", path, strerror(cs->map_errno));
+    uint64_t n = cs->size;
+    uint64_t h = pupa_hash(PUPA_HASH_INIT, &n, sizeof n);
+    *size = n;
+    *sum = pupa_hash(h, cs->sums, cs->nchunks * sizeof *cs->sums);
+    return 0;
+}
+
+/* The threads that hash a file: past four, memory bandwidth, not hashing,
+ * is the limit, and each thread maps a chunk.  A build passes its own
+ * count: -j 1 means one thread, not three more that spin once done. */
+static int hashing_threads(int threads)
+{
+    int n = threads > 0 ? threads : omp_get_max_threads();
+    return n > 4 ? 4 : n;
+}
+
+/* A fast checksum of data.mdb, which LMDB never maps before it is checked:
+ * every query opens the index through this. */
+static int data_checksum(const char *dir, int threads, uint64_t *size, uint64_t *sum)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    chunk_sums cs;
+    struct stat st;
+    int err = chunks_open(&cs, path, &st);
+    if (err)
+        return err == ENOENT ? pupa_fail(PUPA_ENOTFOUND, "%s: %s", path, strerror(err))
+               : err == EINVAL ? pupa_fail(PUPA_EIO, "%s: not a regular file", path)
+               : err == ENOMEM ? pupa_fail(PUPA_ENOMEM, "out of memory")
+                               : pupa_fail(PUPA_EIO, "%s: %s", path, strerror(err));
+#pragma omp parallel num_threads(hashing_threads(threads)) if (cs.nchunks > 2)
+    chunks_hash(&cs);
+    int rc = chunks_sum(&cs, path, size, sum);
+    chunks_close(&cs);
+    return rc;
+}
+
+struct pupa_seal_check {
+    chunk_sums cs;
+    struct stat st; /* data.mdb's when the check began */
+};
+
+pupa_seal_check *pupa_seal_check_begin(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    pupa_seal_check *check = malloc(sizeof *check);
+    /* No index yet, or one the check proper will report on. */
+    if (check && chunks_open(&check->cs, path, &check->st) != 0) {
+        free(check);
+        check = NULL;
+    }
+    return check;
+}
+
+void pupa_seal_check_help(pupa_seal_check *check)
+{
+    if (check)
+        chunks_hash(&check->cs);
+}
+
+void pupa_seal_check_stop(pupa_seal_check *check)
+{
+    if (check)
+        __atomic_store_n(&check->cs.stop, 1, __ATOMIC_RELAXED);
+}
+
+void pupa_seal_check_free(pupa_seal_check *check)
+{
+    if (check) {
+        chunks_close(&check->cs);
+        free(check);
+    }
+}
+
+/* The check's result: hashes the chunks no helper has claimed, on this
+ * thread (past two threads, on a team: with the build's helper, which has
+ * returned by now, up to four threads hashed).  1 when data.mdb is no longer the file
+ * the check began on (another inode, size or mtime): the caller then
+ * hashes it afresh. */
+static int check_finish(pupa_seal_check *check, const char *path, int threads, uint64_t *size,
+                        uint64_t *sum)
+{
+    int team = hashing_threads(threads) - 1;
+    if (team < 1)
+        team = 1;
+#pragma omp parallel num_threads(team) if (team > 1)
+    chunks_hash(&check->cs);
+    struct stat now;
+    int same = stat(path, &now) == 0 && now.st_dev == check->st.st_dev &&
+               now.st_ino == check->st.st_ino && now.st_size == check->st.st_size &&
+               pupa_mtime_ns(&now) == pupa_mtime_ns(&check->st);
+    int rc = same ? chunks_sum(&check->cs, path, size, sum) : 1;
+    pupa_seal_check_free(check);
+    return rc;
+}
+
+static int write_seal(const char *dir, const char *text)
+{
+    char path[4096], tmp[4200];
+    snprintf(path, sizeof path, "%s/" SEAL_NAME, dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return pupa_fail(PUPA_EIO, "%s: %s", tmp, strerror(errno));
+    chmod(tmp, 0600);
+    int ok = fputs(text, f) >= 0;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0)
+        return pupa_fail(PUPA_EIO, "%s: cannot write the seal", path);
+    return 0;
+}
+
+static int write_sealed(const char *dir, uint64_t size, uint64_t sum, uint64_t stamp)
+{
+    char text[128];
+    if (stamp)
+        snprintf(text, sizeof text, SEAL_TAG " %llu %016llx %016llx\n", (unsigned long long)size,
+                 (unsigned long long)sum, (unsigned long long)stamp);
+    else
+        snprintf(text, sizeof text, SEAL_TAG " %llu %016llx\n", (unsigned long long)size,
+                 (unsigned long long)sum);
+    return write_seal(dir, text);
+}
+
+/* The seal file's text: 1 sealed (size, sum, and stamp or 0), 0
+ * "building", PUPA_ENOTFOUND when there is none, or an error. */
+static int read_seal(const char *dir, uint64_t *size, uint64_t *sum, uint64_t *stamp)
+{
+    char path[4096], text[128] = "";
+    snprintf(path, sizeof path, "%s/" SEAL_NAME, dir);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return errno == ENOENT ? PUPA_ENOTFOUND
+                               : pupa_fail(PUPA_EIO, "%s: %s", path, strerror(errno));
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    if (strcmp(text, "building\n") == 0)
+        return 0;
+    unsigned long long want_size = 0, want_sum = 0, want_stamp = 0;
+    int end = 0;
+    /* "sealed2 SIZE SUM\n", or with a corpus stamp after SUM.  (A "\n" in a
+     * scanf format skips any white space, so the end is checked by hand.) */
+    if (strncmp(text, "sealed ", 7) == 0)
+        return pupa_fail(PUPA_ECORRUPT,
+                         "%s: an index sealed by an older pupa, whose checksum this one does "
+                         "not compute; remove it and index again", path);
+    int fields = sscanf(text, SEAL_TAG " %llu %llx%n %llx%n", &want_size, &want_sum, &end,
+                        &want_stamp, &end);
+    if (fields < 2 || end <= 0 || (size_t)end + 1 != n || text[end] != '\n')
+        return pupa_fail(PUPA_ECORRUPT, "%s: damaged seal", path);
+    *size = want_size;
+    *sum = want_sum;
+    *stamp = want_stamp;
+    return 1;
+}
+
+/* 1 sealed and matching, 0 "building", PUPA_ENOTFOUND no seal, or an error.
+ * When sealed and matching and keep is given, remembers the seal.  Takes
+ * the sum from early when given (and always ends it). */
+static int check_seal(const char *dir, int threads, pupa_seal_check *early, pupa_seal_keep *keep)
+{
+    uint64_t want_size, want_sum, stamp, size, sum;
+    int rc = read_seal(dir, &want_size, &want_sum, &stamp);
+    if (rc <= 0) {
+        pupa_seal_check_free(early);
+        return rc;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    rc = early ? check_finish(early, path, threads, &size, &sum) : 1;
+    if (rc == 1)
+        rc = data_checksum(dir, threads, &size, &sum);
+    if (rc)
+        return rc == PUPA_ENOTFOUND ? pupa_fail(PUPA_ECORRUPT, "%s: data.mdb is missing", dir) : rc;
+    if (size != want_size || sum != want_sum)
+        return pupa_fail(PUPA_ECORRUPT,
+                         "%s: the index is damaged (data.mdb does not match its seal); "
+                         "remove it and index again", dir);
+    struct stat st;
+    if (keep && stat(path, &st) == 0 && (uint64_t)st.st_size == size) {
+        keep->valid = 1;
+        keep->size = size;
+        keep->sum = sum;
+        keep->mtime_ns = pupa_mtime_ns(&st);
+    }
+    return 1;
+}
+
+int pupa_seal_verify(const char *dir)
+{
+    return check_seal(dir, 0, NULL, NULL);
+}
+
+int pupa_index_stamped(const char *dir, uint64_t stamp)
+{
+    uint64_t size, sum, sealed_stamp;
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    /* A damaged seal sets the error message, which the build that follows
+     * sets again, with the same words, when it checks the seal. */
+    int rc = read_seal(dir, &size, &sum, &sealed_stamp);
+    return rc == 1 && stamp != 0 && sealed_stamp == stamp && stat(path, &st) == 0 &&
+           S_ISREG(st.st_mode) && (uint64_t)st.st_size == size;
+}
+
+int pupa_index_unseal(const char *dir, int threads, pupa_seal_check *early, pupa_seal_keep *keep)
+{
+    keep->valid = 0;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        pupa_seal_check_free(early);
+        return pupa_fail(PUPA_EIO, "%s: cannot create index directory: %s", dir, strerror(errno));
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        int rc = check_seal(dir, threads, early, keep);
+        if (rc == PUPA_ENOTFOUND)
+            return pupa_fail(PUPA_ECORRUPT, "%s: an index without a seal; remove it and index again",
+                             dir);
+        if (rc < 0)
+            return rc;
+    } else {
+        pupa_seal_check_free(early);
+    }
+    return write_seal(dir, "building\n");
+}
+
+/* The checksum for the seal: keep's, when nothing was written since the
+ * seal was verified (hashing the whole file again would double an
+ * unchanged run's cost), else a new one. */
+static int seal_sum(const char *dir, int threads, const pupa_seal_keep *keep,
+                    pupa_seal_sum *out)
+{
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    if (keep->valid && stat(path, &st) == 0 && (uint64_t)st.st_size == keep->size &&
+        pupa_mtime_ns(&st) == keep->mtime_ns) {
+        out->size = keep->size;
+        out->sum = keep->sum;
+        return 0;
+    }
+    return data_checksum(dir, threads, &out->size, &out->sum);
+}
+
+typedef struct sync_job {
+    int fd, err;
+} sync_job;
+
+static void sync_file(void *arg)
+{
+    sync_job *job = arg;
+    job->err = fdatasync(job->fd) == 0 ? 0 : errno;
+}
+
+static void sync_free(void *arg)
+{
+    sync_job *job = arg;
+    close(job->fd);
+    free(job);
+}
+
+int pupa_index_finish(struct pupa_index *ix, const char *dir, int threads,
+                      const pupa_seal_keep *keep, pupa_seal_sum *sum)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    /* The sync starts first, on a helper: it waits on the disk while this
+     * thread closes LMDB, gives memory back and hashes. */
+    sync_job *job = malloc(sizeof *job);
+    int err = job ? 0 : ENOMEM;
+    if (job && (job->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+        err = errno;
+        free(job);
+        job = NULL;
+    }
+    pupa_helper *syncer = job && sum ? pupa_helper_start(sync_file, sync_free, job) : NULL;
+    if (job && !syncer)
+        sync_file(job);
+    if (ix->env)
+        mdb_env_close(ix->env);
+    ix->env = NULL;
+    /* LMDB's page buffers and the coding buffers are free now: give them
+     * back before the checksum maps chunks of the index. */
+    malloc_trim(0);
+    if (sum)
+        sum->rc = seal_sum(dir, threads, keep, sum);
+    pupa_helper_join(syncer);
+    if (job) {
+        err = job->err;
+        sync_free(job);
+    }
+    return err ? pupa_fail(PUPA_EIO, "%s: cannot sync: %s", path, strerror(err)) : 0;
+}
+
+int pupa_index_reseal(const char *dir, const pupa_seal_sum *sum, uint64_t stamp)
+{
+    return sum->rc ? sum->rc : write_sealed(dir, sum->size, sum->sum, stamp);
+}
+
+int pupa_index_seal(const char *dir)
+{
+    uint64_t size, sum;
+    int rc = data_checksum(dir, 0, &size, &sum);
+    return rc ? rc : write_sealed(dir, size, sum, 0);
+}
