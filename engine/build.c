@@ -870,20 +870,16 @@ static int run_batches(const struct pupa_index *ix, const char *corpus,
     return rc;
 }
 
-/* What a build readies on a helper while it lists the corpus, the serial
- * part of a build that no thread count shortens:
- *  - for a new index, the Khmer engine (it reads ICU's dictionary and, on
- *    another ICU than pupa's own, checks itself against it: 0.3 ms, or 3
- *    ms with the check) and the lexicon;
- *  - for an update, the check of the index against its seal, which this
- *    thread joins once it has listed the corpus and loaded the lexicon.
- * An update's lexicon waits for the listing: an unchanged corpus needs
- * none, and its build returns at once, leaving the helper to finish on its
- * own.  A helper inside ICU or Hyperscan while the process exits could
- * meet their libraries' static destructors; one hashing cannot. */
+/* What a new build readies on a helper while it lists the corpus, the
+ * serial part of a build that no thread count shortens: the Khmer engine
+ * (it reads ICU's dictionary and, on another ICU than pupa's own, checks
+ * itself against it: 0.3 ms, or 3 ms with the check) and the lexicon.  An
+ * update loads its lexicon after the listing, as an unchanged corpus needs
+ * none (tried: a helper hashing the index for the seal check meanwhile
+ * gained an update nothing measurable and cost an unchanged re-index 1 ms,
+ * docs/benchmarks.md). */
 typedef struct ready_job {
     const pupa_build_opts *opts;
-    pupa_seal_check *check; /* an update's, the job's until it is joined */
     pupa_lexicon *lex;
     int rc;
     char *message; /* the error's, from the helper's own error state */
@@ -892,10 +888,6 @@ typedef struct ready_job {
 static void ready_run(void *arg)
 {
     ready_job *job = arg;
-    if (job->check) {
-        pupa_seal_check_help(job->check);
-        return;
-    }
     if (!job->opts->tokenise_all)
         pupa_khmer_break_ready();
     job->rc = pupa_lexicon_load(&job->lex, job->opts->lexicon);
@@ -903,64 +895,41 @@ static void ready_run(void *arg)
         job->message = pupa_strdup(pupa_errmsg());
 }
 
-static void ready_free(void *arg)
-{
-    ready_job *job = arg;
-    pupa_seal_check_free(job->check);
-    pupa_lexicon_free(job->lex);
-    free(job->message);
-    free(job);
-}
-
-/* Starts the helper (-j 1 asked for one thread: none): for an update,
- * with the check begun here, which is then the job's. */
+/* Starts the helper for a new index (-j 1 asked for one thread: none). */
 static pupa_helper *ready_start(const pupa_build_opts *opts, const char *index_dir,
-                                pupa_seal_check **check, ready_job **out)
+                                ready_job **out)
 {
     char path[4096];
     struct stat st;
     snprintf(path, sizeof path, "%s/data.mdb", index_dir);
-    int update = stat(path, &st) == 0;
-    *check = update ? pupa_seal_check_begin(index_dir) : NULL;
-    ready_job *job = build_threads(opts) > 1 && (!update || *check) ? calloc(1, sizeof *job)
-                                                                     : NULL;
+    ready_job *job = build_threads(opts) > 1 && stat(path, &st) != 0 ? calloc(1, sizeof *job)
+                                                                       : NULL;
     pupa_helper *helper = NULL;
     if (job) {
         job->opts = opts;
-        job->check = *check;
-        if ((helper = pupa_helper_start(ready_run, ready_free, job)))
-            *check = NULL;
-        else
+        if (!(helper = pupa_helper_start(ready_run, job)))
             free(job);
     }
     *out = helper ? job : NULL;
     return helper;
 }
 
-/* The lexicon, the helper's or loaded here, and the helper joined: for an
- * update, once this thread has helped it hash (the check is then *check
- * again).  With rc set (the listing failed) it only joins. */
+/* Joins the helper and takes its lexicon, or loads the lexicon here when
+ * none began; with rc set (the listing failed) it only joins. */
 static int ready_finish(pupa_helper *helper, ready_job *job, const pupa_build_opts *opts,
-                        int rc, pupa_lexicon **lex, pupa_seal_check **check)
+                        int rc, pupa_lexicon **lex)
 {
-    if (!rc && (!helper || job->check))
-        rc = pupa_lexicon_load(lex, opts->lexicon);
     if (!helper)
-        return rc;
-    if (!rc)
-        pupa_seal_check_help(job->check);
-    else
-        pupa_seal_check_stop(job->check);
+        return rc ? rc : pupa_lexicon_load(lex, opts->lexicon);
     pupa_helper_join(helper);
     if (!rc && job->rc)
         rc = pupa_fail(job->rc, "%s", job->message ? job->message : pupa_strerror(job->rc));
-    if (!rc) {
-        *lex = job->lex ? job->lex : *lex;
-        *check = job->check;
-        job->lex = NULL;
-        job->check = NULL;
-    }
-    ready_free(job);
+    if (!rc)
+        *lex = job->lex;
+    else
+        pupa_lexicon_free(job->lex);
+    free(job->message);
+    free(job);
     return rc;
 }
 
@@ -984,12 +953,10 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     uint32_t next_doc = 0;
     MDB_txn *txn = NULL;
 
-    /* The serial start (see ready_job): listing the corpus, loading the
-     * lexicon and, for an update, checking the index against its seal
-     * before a byte of it is written. */
-    pupa_seal_check *early;
+    /* The serial start (see ready_job): listing the corpus and loading
+     * the lexicon. */
     ready_job *ready;
-    pupa_helper *helper = ready_start(opts, index_dir, &early, &ready);
+    pupa_helper *helper = ready_start(opts, index_dir, &ready);
     pupa_file_stat *fs = NULL;
     int rc = pupa_corpus_list_stat(corpus, &paths, &fs, &npaths);
     if (!rc && opts->nshards > 1)
@@ -997,11 +964,10 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     uint64_t stamp = rc ? 0 : corpus_stamp(corpus, paths, fs, npaths, opts);
     if (stamp && pupa_index_stamped(index_dir, stamp)) {
         /* Nothing changed since a build that coded every file. */
-        if (helper) { /* an update's: it only hashes (see ready_job) */
-            pupa_seal_check_stop(ready->check);
-            pupa_helper_abandon(helper);
-        }
-        pupa_seal_check_free(early);
+        /* A stamped index is an update: no helper began, unless data.mdb
+         * appeared after ready_start looked.  Join, never leave, a helper
+         * that may be inside ICU or Hyperscan as the process exits. */
+        ready_finish(helper, ready, opts, PUPA_EINVAL, &lex);
         st.files_seen = st.files_unchanged = npaths;
         free(fs);
         pupa_paths_free(paths, npaths);
@@ -1010,7 +976,7 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
             *stats = st;
         return 0;
     }
-    rc = ready_finish(helper, ready, opts, rc, &lex, &early);
+    rc = ready_finish(helper, ready, opts, rc, &lex);
     if (!rc) {
         char *mpath = manifest_path(corpus);
         rc = mpath ? pupa_manifest_load(&manifest, mpath) : pupa_fail(PUPA_ENOMEM, "out of memory");
@@ -1023,9 +989,7 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     /* The seal is checked before LMDB maps a byte of an existing index. */
     pupa_seal_keep seal;
     if (!rc)
-        rc = pupa_index_unseal(index_dir, build_threads(opts), early, &seal);
-    else
-        pupa_seal_check_free(early);
+        rc = pupa_index_unseal(index_dir, build_threads(opts), &seal);
     int unsealed = !rc;
     if (!rc)
         rc = pupa_index_env_open(&ix, index_dir, 1);

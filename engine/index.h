@@ -61,27 +61,15 @@ void pupa_index_start_writeback(const struct pupa_index *ix);
 /* 1 when dir's data.mdb matches its seal, 0 when the seal says "building",
  * PUPA_ENOTFOUND when there is no seal, or an error. */
 int pupa_seal_verify(const char *dir);
-/* A check of an existing index against its seal, begun before the build
- * needs it: NULL when there is no data.mdb.  Any threads may help hash it
- * (pupa_seal_check_help) until pupa_index_unseal, which finishes it; a
- * stopped check's helpers return soon.  pupa_index_unseal or
- * pupa_seal_check_free frees it, once no helper is in it. */
-typedef struct pupa_seal_check pupa_seal_check;
-pupa_seal_check *pupa_seal_check_begin(const char *dir);
-void pupa_seal_check_help(pupa_seal_check *check);
-void pupa_seal_check_stop(pupa_seal_check *check);
-void pupa_seal_check_free(pupa_seal_check *check);
 /* Marks the index as being written ("building"), after checking that an
  * existing one matches its seal, on up to threads threads (0: OpenMP's
- * default; never more than four), finishing early's check when given
- * (and freeing it either way). */
+ * default; never more than four). */
 typedef struct pupa_seal_keep {
     int valid;
     uint64_t size, mtime_ns; /* data.mdb's when its seal was verified */
     uint64_t sum;            /* and its checksum */
 } pupa_seal_keep;
-int pupa_index_unseal(const char *dir, int threads, pupa_seal_check *early,
-                      pupa_seal_keep *keep);
+int pupa_index_unseal(const char *dir, int threads, pupa_seal_keep *keep);
 /* 1 when the index is sealed with this corpus stamp (see build.c) and
  * data.mdb still has the sealed size: a build of the same corpus would
  * change nothing.  Reads the seal and stats data.mdb, nothing more; 0 in

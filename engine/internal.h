@@ -61,12 +61,10 @@ char *pupa_strdup(const char *s);
 
 /* A helper thread (threads.c): runs run(arg), begun on another of the
  * caller's cores when it has one; NULL when no thread could start (the
- * caller then does the work itself).  Joined, arg is the caller's again;
- * abandoned, the helper calls drop(arg) once run returns. */
+ * caller then does the work itself).  Joining waits for run and frees h. */
 typedef struct pupa_helper pupa_helper;
-pupa_helper *pupa_helper_start(void (*run)(void *), void (*drop)(void *), void *arg);
+pupa_helper *pupa_helper_start(void (*run)(void *), void *arg);
 void pupa_helper_join(pupa_helper *h);
-void pupa_helper_abandon(pupa_helper *h);
 
 /* Reads a whole file, capped at max bytes; *out is NUL-terminated. */
 int pupa_read_all(const char *path, size_t max, char **out, size_t *len);

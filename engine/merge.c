@@ -540,7 +540,7 @@ int pupa_index_merge(const char *const *shard_dirs, size_t nshards, const char *
     if (!rc) {
         made_dir = mkdir(out_dir, 0700) == 0;
         /* "building" until the end: a reader refuses a merge in progress. */
-        unsealed = !(rc = pupa_index_unseal(out_dir, 0, NULL, &keep));
+        unsealed = !(rc = pupa_index_unseal(out_dir, 0, &keep));
     }
     rc = rc ? rc : pupa_index_env_open(&m.out, out_dir, 1);
     rc = rc ? rc : begin(&m);

@@ -12,12 +12,7 @@
  * The checksum cuts data.mdb into 4 MB chunks, hashes each on its own, in
  * parallel, and combines the chunks' sums in order with the file's size, so
  * it does not depend on the thread count (data_checksum).
- *
- * An update must check the existing index before it writes to it.  A build
- * begins that check early (pupa_seal_check_begin), so that its helper,
- * once it has loaded the lexicon, and the build itself, once it has listed
- * the corpus, hash data.mdb together (pupa_seal_check_help): serial work
- * no thread count shortens.  pupa_index_unseal hashes what is left.
+
  */
 #include "index.h"
 
@@ -56,14 +51,13 @@ static uint64_t chunk_checksum(const unsigned char *buf, size_t len, uint64_t ch
     return pupa_hash(h, lane, sizeof lane);
 }
 
-/* data.mdb being hashed: any number of threads claim its chunks in turn
- * (chunks_hash), so a thread that arrives late takes what is left. */
+/* data.mdb being hashed: the threads claim its chunks in turn
+ * (chunks_hash). */
 typedef struct chunk_sums {
     int fd;
     size_t size, nchunks;
     uint64_t *sums;
     size_t next;   /* the next chunk to claim (atomic) */
-    int stop;      /* set: claim no more (atomic) */
     int map_errno; /* (atomic) */
 } chunk_sums;
 
@@ -103,7 +97,7 @@ static void chunks_hash(chunk_sums *cs)
 {
     for (;;) {
         size_t c = __atomic_fetch_add(&cs->next, 1, __ATOMIC_RELAXED);
-        if (c >= cs->nchunks || __atomic_load_n(&cs->stop, __ATOMIC_RELAXED))
+        if (c >= cs->nchunks)
             return;
         size_t off = c * (size_t)CHUNK, len = cs->size - off < CHUNK ? cs->size - off : CHUNK;
         void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, cs->fd, (off_t)off);
@@ -156,66 +150,6 @@ static int data_checksum(const char *dir, int threads, uint64_t *size, uint64_t 
     chunks_hash(&cs);
     int rc = chunks_sum(&cs, path, size, sum);
     chunks_close(&cs);
-    return rc;
-}
-
-struct pupa_seal_check {
-    chunk_sums cs;
-    struct stat st; /* data.mdb's when the check began */
-};
-
-pupa_seal_check *pupa_seal_check_begin(const char *dir)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/data.mdb", dir);
-    pupa_seal_check *check = malloc(sizeof *check);
-    /* No index yet, or one the check proper will report on. */
-    if (check && chunks_open(&check->cs, path, &check->st) != 0) {
-        free(check);
-        check = NULL;
-    }
-    return check;
-}
-
-void pupa_seal_check_help(pupa_seal_check *check)
-{
-    if (check)
-        chunks_hash(&check->cs);
-}
-
-void pupa_seal_check_stop(pupa_seal_check *check)
-{
-    if (check)
-        __atomic_store_n(&check->cs.stop, 1, __ATOMIC_RELAXED);
-}
-
-void pupa_seal_check_free(pupa_seal_check *check)
-{
-    if (check) {
-        chunks_close(&check->cs);
-        free(check);
-    }
-}
-
-/* The check's result: hashes the chunks no helper has claimed, on this
- * thread (past two threads, on a team: with the build's helper, which has
- * returned by now, up to four threads hashed).  1 when data.mdb is no longer the file
- * the check began on (another inode, size or mtime): the caller then
- * hashes it afresh. */
-static int check_finish(pupa_seal_check *check, const char *path, int threads, uint64_t *size,
-                        uint64_t *sum)
-{
-    int team = hashing_threads(threads) - 1;
-    if (team < 1)
-        team = 1;
-#pragma omp parallel num_threads(team) if (team > 1)
-    chunks_hash(&check->cs);
-    struct stat now;
-    int same = stat(path, &now) == 0 && now.st_dev == check->st.st_dev &&
-               now.st_ino == check->st.st_ino && now.st_size == check->st.st_size &&
-               pupa_mtime_ns(&now) == pupa_mtime_ns(&check->st);
-    int rc = same ? chunks_sum(&check->cs, path, size, sum) : 1;
-    pupa_seal_check_free(check);
     return rc;
 }
 
@@ -281,28 +215,23 @@ static int read_seal(const char *dir, uint64_t *size, uint64_t *sum, uint64_t *s
 }
 
 /* 1 sealed and matching, 0 "building", PUPA_ENOTFOUND no seal, or an error.
- * When sealed and matching and keep is given, remembers the seal.  Takes
- * the sum from early when given (and always ends it). */
-static int check_seal(const char *dir, int threads, pupa_seal_check *early, pupa_seal_keep *keep)
+ * When sealed and matching and keep is given, remembers the seal. */
+static int check_seal(const char *dir, int threads, pupa_seal_keep *keep)
 {
     uint64_t want_size, want_sum, stamp, size, sum;
     int rc = read_seal(dir, &want_size, &want_sum, &stamp);
-    if (rc <= 0) {
-        pupa_seal_check_free(early);
+    if (rc <= 0)
         return rc;
-    }
-    char path[4096];
-    snprintf(path, sizeof path, "%s/data.mdb", dir);
-    rc = early ? check_finish(early, path, threads, &size, &sum) : 1;
-    if (rc == 1)
-        rc = data_checksum(dir, threads, &size, &sum);
+    rc = data_checksum(dir, threads, &size, &sum);
     if (rc)
         return rc == PUPA_ENOTFOUND ? pupa_fail(PUPA_ECORRUPT, "%s: data.mdb is missing", dir) : rc;
     if (size != want_size || sum != want_sum)
         return pupa_fail(PUPA_ECORRUPT,
                          "%s: the index is damaged (data.mdb does not match its seal); "
                          "remove it and index again", dir);
+    char path[4096];
     struct stat st;
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
     if (keep && stat(path, &st) == 0 && (uint64_t)st.st_size == size) {
         keep->valid = 1;
         keep->size = size;
@@ -314,7 +243,7 @@ static int check_seal(const char *dir, int threads, pupa_seal_check *early, pupa
 
 int pupa_seal_verify(const char *dir)
 {
-    return check_seal(dir, 0, NULL, NULL);
+    return check_seal(dir, 0, NULL);
 }
 
 int pupa_index_stamped(const char *dir, uint64_t stamp)
@@ -330,25 +259,21 @@ int pupa_index_stamped(const char *dir, uint64_t stamp)
            S_ISREG(st.st_mode) && (uint64_t)st.st_size == size;
 }
 
-int pupa_index_unseal(const char *dir, int threads, pupa_seal_check *early, pupa_seal_keep *keep)
+int pupa_index_unseal(const char *dir, int threads, pupa_seal_keep *keep)
 {
     keep->valid = 0;
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        pupa_seal_check_free(early);
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
         return pupa_fail(PUPA_EIO, "%s: cannot create index directory: %s", dir, strerror(errno));
-    }
     char path[4096];
     snprintf(path, sizeof path, "%s/data.mdb", dir);
     struct stat st;
     if (stat(path, &st) == 0) {
-        int rc = check_seal(dir, threads, early, keep);
+        int rc = check_seal(dir, threads, keep);
         if (rc == PUPA_ENOTFOUND)
             return pupa_fail(PUPA_ECORRUPT, "%s: an index without a seal; remove it and index again",
                              dir);
         if (rc < 0)
             return rc;
-    } else {
-        pupa_seal_check_free(early);
     }
     return write_seal(dir, "building\n");
 }
@@ -402,7 +327,7 @@ int pupa_index_finish(struct pupa_index *ix, const char *dir, int threads,
         free(job);
         job = NULL;
     }
-    pupa_helper *syncer = job && sum ? pupa_helper_start(sync_file, sync_free, job) : NULL;
+    pupa_helper *syncer = job && sum ? pupa_helper_start(sync_file, job) : NULL;
     if (job && !syncer)
         sync_file(job);
     if (ix->env)

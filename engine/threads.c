@@ -2,11 +2,9 @@
  * threads.c: helper threads, which work beside a serial stage, and nothing
  * else.
  *
- * A build starts a helper for work it will need later (checking the seal,
- * loading the lexicon) while it lists the corpus, then joins it, or, when
- * it turns out to need nothing (an unchanged corpus), abandons it: the
- * helper then finishes on its own and frees what it worked on, so the build
- * does not wait.
+ * A build starts a helper for work it will need later (loading the
+ * lexicon) while it lists the corpus, or syncs the index on one while it
+ * hashes it, and joins it.
  *
  * Where a helper starts matters.  Linux puts a new thread on its creator's
  * core and leaves a balancer to move it, up to a scheduler tick (4 ms)
@@ -27,9 +25,7 @@
 struct pupa_helper {
     pthread_t thread;
     void (*run)(void *);
-    void (*drop)(void *);
     void *arg;
-    int refs;          /* the caller's and the thread's (atomic) */
     int moved;         /* started away from its creator's core */
     cpu_set_t allowed; /* the creator's cores, given back once started */
 };
@@ -40,10 +36,6 @@ static void *helper_main(void *p)
     if (h->moved)
         pthread_setaffinity_np(pthread_self(), sizeof h->allowed, &h->allowed);
     h->run(h->arg);
-    if (__atomic_sub_fetch(&h->refs, 1, __ATOMIC_ACQ_REL) == 0) { /* abandoned */
-        h->drop(h->arg);
-        free(h);
-    }
     return NULL;
 }
 
@@ -66,15 +58,13 @@ static int elsewhere(pupa_helper *h, pthread_attr_t *attr)
     return 1;
 }
 
-pupa_helper *pupa_helper_start(void (*run)(void *), void (*drop)(void *), void *arg)
+pupa_helper *pupa_helper_start(void (*run)(void *), void *arg)
 {
     pupa_helper *h = malloc(sizeof *h);
     if (!h)
         return NULL;
     h->run = run;
-    h->drop = drop;
     h->arg = arg;
-    h->refs = 2;
     pthread_attr_t attr;
     h->moved = elsewhere(h, &attr);
     int rc = pthread_create(&h->thread, h->moved ? &attr : NULL, helper_main, h);
@@ -93,15 +83,4 @@ void pupa_helper_join(pupa_helper *h)
         return;
     pthread_join(h->thread, NULL);
     free(h);
-}
-
-void pupa_helper_abandon(pupa_helper *h)
-{
-    if (!h)
-        return;
-    pthread_detach(h->thread);
-    if (__atomic_sub_fetch(&h->refs, 1, __ATOMIC_ACQ_REL) == 0) { /* it had finished */
-        h->drop(h->arg);
-        free(h);
-    }
 }

@@ -3,8 +3,8 @@
 # many chunks, which it hashes in parallel:
 #  - the same seal for 1 and 2 OpenMP threads;
 #  - one byte changed anywhere, or a cut file, is refused before LMDB reads it,
-#    by a reader and by an update, whether the update checks the seal itself
-#    (-j 1) or on a thread begun before it lists the corpus (-j 2);
+#    by a reader and by an update (at -j 1, and at -j 2, where its checksum
+#    is hashed on two threads), which leaves it as it was;
 #  - a seal written by an older pupa ("sealed ...") is refused with its reason.
 # usage: cli_seal.sh PUPA CORPORA SOURCE_ROOT
 source "$(dirname "$0")/lib_cli.sh" "$@"
