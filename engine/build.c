@@ -963,10 +963,10 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
         npaths = keep_shard(paths, fs, npaths, opts->shard, opts->nshards);
     uint64_t stamp = rc ? 0 : corpus_stamp(corpus, paths, fs, npaths, opts);
     if (stamp && pupa_index_stamped(index_dir, stamp)) {
-        /* Nothing changed since a build that coded every file. */
-        /* A stamped index is an update: no helper began, unless data.mdb
-         * appeared after ready_start looked.  Join, never leave, a helper
-         * that may be inside ICU or Hyperscan as the process exits. */
+        /* Nothing changed since a build that coded every file.  A stamped
+         * index is an update, so no helper began, unless data.mdb appeared
+         * after ready_start looked: joined, never left inside ICU or
+         * Hyperscan as the process exits. */
         ready_finish(helper, ready, opts, PUPA_EINVAL, &lex);
         st.files_seen = st.files_unchanged = npaths;
         free(fs);

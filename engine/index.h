@@ -57,9 +57,8 @@ int pupa_index_reset(MDB_txn *txn, const struct pupa_index *ix, const MDB_val *h
 /* Starts writing the committed pages to disk, without waiting: the sync
  * at the end of a build (pupa_index_finish) then has less left to do. */
 void pupa_index_start_writeback(const struct pupa_index *ix);
-/* The seal (seal.c). */
-/* 1 when dir's data.mdb matches its seal, 0 when the seal says "building",
- * PUPA_ENOTFOUND when there is no seal, or an error. */
+/* The seal (seal.c).  1 when dir's data.mdb matches its seal, 0 when the
+ * seal says "building", PUPA_ENOTFOUND when there is no seal, or an error. */
 int pupa_seal_verify(const char *dir);
 /* Marks the index as being written ("building"), after checking that an
  * existing one matches its seal, on up to threads threads (0: OpenMP's
@@ -76,9 +75,9 @@ int pupa_index_unseal(const char *dir, int threads, pupa_seal_keep *keep);
  * every other case, errors included (the build then finds and reports
  * them). */
 int pupa_index_stamped(const char *dir, uint64_t stamp);
-/* Ends a build's writing to dir: closes ix's environment, then makes
- * data.mdb durable (fdatasync) and, at the same time, takes the checksum
- * for the seal into *sum (keep's if data.mdb was not touched since it was
+/* Ends a build's writing to dir: starts making data.mdb durable
+ * (fdatasync, on a helper thread), closes ix's environment and meanwhile
+ * takes the checksum for the seal into *sum (keep's if data.mdb was not touched since it was
  * verified: same size and mtime); with sum NULL it only syncs.  Nothing
  * changes data.mdb once its last transaction is committed, so the sum is
  * the synced file's, and the sync's wait on the disk is hidden behind the
