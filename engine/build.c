@@ -23,7 +23,6 @@
 #include "index.h"
 
 #include <hs/hs.h>
-#include <malloc.h>
 #include <omp.h>
 #include <sched.h>
 #include <time.h>
@@ -90,17 +89,22 @@ typedef struct code_tally {
 } code_tally;
 
 /* Serialised form of one file in work->out, read back by write_file():
- *   u32 docs; per doc: u32 n + doc record; u32 turns;
- *     per turn: u32 n + seg record; u32 codes; per code: u32 code,
- *     u32 counted, u32 negated. */
+ *   u32 docs; per doc: u32 n + doc record; u32 n + segs value (the
+ *     document's turns, as index.c lays them out); u32 postings; per
+ *     posting: u32 turn, u32 code, u32 counted, u32 negated.
+ * The coding thread lays out the segs value whole, so the single writer
+ * puts it with one copy. */
 static int put_block(pupa_buf *out, const pupa_buf *rec)
 {
     int rc = pupa_rec_put_u32(out, (uint32_t)rec->len);
     return rc ? rc : pupa_buf_add(out, rec->data, rec->len);
 }
 
+/* Codes turn number `turn`: appends its record to out and its postings
+ * to post. */
 static int code_turn(pupa_matcher *m, const pupa_doc *doc, const pupa_segment *seg,
-                     pupa_buf *rec, file_work *work, code_tally *tally)
+                     uint32_t turn, pupa_buf *out, pupa_buf *post, file_work *work,
+                     code_tally *tally)
 {
     const pupa_hit *hits = NULL;
     size_t nhits = 0;
@@ -111,33 +115,30 @@ static int code_turn(pupa_matcher *m, const pupa_doc *doc, const pupa_segment *s
             return rc;
         work->nhits += (uint32_t)nhits;
     }
-    rec->len = 0;
-    rc = pupa_rec_put_u32(rec, seg->number);
-    rc = rc ? rc : pupa_rec_put_u8(rec, (uint8_t)seg->role);
-    rc = rc ? rc : pupa_rec_put_u8(rec, (uint8_t)seg->lang);
-    rc = rc ? rc : pupa_rec_put_u64(rec, seg->start);
-    rc = rc ? rc : pupa_rec_put_u64(rec, seg->end);
-    rc = rc ? rc : pupa_rec_put_str(rec, seg->speaker, seg->speaker ? strlen(seg->speaker) : 0);
-    rc = rc ? rc : pupa_rec_put_str(rec, seg->text, seg->len);
-    rc = rc ? rc : pupa_rec_put_u32(rec, (uint32_t)nhits);
+    rc = pupa_rec_put_u32(out, seg->number);
+    rc = rc ? rc : pupa_rec_put_u8(out, (uint8_t)seg->role);
+    rc = rc ? rc : pupa_rec_put_u8(out, (uint8_t)seg->lang);
+    rc = rc ? rc : pupa_rec_put_u64(out, seg->start);
+    rc = rc ? rc : pupa_rec_put_u64(out, seg->end);
+    rc = rc ? rc : pupa_rec_put_str(out, seg->speaker, seg->speaker ? strlen(seg->speaker) : 0);
+    rc = rc ? rc : pupa_rec_put_str(out, seg->text, seg->len);
+    rc = rc ? rc : pupa_rec_put_u32(out, (uint32_t)nhits);
     size_t base = (size_t)(seg->text - doc->text);
     for (size_t i = 0; !rc && i < nhits; i++) {
         const pupa_hit *h = &hits[i];
-        rc = pupa_rec_put_u32(rec, h->code);
-        rc = rc ? rc : pupa_rec_put_u32(rec, h->entry);
-        rc = rc ? rc : pupa_rec_put_u32(rec, h->start);
-        rc = rc ? rc : pupa_rec_put_u32(rec, h->end);
-        rc = rc ? rc : pupa_rec_put_u64(rec, pupa_doc_file_offset(doc, base + h->start));
-        rc = rc ? rc : pupa_rec_put_u64(rec, pupa_doc_file_offset(doc, base + h->end));
-        rc = rc ? rc : pupa_rec_put_u8(rec, (uint8_t)(h->negated != 0));
+        rc = pupa_rec_put_u32(out, h->code);
+        rc = rc ? rc : pupa_rec_put_u32(out, h->entry);
+        rc = rc ? rc : pupa_rec_put_u32(out, h->start);
+        rc = rc ? rc : pupa_rec_put_u32(out, h->end);
+        rc = rc ? rc : pupa_rec_put_u64(out, pupa_doc_file_offset(doc, base + h->start));
+        rc = rc ? rc : pupa_rec_put_u64(out, pupa_doc_file_offset(doc, base + h->end));
+        rc = rc ? rc : pupa_rec_put_u8(out, (uint8_t)(h->negated != 0));
         if (h->code >= tally->ncodes)
             continue;
         if (!tally->counted[h->code] && !tally->negated[h->code])
             tally->touched[tally->ntouched++] = h->code;
         (h->negated ? tally->negated : tally->counted)[h->code]++;
     }
-    if (!rc)
-        rc = put_block(&work->out, rec);
     /* Postings: one per code with any hit in this turn, in code order
      * (an insertion sort: a turn touches a few codes). */
     uint32_t *t = tally->touched;
@@ -147,22 +148,26 @@ static int code_turn(pupa_matcher *m, const pupa_doc *doc, const pupa_segment *s
             t[j] = t[j - 1];
             t[j - 1] = c;
         }
-    rc = rc ? rc : pupa_rec_put_u32(&work->out, (uint32_t)tally->ntouched);
     for (size_t i = 0; i < tally->ntouched; i++) {
         uint32_t c = t[i];
-        rc = rc ? rc : pupa_rec_put_u32(&work->out, c);
-        rc = rc ? rc : pupa_rec_put_u32(&work->out, tally->counted[c]);
-        rc = rc ? rc : pupa_rec_put_u32(&work->out, tally->negated[c]);
+        rc = rc ? rc : pupa_rec_put_u32(post, turn);
+        rc = rc ? rc : pupa_rec_put_u32(post, c);
+        rc = rc ? rc : pupa_rec_put_u32(post, tally->counted[c]);
+        rc = rc ? rc : pupa_rec_put_u32(post, tally->negated[c]);
         tally->counted[c] = tally->negated[c] = 0;
     }
     tally->ntouched = 0;
     return rc;
 }
 
+#define POSTING_BYTES 16u /* in work->out: turn, code, counted, negated */
+
 static int code_doc(pupa_matcher *m, const pupa_doc *doc, file_work *work, code_tally *tally)
 {
-    pupa_buf rec;
+    pupa_buf rec, post;
     pupa_buf_init(&rec, (size_t)PUPA_MAX_FILE_BYTES * 2);
+    pupa_buf_init(&post, (size_t)PUPA_MAX_FILE_BYTES * 2);
+    pupa_buf *out = &work->out;
     int rc = pupa_rec_put_u32(&rec, (uint32_t)doc->year);
     rc = rc ? rc : pupa_rec_put_str(&rec, doc->id, strlen(doc->id));
     rc = rc ? rc : pupa_rec_put_str(&rec, doc->participant, strlen(doc->participant));
@@ -172,11 +177,23 @@ static int code_doc(pupa_matcher *m, const pupa_doc *doc, file_work *work, code_
         rc = pupa_rec_put_str(&rec, doc->meta[i].key, strlen(doc->meta[i].key));
         rc = rc ? rc : pupa_rec_put_str(&rec, doc->meta[i].value, strlen(doc->meta[i].value));
     }
-    rc = rc ? rc : put_block(&work->out, &rec);
-    rc = rc ? rc : pupa_rec_put_u32(&work->out, (uint32_t)doc->nsegs);
-    for (size_t s = 0; !rc && s < doc->nsegs; s++)
-        rc = code_turn(m, doc, &doc->segs[s], &rec, work, tally);
+    rc = rc ? rc : put_block(out, &rec);
+    /* The segs value is laid out in place, its length filled in after. */
+    size_t len_at = out->len, table_at = 0;
+    rc = rc ? rc : pupa_rec_put_u32(out, 0);
+    rc = rc ? rc : pupa_turns_begin(out, (uint32_t)doc->nsegs, &table_at);
+    for (size_t s = 0; !rc && s < doc->nsegs; s++) {
+        rc = code_turn(m, doc, &doc->segs[s], (uint32_t)s, out, &post, work, tally);
+        if (!rc)
+            pupa_turns_end(out, table_at, (uint32_t)s);
+    }
+    if (!rc) {
+        pupa_put_u32((unsigned char *)out->data + len_at, (uint32_t)(out->len - len_at - 4));
+        rc = pupa_rec_put_u32(out, (uint32_t)(post.len / POSTING_BYTES));
+    }
+    rc = rc ? rc : pupa_buf_add(out, post.data, post.len);
     pupa_buf_free(&rec);
+    pupa_buf_free(&post);
     return rc;
 }
 
@@ -236,42 +253,42 @@ static int delete_doc(MDB_txn *txn, const struct pupa_index *ix, uint32_t doc, p
     if ((rc = pupa_doc_rec_decode(&val, &d)))
         return rc;
     /* Values point into pages a write may move: copy what is needed. */
-    uint32_t year = d.year, nturns = d.nturns;
+    uint32_t year = d.year;
     if ((rc = pupa_participant_key(tmp, d.participant.s, d.participant.len, year, doc)) ||
         (rc = del(txn, ix->participants, tmp->data, tmp->len)))
         return rc;
-    for (uint32_t t = 0; t < nturns; t++) {
-        unsigned char sk[PUPA_SEG_KEY];
-        pupa_put_u32(sk, doc);
-        pupa_put_u32(sk + 4, t);
-        MDB_val skey = {sizeof sk, sk}, sval;
-        rc = mdb_get(txn, ix->segs, &skey, &sval);
-        if (rc == MDB_NOTFOUND)
-            continue;
-        if (rc)
-            return pupa_lmdb_fail(rc, "index read");
+    rc = mdb_get(txn, ix->segs, &key, &val);
+    if (rc == MDB_NOTFOUND)
+        return del(txn, ix->docs, dk, sizeof dk);
+    if (rc)
+        return pupa_lmdb_fail(rc, "index read");
+    /* Each hit's (turn, code) first, then their postings. */
+    pupa_turns turns;
+    if ((rc = pupa_turns_decode(&val, &turns)))
+        return rc;
+    tmp->len = 0;
+    for (uint32_t t = 0; !rc && t < turns.n; t++) {
         pupa_seg_rec s;
-        if ((rc = pupa_seg_rec_decode(&sval, &s)))
+        if ((rc = pupa_turns_get(&turns, t, &s)))
             return rc;
-        tmp->len = 0;
-        for (uint32_t i = 0; i < s.nhits; i++) {
+        for (uint32_t i = 0; !rc && i < s.nhits; i++) {
             pupa_hit_rec h;
-            if ((rc = pupa_seg_rec_hit(&s, i, &h)) ||
-                (rc = pupa_buf_add(tmp, &h.code, sizeof h.code)))
-                return rc;
+            uint32_t pair[2] = {t, 0};
+            if (!(rc = pupa_seg_rec_hit(&s, i, &h))) {
+                pair[1] = h.code;
+                rc = pupa_buf_add(tmp, pair, sizeof pair);
+            }
         }
-        const uint32_t *codes = (const uint32_t *)(void *)tmp->data;
-        size_t ncodes = tmp->len / sizeof *codes;
-        for (size_t i = 0; i < ncodes; i++) {
-            unsigned char pk[PUPA_POSTING_KEY];
-            pupa_posting_key(pk, codes[i], year, doc, t);
-            if ((rc = del(txn, ix->postings, pk, sizeof pk)))
-                return rc;
-        }
-        if ((rc = del(txn, ix->segs, sk, sizeof sk)))
-            return rc;
     }
-    return del(txn, ix->docs, dk, sizeof dk);
+    const uint32_t *pairs = (const uint32_t *)(void *)tmp->data;
+    size_t npairs = rc ? 0 : tmp->len / sizeof(uint32_t[2]);
+    for (size_t i = 0; !rc && i < npairs; i++) {
+        unsigned char pk[PUPA_POSTING_KEY];
+        pupa_posting_key(pk, pairs[2 * i + 1], year, doc, pairs[2 * i]);
+        rc = del(txn, ix->postings, pk, sizeof pk); /* a code's later hits: gone already */
+    }
+    rc = rc ? rc : del(txn, ix->segs, dk, sizeof dk);
+    return rc ? rc : del(txn, ix->docs, dk, sizeof dk);
 }
 
 /* A reader over the trusted serialised form in work->out. */
@@ -310,24 +327,16 @@ static int write_file(MDB_txn *txn, const struct pupa_index *ix, const file_task
             (rc = pupa_put(txn, ix->participants, tmp->data, tmp->len, "", 0)))
             break;
         b.p += reclen;
-        uint32_t nturns = blob_u32(&b);
-        for (uint32_t t = 0; !rc && t < nturns; t++) {
-            unsigned char sk[PUPA_SEG_KEY];
-            pupa_put_u32(sk, doc);
-            pupa_put_u32(sk + 4, t);
-            uint32_t slen = blob_u32(&b);
-            rc = pupa_put_ascending(txn, ix->segs, sk, sizeof sk, b.p, slen);
-            b.p += slen;
-            uint32_t npost = blob_u32(&b);
-            for (uint32_t i = 0; !rc && i < npost; i++) {
-                uint32_t code = blob_u32(&b);
-                unsigned char pv[8];
-                memcpy(pv, b.p, 8);
-                b.p += 8;
-                unsigned char pk[PUPA_POSTING_KEY];
-                pupa_posting_key(pk, code, dr.year, doc, t);
-                rc = pupa_postings_add(postings, txn, ix->postings, pk, pv);
-            }
+        uint32_t slen = blob_u32(&b);
+        rc = pupa_put_ascending(txn, ix->segs, dk, sizeof dk, b.p, slen);
+        b.p += slen;
+        uint32_t npost = blob_u32(&b);
+        for (uint32_t i = 0; !rc && i < npost; i++) {
+            uint32_t turn = blob_u32(&b), code = blob_u32(&b);
+            unsigned char pk[PUPA_POSTING_KEY];
+            pupa_posting_key(pk, code, dr.year, doc, turn);
+            rc = pupa_postings_add(postings, txn, ix->postings, pk, b.p); /* counted, negated */
+            b.p += 8;
         }
     }
     if (!rc) {
@@ -782,10 +791,12 @@ static int write_batch(const struct pupa_index *ix, pipeline *pl, size_t b0, siz
      * Memory then stays flat however large the corpus (issue 5). */
     pupa_index_release_pages(ix);
     pupa_index_start_writeback(ix);
-    /* The batch's buffers were freed while worker threads allocated the
-     * next one's: give the freed arenas back, so memory does not creep up
-     * with the number of batches. */
-    malloc_trim(0);
+    /* No malloc_trim here: the freed buffers (LMDB's pages for this
+     * batch's turns records, the coded files) are what the next batch
+     * allocates again.  Trimmed, each of their pages faulted in again
+     * every batch (8,500 faults on the 24 MB corpus instead of 3,800, 5%
+     * of a build), and the 10x corpus peaked higher relative to the 1x one
+     * (1.15 against 1.06, docs/benchmarks.md). */
     return 0;
 }
 

@@ -28,12 +28,22 @@
  *     value: u32 year, str id, str participant, u32 turns,
  *            u32 n, then n (str key, str value) metadata pairs
  *
- *   segs          key: u32 doc id, u32 turn (0-based, every turn)   (8 bytes)
- *     value: u32 segment number (0: not coded), u8 role, u8 lang,
+ *   segs          key: u32 doc id                                   (4 bytes)
+ *     value: the document's turns (every turn, 0-based):
+ *            u32 n, then n u32 ends, then n turn records back to back;
+ *            turn i's record lies from ends[i-1] (0 for the first) to
+ *            ends[i], counted from the first record.  A turn record:
+ *            u32 segment number (0: not coded), u8 role, u8 lang,
  *            u64 start, u64 end (bytes in the file), str speaker, str text,
  *            u32 n, then n hits of 33 bytes each:
  *            u32 code, u32 entry, u32 start, u32 end (in text),
  *            u64 start, u64 end (in the file), u8 negated
+ *     One record per document, not per turn (format 1): the single
+ *     writer puts one value, which LMDB copies into whole overflow pages,
+ *     where a key per turn cost a descent of the tree and a node each.
+ *     That was the writer's largest part, and the writer is what bounds a
+ *     build's scaling with threads (docs/benchmarks.md).  A query reads a
+ *     turn through the table of ends without reading the others.
  *
  *   postings      key: u32 code, u16 year, u32 doc, u32 turn      (14 bytes)
  *     value: u32 counted hits, u32 negated hits
@@ -532,6 +542,62 @@ int pupa_seg_rec_hit(const pupa_seg_rec *s, uint32_t i, pupa_hit_rec *h)
     if (r.bad || h->start > h->end || h->end > s->text.len)
         return pupa_fail(PUPA_ECORRUPT, "index: damaged hit record");
     return 0;
+}
+
+int pupa_turns_decode(const MDB_val *v, pupa_turns *t)
+{
+    pupa_rec r = {v->mv_data, (const unsigned char *)v->mv_data + v->mv_size, 0};
+    memset(t, 0, sizeof *t);
+    t->n = pupa_rec_u32(&r);
+    if (r.bad || (size_t)(r.end - r.p) / 4 < t->n)
+        return pupa_fail(PUPA_ECORRUPT, "index: damaged turns record");
+    t->ends = r.p;
+    t->recs = r.p + (size_t)t->n * 4;
+    t->len = (size_t)(r.end - t->recs);
+    /* Ends ascend, and the last is the records' length: nothing hides
+     * behind them (a pass over the table, small beside the records). */
+    size_t prev = 0;
+    for (uint32_t i = 0; i < t->n; i++) {
+        size_t end = pupa_get_u32(t->ends + (size_t)i * 4);
+        if (end < prev)
+            return pupa_fail(PUPA_ECORRUPT, "index: damaged turns record");
+        prev = end;
+    }
+    if (prev != t->len)
+        return pupa_fail(PUPA_ECORRUPT, "index: damaged turns record");
+    return 0;
+}
+
+int pupa_turns_get(const pupa_turns *t, uint32_t i, pupa_seg_rec *s)
+{
+    if (i >= t->n)
+        return pupa_fail(PUPA_EINVAL, "turn %u out of range", i);
+    uint32_t from = i ? pupa_get_u32(t->ends + (size_t)(i - 1) * 4) : 0;
+    uint32_t to = pupa_get_u32(t->ends + (size_t)i * 4);
+    if (from > to || to > t->len)
+        return pupa_fail(PUPA_ECORRUPT, "index: damaged turns record");
+    MDB_val v = {to - from, (void *)(t->recs + from)};
+    return pupa_seg_rec_decode(&v, s);
+}
+
+int pupa_turns_begin(pupa_buf *b, uint32_t n, size_t *at)
+{
+    int rc = pupa_rec_put_u32(b, n);
+    *at = b->len;
+    size_t table = (size_t)n * 4;
+    if (rc || (rc = pupa_buf_reserve(b, table)))
+        return rc;
+    memset(b->data + b->len, 0, table);
+    b->len += table;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+void pupa_turns_end(pupa_buf *b, size_t at, uint32_t i)
+{
+    uint32_t n = pupa_get_u32((const unsigned char *)b->data + at - 4);
+    size_t recs = at + (size_t)n * 4;
+    pupa_put_u32((unsigned char *)b->data + at + (size_t)i * 4, (uint32_t)(b->len - recs));
 }
 
 /* --------------------------------------------------------------- meta */

@@ -11,7 +11,7 @@
 #include <lmdb.h>
 #include <sys/stat.h>
 
-#define PUPA_INDEX_FORMAT 1u
+#define PUPA_INDEX_FORMAT 2u
 /* Bump when a build would write other records for the same corpus and
  * lexicon (tokenising, matching, the codebook's reading): an index built
  * by an older coding is then coded again from scratch (build.c). */
@@ -118,9 +118,8 @@ static inline uint64_t pupa_get_u64(const unsigned char *p)
     return ((uint64_t)pupa_get_u32(p) << 32) | pupa_get_u32(p + 4);
 }
 
-/* Key of docs: doc id.  Key of segs: doc id, turn. */
+/* Key of docs and of segs: doc id. */
 #define PUPA_DOC_KEY 4
-#define PUPA_SEG_KEY 8
 /* Key of postings: code, year, doc, turn. */
 #define PUPA_POSTING_KEY 14
 void pupa_posting_key(unsigned char *k, uint32_t code, uint32_t year, uint32_t doc,
@@ -235,6 +234,23 @@ typedef struct pupa_seg_rec {
 int pupa_seg_rec_decode(const MDB_val *v, pupa_seg_rec *s);
 /* The i-th hit of a decoded seg record, bounds-checked. */
 int pupa_seg_rec_hit(const pupa_seg_rec *s, uint32_t i, pupa_hit_rec *h);
+
+/* A document's turns: its segs value (index.c), one record per document.
+ * pupa_turns_decode checks the table of ends; pupa_turns_get then decodes
+ * turn i, also bounds-checked, so a damaged value gives PUPA_ECORRUPT. */
+typedef struct pupa_turns {
+    uint32_t n;
+    const unsigned char *ends; /* n u32: where each turn's record ends in recs */
+    const unsigned char *recs; /* the turn records, back to back */
+    size_t len;                /* bytes of recs */
+} pupa_turns;
+int pupa_turns_decode(const MDB_val *v, pupa_turns *t);
+int pupa_turns_get(const pupa_turns *t, uint32_t i, pupa_seg_rec *s);
+/* Writing one: pupa_turns_begin reserves the table for n turns at the end
+ * of b; after each turn's record is appended, pupa_turns_end(b, at, i)
+ * notes where turn i ended.  at is what pupa_turns_begin returned. */
+int pupa_turns_begin(pupa_buf *b, uint32_t n, size_t *at);
+void pupa_turns_end(pupa_buf *b, size_t at, uint32_t i);
 
 /* Codes and entries of the lexicon the index was built with (meta). */
 typedef struct pupa_codebook {

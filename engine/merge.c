@@ -66,7 +66,6 @@ typedef struct shard {
     pupa_index *ix;
     MDB_txn *txn;
     MDB_cursor *cur;  /* over files, in key order */
-    MDB_cursor *segs; /* over segs: a document's turns are read in a row */
     MDB_val key, val; /* the current file; done when the cursor ran out */
     int done;
     uint32_t next_doc;
@@ -143,8 +142,7 @@ static int shard_open(shard *s)
     } else if (rc != PUPA_ENOTFOUND) {
         return rc;
     }
-    if ((rc = mdb_cursor_open(s->txn, s->ix->files, &s->cur)) ||
-        (rc = mdb_cursor_open(s->txn, s->ix->segs, &s->segs)))
+    if ((rc = mdb_cursor_open(s->txn, s->ix->files, &s->cur)))
         return pupa_lmdb_fail(rc, s->dir);
     return 0;
 }
@@ -153,8 +151,6 @@ static void shard_close(shard *s)
 {
     if (s->cur)
         mdb_cursor_close(s->cur);
-    if (s->segs)
-        mdb_cursor_close(s->segs);
     if (s->txn)
         mdb_txn_abort(s->txn);
     pupa_index_close(s->ix);
@@ -308,26 +304,16 @@ static int write_meta(merger *m)
     return rc;
 }
 
-/* One turn: its record as it is, and its postings derived from its hits
- * in code order, as build.c's code_turn() counts them. */
-static int merge_turn(merger *m, shard *s, uint32_t doc, uint32_t newdoc, uint32_t year,
-                      uint32_t t)
+/* The postings of turn t, derived from its hits in code order as build.c's
+ * code_turn() counts them; with add 0, only checks the hits and counts
+ * the turn (a first pass, before the segs value is put: build.c puts it
+ * before its postings). */
+static int merge_turn(merger *m, shard *s, const pupa_turns *turns, uint32_t newdoc,
+                      uint32_t year, uint32_t t, int add)
 {
-    unsigned char sk[PUPA_SEG_KEY];
-    pupa_put_u32(sk, doc);
-    pupa_put_u32(sk + 4, t);
-    /* Turn 0 is looked up; each later turn is the next key, when the
-     * shard is sound (checked: a missing turn leaves another key there). */
-    MDB_val key = {sizeof sk, sk}, val;
-    int rc = mdb_cursor_get(s->segs, &key, &val, t == 0 ? MDB_SET_KEY : MDB_NEXT);
-    if (rc == 0 && (key.mv_size != sizeof sk || memcmp(key.mv_data, sk, sizeof sk) != 0))
-        rc = MDB_NOTFOUND;
-    if (rc == MDB_NOTFOUND)
-        return pupa_fail(PUPA_ECORRUPT, "%s: document %u lacks turn %u", s->dir, doc, t);
-    if (rc)
-        return pupa_lmdb_fail(rc, s->dir);
     pupa_seg_rec sr;
-    if ((rc = pupa_seg_rec_decode(&val, &sr)))
+    int rc = pupa_turns_get(turns, t, &sr);
+    if (rc)
         return shard_fail(s, rc);
     for (uint32_t i = 0; i < sr.nhits; i++) {
         pupa_hit_rec h;
@@ -335,14 +321,14 @@ static int merge_turn(merger *m, shard *s, uint32_t doc, uint32_t newdoc, uint32
             return shard_fail(s, rc);
         if (h.code >= m->ncodes || h.entry >= m->nentries)
             return pupa_fail(PUPA_ECORRUPT, "%s: a hit names no code of the lexicon", s->dir);
-        (h.negated ? m->negated : m->counted)[h.code]++;
+        if (add)
+            (h.negated ? m->negated : m->counted)[h.code]++;
     }
-    if (sr.number > 0)
-        m->st.segments++;
-    m->st.hits += sr.nhits;
-    pupa_put_u32(sk, newdoc);
-    if ((rc = pupa_put_ascending(m->txn, m->out.segs, sk, sizeof sk, val.mv_data, val.mv_size)))
-        return rc;
+    if (!add) {
+        m->st.segments += sr.number > 0;
+        m->st.hits += sr.nhits;
+        return 0;
+    }
     for (size_t c = 0; sr.nhits && c < m->ncodes; c++) {
         if (!m->counted[c] && !m->negated[c])
             continue;
@@ -357,12 +343,13 @@ static int merge_turn(merger *m, shard *s, uint32_t doc, uint32_t newdoc, uint32
     return 0;
 }
 
-/* One document under its new id, in build.c's write_file() order. */
+/* One document under its new id, in build.c's write_file() order: its
+ * docs, participants and segs records, then its turns' postings. */
 static int merge_doc(merger *m, shard *s, uint32_t doc, uint32_t newdoc)
 {
     unsigned char dk[PUPA_DOC_KEY];
     pupa_put_u32(dk, doc);
-    MDB_val key = {sizeof dk, dk}, val;
+    MDB_val key = {sizeof dk, dk}, val, segs;
     int rc = mdb_get(s->txn, s->ix->docs, &key, &val);
     if (rc == MDB_NOTFOUND)
         return pupa_fail(PUPA_ECORRUPT, "%s: a file names document %u, which is missing",
@@ -372,15 +359,31 @@ static int merge_doc(merger *m, shard *s, uint32_t doc, uint32_t newdoc)
     pupa_doc_rec d;
     if ((rc = pupa_doc_rec_decode(&val, &d)))
         return shard_fail(s, rc);
+    rc = mdb_get(s->txn, s->ix->segs, &key, &segs);
+    if (rc == MDB_NOTFOUND)
+        return pupa_fail(PUPA_ECORRUPT, "%s: document %u has no turns record", s->dir, doc);
+    if (rc)
+        return pupa_lmdb_fail(rc, s->dir);
+    pupa_turns turns;
+    if ((rc = pupa_turns_decode(&segs, &turns)))
+        return shard_fail(s, rc);
+    if (turns.n != d.nturns)
+        return pupa_fail(PUPA_ECORRUPT, "%s: document %u has %u turns of its %u", s->dir, doc,
+                         turns.n, d.nturns);
+    for (uint32_t t = 0; t < turns.n; t++)
+        if ((rc = merge_turn(m, s, &turns, newdoc, d.year, t, 0)))
+            return rc;
     pupa_put_u32(dk, newdoc);
     if ((rc = pupa_put_ascending(m->txn, m->out.docs, dk, sizeof dk, val.mv_data, val.mv_size)))
         return rc;
     if ((rc = pupa_participant_key(&m->key, d.participant.s, d.participant.len, d.year,
                                    newdoc)) ||
-        (rc = pupa_put(m->txn, m->out.participants, m->key.data, m->key.len, "", 0)))
+        (rc = pupa_put(m->txn, m->out.participants, m->key.data, m->key.len, "", 0)) ||
+        (rc = pupa_put_ascending(m->txn, m->out.segs, dk, sizeof dk, segs.mv_data,
+                                 segs.mv_size)))
         return rc;
-    for (uint32_t t = 0; t < d.nturns; t++)
-        if ((rc = merge_turn(m, s, doc, newdoc, d.year, t)))
+    for (uint32_t t = 0; t < turns.n; t++)
+        if ((rc = merge_turn(m, s, &turns, newdoc, d.year, t, 1)))
             return rc;
     return 0;
 }

@@ -236,17 +236,25 @@ int pupa_q_doc(pupa_q *q, uint32_t doc, pupa_doc_rec *d)
     return pupa_doc_rec_decode(&v, d);
 }
 
-int pupa_q_seg(pupa_q *q, uint32_t doc, uint32_t turn, pupa_seg_rec *s)
+/* The turns record of doc; NOTFOUND as LMDB says it (callers differ). */
+static int read_turns(pupa_q *q, uint32_t doc, pupa_turns *t)
 {
-    unsigned char k[PUPA_SEG_KEY];
+    unsigned char k[PUPA_DOC_KEY];
     pupa_put_u32(k, doc);
-    pupa_put_u32(k + 4, turn);
     MDB_val key = {sizeof k, k}, v;
     int rc = mdb_get(q->txn, q->ix->segs, &key, &v);
     if (rc)
-        return rc == MDB_NOTFOUND ? pupa_fail(PUPA_ECORRUPT, "index: posting for a missing segment")
-                                  : pupa_lmdb_fail(rc, "index read");
-    return pupa_seg_rec_decode(&v, s);
+        return rc == MDB_NOTFOUND ? MDB_NOTFOUND : pupa_lmdb_fail(rc, "index read");
+    return pupa_turns_decode(&v, t);
+}
+
+int pupa_q_seg(pupa_q *q, uint32_t doc, uint32_t turn, pupa_seg_rec *s)
+{
+    pupa_turns t;
+    int rc = read_turns(q, doc, &t);
+    if (rc == MDB_NOTFOUND || (!rc && turn >= t.n))
+        return pupa_fail(PUPA_ECORRUPT, "index: posting for a missing segment");
+    return rc ? rc : pupa_turns_get(&t, turn, s);
 }
 
 int pupa_q_hit(pupa_q *q, const pupa_seg_rec *s, uint32_t i, int with_entry, pupa_hit_rec *h)
@@ -301,30 +309,15 @@ int pupa_q_postings(pupa_q *q, const unsigned char *sel, const pupa_filter *f,
 
 int pupa_q_doc_segs(pupa_q *q, uint32_t doc, uint32_t from, pupa_seg_fn fn, void *ctx)
 {
-    MDB_cursor *cur;
-    int rc = mdb_cursor_open(q->txn, q->ix->segs, &cur);
-    if (rc)
-        return pupa_lmdb_fail(rc, "index read");
-    unsigned char lo[PUPA_SEG_KEY];
-    pupa_put_u32(lo, doc);
-    pupa_put_u32(lo + 4, from);
-    MDB_val k = {sizeof lo, lo}, v;
-    int g;
-    for (g = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); !rc && g == 0;
-         g = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        if (k.mv_size != PUPA_SEG_KEY) {
-            rc = pupa_fail(PUPA_ECORRUPT, "index: damaged segment key");
-            break;
-        }
-        if (pupa_get_u32(k.mv_data) != doc)
-            break;
+    pupa_turns t;
+    int rc = read_turns(q, doc, &t);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    for (uint32_t i = from; !rc && i < t.n; i++) {
         pupa_seg_rec s;
-        if (!(rc = pupa_seg_rec_decode(&v, &s)))
-            rc = fn(ctx, pupa_get_u32((const unsigned char *)k.mv_data + 4), &s);
+        if (!(rc = pupa_turns_get(&t, i, &s)))
+            rc = fn(ctx, i, &s);
     }
-    if (!rc && g && g != MDB_NOTFOUND)
-        rc = pupa_lmdb_fail(g, "index read");
-    mdb_cursor_close(cur);
     return rc > 0 ? 0 : rc;
 }
 

@@ -1,14 +1,14 @@
 /*
- * test_merge_turns.c: pupa merge reads each document's turns in a row
- * through one cursor (merge.c), so a shard that lacks a turn must still be
- * refused, wherever the turn is missing: the first, one in the middle, or
- * the last (where the cursor's next key is the next document's first turn).
+ * test_merge_turns.c: pupa merge copies each document's turns record (segs,
+ * one per document) as it is, so a shard whose record does not hold the
+ * turns its document says it has must be refused: a record missing, one
+ * with the last turn cut off, and one whose table of ends runs backwards.
  *
  * The sample corpus is indexed in two shards; for each case a copy of the
- * first shard loses one segs record, is sealed again (so the damage is
- * behind a valid seal, as a shard built by a buggy or hostile tool would
- * be), and the merge must fail with PUPA_ECORRUPT naming the missing turn.
- * The undamaged shards must merge.
+ * first shard has document 0's turns record damaged, is sealed again (so
+ * the damage is behind a valid seal, as a shard built by a buggy or
+ * hostile tool would be), and the merge must fail with PUPA_ECORRUPT
+ * saying what is wrong.  The undamaged shards must merge.
  */
 #include "check.h"
 #include "index.h"
@@ -56,18 +56,44 @@ static uint32_t turns_of(const char *dir, uint32_t doc)
     return n;
 }
 
-/* Deletes turn t of document doc from the index at dir, and seals it. */
-static void drop_turn(const char *dir, uint32_t doc, uint32_t t)
+enum damage { RECORD_GONE, LAST_TURN_CUT, ENDS_BACKWARDS };
+
+/* Damages document doc's turns record in the index at dir, and seals it. */
+static void damage_turns(const char *dir, uint32_t doc, enum damage how)
 {
     struct pupa_index ix;
     CHECK_EQ_INT(pupa_index_env_open(&ix, dir, 1), 0);
     MDB_txn *txn;
     CHECK_EQ_INT(mdb_txn_begin(ix.env, NULL, 0, &txn), 0);
-    unsigned char sk[PUPA_SEG_KEY];
-    pupa_put_u32(sk, doc);
-    pupa_put_u32(sk + 4, t);
-    MDB_val k = {sizeof sk, sk};
-    CHECK_EQ_INT(mdb_del(txn, ix.segs, &k, NULL), 0);
+    unsigned char dk[PUPA_DOC_KEY];
+    pupa_put_u32(dk, doc);
+    MDB_val k = {sizeof dk, dk}, v;
+    CHECK_EQ_INT(mdb_get(txn, ix.segs, &k, &v), 0);
+    pupa_turns t;
+    CHECK_EQ_INT(pupa_turns_decode(&v, &t), 0);
+    CHECK(t.n >= 2);
+    /* The new value, built from a copy (a put may move the old one). */
+    unsigned char *b = malloc(v.mv_size);
+    CHECK(b != NULL);
+    size_t len = v.mv_size;
+    memcpy(b, v.mv_data, len);
+    if (how == RECORD_GONE) {
+        CHECK_EQ_INT(mdb_del(txn, ix.segs, &k, NULL), 0);
+    } else {
+        if (how == LAST_TURN_CUT) { /* n - 1 turns, their ends and records */
+            uint32_t last_start = pupa_get_u32(t.ends + (size_t)(t.n - 2) * 4);
+            pupa_put_u32(b, t.n - 1);
+            memmove(b + 4 + (size_t)(t.n - 1) * 4, b + 4 + (size_t)t.n * 4, last_start);
+            len = 4 + (size_t)(t.n - 1) * 4 + last_start;
+        } else { /* the first two ends swapped: turn 1 starts after it ends */
+            uint32_t e0 = pupa_get_u32(b + 4), e1 = pupa_get_u32(b + 8);
+            pupa_put_u32(b + 4, e1);
+            pupa_put_u32(b + 8, e0);
+        }
+        MDB_val nv = {len, b};
+        CHECK_EQ_INT(mdb_put(txn, ix.segs, &k, &nv, 0), 0);
+    }
+    free(b);
     CHECK_EQ_INT(mdb_txn_commit(txn), 0);
     CHECK_EQ_INT(pupa_index_env_close(&ix), 0);
     CHECK_EQ_INT(pupa_index_seal(dir), 0);
@@ -97,19 +123,21 @@ int main(int argc, char **argv)
     CHECK_EQ_INT(pupa_index_merge(dirs, 2, out, 0, &st), 0);
 
     uint32_t nturns = turns_of(s1, 0);
-    CHECK(nturns >= 3); /* a first, a middle and a last turn */
-    uint32_t missing[3] = {0, nturns / 2, nturns - 1};
-    for (int c = 0; c < 3; c++) {
-        char bad[512], want[128];
+    CHECK(nturns >= 2);
+    char cut[128];
+    snprintf(cut, sizeof cut, "document 0 has %u turns of its %u", nturns - 1, nturns);
+    const char *wants[3] = {"document 0 has no turns record", cut, "damaged turns record"};
+    for (int c = RECORD_GONE; c <= ENDS_BACKWARDS; c++) {
+        char bad[512];
         snprintf(bad, sizeof bad, "%s/bad%d", tmpdir, c);
         copy_index(s1, bad);
-        drop_turn(bad, 0, missing[c]);
+        damage_turns(bad, 0, (enum damage)c);
         const char *bad_dirs[2] = {bad, s2};
         snprintf(out, sizeof out, "%s/out%d", tmpdir, c);
         CHECK_EQ_INT(pupa_index_merge(bad_dirs, 2, out, 0, &st), PUPA_ECORRUPT);
-        snprintf(want, sizeof want, "document 0 lacks turn %u", missing[c]);
-        if (!strstr(pupa_errmsg(), want)) {
-            fprintf(stderr, "case %d: expected \"%s\" in: %s\n", c, want, pupa_errmsg());
+        if (!strstr(pupa_errmsg(), wants[c]) || !strstr(pupa_errmsg(), bad)) {
+            fprintf(stderr, "case %d: expected \"%s\" naming %s in: %s\n", c, wants[c], bad,
+                    pupa_errmsg());
             CHECK(0);
         }
     }
