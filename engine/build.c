@@ -238,6 +238,12 @@ static int del(MDB_txn *txn, MDB_dbi dbi, const void *k, size_t kn)
     return rc && rc != MDB_NOTFOUND ? pupa_lmdb_fail(rc, "index delete") : 0;
 }
 
+static int by_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
 /* Removes one document and every key that points at it. */
 static int delete_doc(MDB_txn *txn, const struct pupa_index *ix, uint32_t doc, pupa_buf *tmp)
 {
@@ -262,31 +268,30 @@ static int delete_doc(MDB_txn *txn, const struct pupa_index *ix, uint32_t doc, p
         return del(txn, ix->docs, dk, sizeof dk);
     if (rc)
         return pupa_lmdb_fail(rc, "index read");
-    /* Each hit's (turn, code) first, then their postings. */
+    /* The codes of its hits first (values move on a write), then their
+     * postings. */
     pupa_turns turns;
     if ((rc = pupa_turns_decode(&val, &turns)))
         return rc;
-    tmp->len = 0;
+    pupa_buf codes;
+    pupa_buf_init(&codes, (size_t)1 << 30);
     for (uint32_t t = 0; !rc && t < turns.n; t++) {
         pupa_seg_rec s;
-        if ((rc = pupa_turns_get(&turns, t, &s)))
-            return rc;
+        rc = pupa_turns_get(&turns, t, &s);
         for (uint32_t i = 0; !rc && i < s.nhits; i++) {
             pupa_hit_rec h;
-            uint32_t pair[2] = {t, 0};
-            if (!(rc = pupa_seg_rec_hit(&s, i, &h))) {
-                pair[1] = h.code;
-                rc = pupa_buf_add(tmp, pair, sizeof pair);
-            }
+            if (!(rc = pupa_seg_rec_hit(&s, i, &h)))
+                rc = pupa_buf_add(&codes, &h.code, sizeof h.code);
         }
     }
-    const uint32_t *pairs = (const uint32_t *)(void *)tmp->data;
-    size_t npairs = rc ? 0 : tmp->len / sizeof(uint32_t[2]);
-    for (size_t i = 0; !rc && i < npairs; i++) {
-        unsigned char pk[PUPA_POSTING_KEY];
-        pupa_posting_key(pk, pairs[2 * i + 1], year, doc, pairs[2 * i]);
-        rc = del(txn, ix->postings, pk, sizeof pk); /* a code's later hits: gone already */
-    }
+    uint32_t *code = (uint32_t *)(void *)codes.data;
+    size_t ncodes = rc ? 0 : codes.len / sizeof *code;
+    if (ncodes)
+        qsort(code, ncodes, sizeof *code, by_u32);
+    for (size_t i = 0; !rc && i < ncodes; i++)
+        if (i == 0 || code[i] != code[i - 1])
+            rc = pupa_postings_delete(txn, ix->postings, code[i], year, doc, tmp);
+    pupa_buf_free(&codes);
     rc = rc ? rc : del(txn, ix->segs, dk, sizeof dk);
     return rc ? rc : del(txn, ix->docs, dk, sizeof dk);
 }

@@ -42,13 +42,20 @@
  *     writer puts one value, which LMDB copies into whole overflow pages,
  *     where a key per turn cost a descent of the tree and a node each.
  *     That was the writer's largest part, and the writer is what bounds a
- *     build's scaling with threads (docs/benchmarks.md).  A query reads a
+ *     build's scaling with threads (docs/benchmarks.md, format 2).  A query reads a
  *     turn through the table of ends without reading the others.
  *
  *   postings      key: u32 code, u16 year, u32 doc, u32 turn      (14 bytes)
- *     value: u32 counted hits, u32 negated hits
- *     One key per code per coded turn that has a hit of it: a question about
- *     one code and year range reads only its own contiguous keys.
+ *     value: a block of n >= 1 postings of that code and year, 16 bytes
+ *            each: u32 doc, u32 turn, u32 counted hits, u32 negated hits,
+ *            ascending by (doc, turn); the key names the first.
+ *     A posting is one code's hits in one coded turn.  A writer puts a
+ *     batch's postings as one block per code and year (pupa_postings_flush),
+ *     not one key each as format 1 did: that made them the single writer's
+ *     largest part once the turns were one record.  The blocks of a code
+ *     and year never overlap, so key order is (code, year, doc, turn)
+ *     order, and a question about one code and year range still reads only
+ *     its own contiguous keys.
  *
  *   participants  key: participant bytes, 0x00, u16 year, u32 doc id
  *     value: empty.  A participant's documents, in year order.
@@ -185,6 +192,7 @@ void pupa_postings_free(pupa_postings *p)
     free(p->held);
     free(p->grouped);
     free(p->code_start);
+    free(p->block);
     pupa_postings_init(p, p->ncodes);
 }
 
@@ -198,7 +206,8 @@ int pupa_postings_add(pupa_postings *p, MDB_txn *txn, MDB_dbi postings,
         p->held = malloc(PUPA_POSTINGS_HELD * sizeof *p->held);
         p->grouped = malloc(PUPA_POSTINGS_HELD * sizeof *p->grouped);
         p->code_start = malloc(((size_t)p->ncodes + 1) * sizeof *p->code_start);
-        if (!p->held || !p->grouped || !p->code_start) {
+        p->block = malloc((size_t)PUPA_POSTINGS_HELD * PUPA_POSTING_BYTES);
+        if (!p->held || !p->grouped || !p->code_start || !p->block) {
             pupa_postings_free(p);
             return pupa_fail(PUPA_ENOMEM, "out of memory");
         }
@@ -212,6 +221,13 @@ int pupa_postings_add(pupa_postings *p, MDB_txn *txn, MDB_dbi postings,
     memcpy(p->held[p->n].value, value, sizeof p->held[p->n].value);
     p->n++;
     return 0;
+}
+
+/* Orders two held postings of one code by (year, doc, turn). */
+static int by_posting_key(const void *a, const void *b)
+{
+    return memcmp(((const pupa_posting *)a)->key, ((const pupa_posting *)b)->key,
+                  PUPA_POSTING_KEY);
 }
 
 int pupa_postings_flush(pupa_postings *p, MDB_txn *txn, MDB_dbi postings)
@@ -228,15 +244,111 @@ int pupa_postings_flush(pupa_postings *p, MDB_txn *txn, MDB_dbi postings)
         p->grouped[p->code_start[pupa_get_u32(p->held[i].key)]++] = p->held[i];
     MDB_cursor *cur = NULL;
     int rc = mdb_cursor_open(txn, postings, &cur);
-    for (size_t i = 0; !rc && i < p->n; i++) {
-        MDB_val key = {PUPA_POSTING_KEY, p->grouped[i].key};
-        MDB_val val = {sizeof p->grouped[i].value, p->grouped[i].value};
-        rc = mdb_cursor_put(cur, &key, &val, 0);
+    for (size_t i = 0; !rc && i < p->n;) {
+        /* One code's postings came in document order, so in key order
+         * unless its documents' years are not in path order. */
+        size_t end = i + 1;
+        int sorted = 1;
+        for (uint32_t code = pupa_get_u32(p->grouped[i].key);
+             end < p->n && pupa_get_u32(p->grouped[end].key) == code; end++)
+            sorted &= by_posting_key(&p->grouped[end - 1], &p->grouped[end]) < 0;
+        if (!sorted)
+            qsort(p->grouped + i, end - i, sizeof *p->grouped, by_posting_key);
+        /* Then one block per year. */
+        while (!rc && i < end) {
+            const unsigned char *first = p->grouped[i].key;
+            size_t n = 0;
+            for (; i < end && memcmp(p->grouped[i].key, first, 6) == 0; i++, n++) {
+                unsigned char *e = p->block + n * PUPA_POSTING_BYTES;
+                memcpy(e, p->grouped[i].key + 6, 8);      /* doc, turn */
+                memcpy(e + 8, p->grouped[i].value, 8);    /* counted, negated */
+            }
+            MDB_val key = {PUPA_POSTING_KEY, (void *)first};
+            MDB_val val = {n * PUPA_POSTING_BYTES, p->block};
+            rc = mdb_cursor_put(cur, &key, &val, 0);
+        }
     }
     if (cur)
         mdb_cursor_close(cur);
     p->n = 0;
     return rc ? pupa_lmdb_fail(rc, "index write") : 0;
+}
+
+int pupa_posting_block_decode(const MDB_val *k, const MDB_val *v, pupa_posting_block *b)
+{
+    if (k->mv_size != PUPA_POSTING_KEY || !v->mv_size || v->mv_size % PUPA_POSTING_BYTES ||
+        memcmp((const unsigned char *)k->mv_data + 6, v->mv_data, 8) != 0)
+        return pupa_fail(PUPA_ECORRUPT, "index: damaged posting");
+    const unsigned char *key = k->mv_data;
+    b->code = pupa_get_u32(key);
+    b->year = pupa_get_u16(key + 4);
+    b->p = v->mv_data;
+    b->n = v->mv_size / PUPA_POSTING_BYTES;
+    return 0;
+}
+
+int pupa_postings_delete(MDB_txn *txn, MDB_dbi postings, uint32_t code, uint32_t year,
+                         uint32_t doc, pupa_buf *tmp)
+{
+    /* The blocks that can hold doc: the last one that starts before it,
+     * and those that start with it (a flush may fall within a document).
+     * Their keys are copied first: a write moves what a read points at. */
+    unsigned char lo[PUPA_POSTING_KEY];
+    pupa_posting_key(lo, code, year, doc, 0);
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(txn, postings, &cur);
+    if (rc)
+        return pupa_lmdb_fail(rc, "index write");
+    tmp->len = 0;
+    size_t nkeys = 0;
+    MDB_val k = {sizeof lo, lo}, v;
+    int g = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    g = g == 0 ? mdb_cursor_get(cur, &k, &v, MDB_PREV)
+               : g == MDB_NOTFOUND ? mdb_cursor_get(cur, &k, &v, MDB_LAST) : g;
+    if (g == 0 && k.mv_size == PUPA_POSTING_KEY && memcmp(k.mv_data, lo, 6) == 0) {
+        rc = pupa_buf_add(tmp, k.mv_data, PUPA_POSTING_KEY);
+        nkeys++;
+    }
+    if (!rc && (g == 0 || g == MDB_NOTFOUND)) {
+        k = (MDB_val){sizeof lo, lo};
+        for (g = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); !rc && g == 0;
+             g = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            if (k.mv_size != PUPA_POSTING_KEY || memcmp(k.mv_data, lo, 10) != 0)
+                break; /* not a block that starts with doc */
+            rc = pupa_buf_add(tmp, k.mv_data, PUPA_POSTING_KEY);
+            nkeys++;
+        }
+    }
+    mdb_cursor_close(cur);
+    if (!rc && g && g != MDB_NOTFOUND)
+        rc = pupa_lmdb_fail(g, "index read");
+    /* Each block again without doc's postings, under its new first key. */
+    for (size_t i = 0; !rc && i < nkeys; i++) {
+        unsigned char key[PUPA_POSTING_KEY];
+        memcpy(key, tmp->data + i * PUPA_POSTING_KEY, sizeof key);
+        MDB_val bk = {sizeof key, key}, bv;
+        pupa_posting_block b;
+        if ((rc = mdb_get(txn, postings, &bk, &bv)))
+            return pupa_lmdb_fail(rc, "index read");
+        if ((rc = pupa_posting_block_decode(&bk, &bv, &b)))
+            return rc;
+        size_t kept = 0, at = tmp->len;
+        for (size_t j = 0; !rc && j < b.n; j++) {
+            const unsigned char *e = b.p + j * PUPA_POSTING_BYTES;
+            if (pupa_get_u32(e) != doc && !(rc = pupa_buf_add(tmp, e, PUPA_POSTING_BYTES)))
+                kept++;
+        }
+        if (!rc && kept < b.n && (rc = mdb_del(txn, postings, &bk, NULL)))
+            rc = pupa_lmdb_fail(rc, "index write");
+        if (!rc && kept && kept < b.n) {
+            memcpy(key + 6, tmp->data + at, 8); /* the first kept one's doc and turn */
+            MDB_val nv = {kept * PUPA_POSTING_BYTES, tmp->data + at};
+            if ((rc = mdb_put(txn, postings, &bk, &nv, 0)))
+                rc = pupa_lmdb_fail(rc, "index write");
+        }
+        tmp->len = at;
+    }
+    return rc;
 }
 
 int pupa_participant_key(pupa_buf *k, const char *p, size_t plen, uint32_t year, uint32_t doc)

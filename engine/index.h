@@ -120,21 +120,21 @@ static inline uint64_t pupa_get_u64(const unsigned char *p)
 
 /* Key of docs and of segs: doc id. */
 #define PUPA_DOC_KEY 4
-/* Key of postings: code, year, doc, turn. */
+/* Key of postings: code, year, and the doc and turn of a block's first
+ * posting.  A block's postings: u32 doc, u32 turn, u32 counted, u32
+ * negated each (index.c). */
 #define PUPA_POSTING_KEY 14
+#define PUPA_POSTING_BYTES 16
 void pupa_posting_key(unsigned char *k, uint32_t code, uint32_t year, uint32_t doc,
                       uint32_t turn);
-/* A write transaction's postings, held back and put grouped by code
- * (pupa_postings_flush).  Put as they come, a batch's postings jump
- * between every code's range of the tree, so each put descends from the
- * root and lands on another leaf.  Grouped by code and put through one
- * cursor, the next key is nearly always on the leaf the last one left,
- * which LMDB's cursor checks before it descends: the postings then cost a
- * third as much, and the single writer is what bounds a build's scaling
- * with threads (docs/benchmarks.md).  Within a code they keep the order
- * they came in, which is key order in a fresh build.  build.c and merge.c
- * add the same postings in the same order and flush at the same points,
- * so a merged data.mdb stays byte-identical to one build's. */
+/* A write transaction's postings, held back and put at the end of each
+ * batch as one block per code and year (pupa_postings_flush).  Put one
+ * key each, as they come, a batch's postings jumped between every code's
+ * range of the tree, and even grouped by code they were the single
+ * writer's largest part, which is what bounds a build's scaling with
+ * threads (docs/benchmarks.md).  build.c and merge.c add the same
+ * postings in the same order and flush at the same points, so a merged
+ * data.mdb stays byte-identical to one build's. */
 #define PUPA_POSTINGS_HELD 32768 /* more than this is flushed at once */
 typedef struct pupa_posting {
     unsigned char key[PUPA_POSTING_KEY], value[8];
@@ -144,6 +144,7 @@ typedef struct pupa_postings {
     size_t n;
     uint32_t ncodes;          /* every code is below this */
     size_t *code_start;       /* ncodes + 1 counters of the grouping */
+    unsigned char *block;     /* one block's value, being laid out */
 } pupa_postings;
 /* Ready for postings of codes below ncodes; allocates nothing yet. */
 void pupa_postings_init(pupa_postings *p, uint32_t ncodes);
@@ -152,8 +153,31 @@ void pupa_postings_free(pupa_postings *p);
  * negated), flushing first when PUPA_POSTINGS_HELD are held. */
 int pupa_postings_add(pupa_postings *p, MDB_txn *txn, MDB_dbi postings,
                       const unsigned char *key, const unsigned char *value);
-/* Puts every held posting, grouped by code; call before a commit. */
+/* Puts every held posting, in blocks; call before a commit. */
 int pupa_postings_flush(pupa_postings *p, MDB_txn *txn, MDB_dbi postings);
+/* Removes every posting of doc under code and year (a document being
+ * deleted), rewriting the blocks that held them; tmp is scratch. */
+int pupa_postings_delete(MDB_txn *txn, MDB_dbi postings, uint32_t code, uint32_t year,
+                         uint32_t doc, pupa_buf *tmp);
+
+/* A block of postings read from the index: checked by
+ * pupa_posting_block_decode (the key's size, whole postings, at least
+ * one, the first matching the key), then read with pupa_posting_at. */
+typedef struct pupa_posting_block {
+    uint32_t code, year;
+    const unsigned char *p;
+    size_t n;
+} pupa_posting_block;
+int pupa_posting_block_decode(const MDB_val *k, const MDB_val *v, pupa_posting_block *b);
+typedef struct pupa_posting_rec {
+    uint32_t doc, turn, counted, negated;
+} pupa_posting_rec;
+static inline pupa_posting_rec pupa_posting_at(const pupa_posting_block *b, size_t i)
+{
+    const unsigned char *e = b->p + i * PUPA_POSTING_BYTES;
+    return (pupa_posting_rec){pupa_get_u32(e), pupa_get_u32(e + 4), pupa_get_u32(e + 8),
+                              pupa_get_u32(e + 12)};
+}
 
 /* Key of participants: participant, 0x00, u16 year, u32 doc. */
 int pupa_participant_key(pupa_buf *k, const char *p, size_t plen, uint32_t year, uint32_t doc);

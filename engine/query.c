@@ -285,20 +285,18 @@ int pupa_q_postings(pupa_q *q, const unsigned char *sel, const pupa_filter *f,
         pupa_put_u16(lo + 4, (uint16_t)(f->year_min > 0 ? f->year_min : 0));
         MDB_val k = {sizeof lo, lo}, v;
         int g;
-        for (g = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); g == 0;
+        for (g = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); !rc && g == 0;
              g = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-            if (k.mv_size != PUPA_POSTING_KEY || v.mv_size != 8) {
-                rc = pupa_fail(PUPA_ECORRUPT, "index: damaged posting");
+            pupa_posting_block b;
+            if ((rc = pupa_posting_block_decode(&k, &v, &b)))
                 break;
-            }
-            const unsigned char *p = k.mv_data, *pv = v.mv_data;
-            uint32_t year = pupa_get_u16(p + 4);
-            if (pupa_get_u32(p) != c || (f->year_max && (int)year > f->year_max))
+            if (b.code != c || (f->year_max && (int)b.year > f->year_max))
                 break; /* past this code's keys in the range */
-            if (!pupa_get_u32(pv) && !(f->negated && pupa_get_u32(pv + 4)))
-                continue;
-            if ((rc = fn(ctx, (uint32_t)c, year, pupa_get_u32(p + 6), pupa_get_u32(p + 10))))
-                break;
+            for (size_t i = 0; !rc && i < b.n; i++) {
+                pupa_posting_rec r = pupa_posting_at(&b, i);
+                if (r.counted || (f->negated && r.negated))
+                    rc = fn(ctx, (uint32_t)c, b.year, r.doc, r.turn);
+            }
         }
         if (!rc && g && g != MDB_NOTFOUND)
             rc = pupa_lmdb_fail(g, "index read");

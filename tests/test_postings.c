@@ -1,14 +1,19 @@
 /*
  * test_postings.c: the writer's held postings (index.c, pupa_postings).
  *
- * A build and a merge hold each batch's postings and put them grouped by
- * code at the batch's end, flushing early when PUPA_POSTINGS_HELD are held.
- * This test puts over three times that many, in codes drawn at random, and
- * checks that:
+ * A build and a merge hold each batch's postings and put them at the
+ * batch's end as one block per code and year, flushing early when
+ * PUPA_POSTINGS_HELD are held.  This test puts over three times that many,
+ * in codes drawn at random and years out of document order, and checks:
  *  - every posting is in the postings database afterwards, with its value,
- *    and nothing else is;
+ *    and nothing else is; blocks hold one code and year, in key order,
+ *    without overlapping, each keyed by its first posting; and there are
+ *    far fewer blocks than postings;
  *  - the same postings in the same order give a byte-identical data.mdb
  *    (what keeps a merge byte-identical to one build);
+ *  - pupa_postings_delete (a document deleted by an update) removes a
+ *    document's postings wherever they are in a block, first, within or
+ *    last, and removes blocks it empties;
  *  - a posting of a code beyond the codebook is refused, and an empty
  *    flush writes nothing.
  */
@@ -74,29 +79,96 @@ static void write_postings(const char *dir)
     CHECK_EQ_INT(pupa_index_env_close(&ix), 0);
 }
 
-/* Every posting is there with its value, and no other. */
-static void check_postings(const char *dir)
+/* Whether posting i was deleted by delete_some(). */
+static int deleted(uint32_t i, uint32_t code)
+{
+    return i % 3 == 0 || (code == 0 && 2011 + i % 5 == 2011);
+}
+
+/* Deletes the postings deleted() names, one document at a time. */
+static void delete_some(const char *dir)
+{
+    struct pupa_index ix;
+    CHECK_EQ_INT(pupa_index_env_open(&ix, dir, 1), 0);
+    MDB_txn *txn;
+    CHECK_EQ_INT(mdb_txn_begin(ix.env, NULL, 0, &txn), 0);
+    pupa_buf tmp;
+    pupa_buf_init(&tmp, 1u << 30);
+    uint64_t seed = 42;
+    for (uint32_t i = 0; i < NPOSTINGS; i++) {
+        unsigned char key[PUPA_POSTING_KEY], value[8];
+        posting(&seed, i, key, value);
+        uint32_t code = pupa_get_u32(key);
+        if (deleted(i, code) &&
+            pupa_postings_delete(txn, ix.postings, code, 2011 + i % 5, i, &tmp) != 0) {
+            CHECK(0);
+            break;
+        }
+    }
+    pupa_buf_free(&tmp);
+    CHECK_EQ_INT(mdb_txn_commit(txn), 0);
+    CHECK_EQ_INT(pupa_index_env_close(&ix), 0);
+}
+
+/* Every posting is there with its value (all of them, or those not
+ * deleted), in well-formed blocks, and no other. */
+static void check_postings(const char *dir, int after_delete)
 {
     struct pupa_index ix;
     CHECK_EQ_INT(pupa_index_env_open(&ix, dir, 0), 0);
     MDB_txn *txn;
     CHECK_EQ_INT(mdb_txn_begin(ix.env, NULL, MDB_RDONLY, &txn), 0);
-    MDB_stat st;
-    CHECK_EQ_INT(mdb_stat(txn, ix.postings, &st), 0);
-    CHECK_EQ_INT((long long)st.ms_entries, NPOSTINGS);
+    /* Each posting's expected key and value, by document (doc i is posting i). */
+    unsigned char (*keys)[PUPA_POSTING_KEY] = calloc(NPOSTINGS, PUPA_POSTING_KEY);
+    unsigned char (*values)[8] = calloc(NPOSTINGS, 8);
+    unsigned char *seen = calloc(NPOSTINGS, 1);
+    CHECK(keys && values && seen);
     uint64_t seed = 42;
-    size_t missing = 0, wrong = 0;
-    for (uint32_t i = 0; i < NPOSTINGS; i++) {
-        unsigned char key[PUPA_POSTING_KEY], value[8];
-        posting(&seed, i, key, value);
-        MDB_val k = {sizeof key, key}, v;
-        if (mdb_get(txn, ix.postings, &k, &v) != 0)
-            missing++;
-        else if (v.mv_size != sizeof value || memcmp(v.mv_data, value, sizeof value) != 0)
-            wrong++;
+    size_t expected = 0;
+    for (uint32_t i = 0; keys && values && i < NPOSTINGS; i++) {
+        posting(&seed, i, keys[i], values[i]);
+        expected += !(after_delete && deleted(i, pupa_get_u32(keys[i])));
     }
-    CHECK_EQ_INT((long long)missing, 0);
+    MDB_cursor *cur;
+    CHECK_EQ_INT(mdb_cursor_open(txn, ix.postings, &cur), 0);
+    MDB_val k, v;
+    size_t found = 0, blocks = 0, wrong = 0, unordered = 0;
+    unsigned char last[PUPA_POSTING_KEY] = {0};
+    for (int g = mdb_cursor_get(cur, &k, &v, MDB_FIRST); g == 0 && keys && values && seen;
+         g = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        pupa_posting_block b;
+        if (pupa_posting_block_decode(&k, &v, &b) != 0) {
+            wrong++;
+            continue;
+        }
+        blocks++;
+        for (size_t j = 0; j < b.n; j++) {
+            pupa_posting_rec r = pupa_posting_at(&b, j);
+            unsigned char now[PUPA_POSTING_KEY], value[8];
+            pupa_posting_key(now, b.code, b.year, r.doc, r.turn);
+            pupa_put_u32(value, r.counted);
+            pupa_put_u32(value + 4, r.negated);
+            unordered += (blocks > 1 || j > 0) && memcmp(last, now, sizeof now) >= 0;
+            memcpy(last, now, sizeof now);
+            if (r.doc >= NPOSTINGS || seen[r.doc] || memcmp(keys[r.doc], now, sizeof now) ||
+                memcmp(values[r.doc], value, 8) ||
+                (after_delete && deleted(r.doc, b.code))) {
+                wrong++;
+                continue;
+            }
+            seen[r.doc] = 1;
+            found++;
+        }
+    }
+    mdb_cursor_close(cur);
+    CHECK_EQ_INT((long long)found, (long long)expected);
     CHECK_EQ_INT((long long)wrong, 0);
+    CHECK_EQ_INT((long long)unordered, 0);
+    /* At most a block per code, year and flush (four flushes). */
+    CHECK(blocks > 0 && blocks <= (size_t)NCODES * 5 * 4);
+    free(keys);
+    free(values);
+    free(seen);
     mdb_txn_abort(txn);
     CHECK_EQ_INT(pupa_index_env_close(&ix), 0);
 }
@@ -108,7 +180,7 @@ int main(void)
     snprintf(a, sizeof a, "%s/a", tmpdir);
     snprintf(b, sizeof b, "%s/b", tmpdir);
     write_postings(a);
-    check_postings(a);
+    check_postings(a, 0);
     write_postings(b);
     snprintf(fa, sizeof fa, "%s/data.mdb", a);
     snprintf(fb, sizeof fb, "%s/data.mdb", b);
@@ -118,6 +190,8 @@ int main(void)
     CHECK(na == nb && da && db && memcmp(da, db, na) == 0);
     free(da);
     free(db);
+    delete_some(a);
+    check_postings(a, 1);
     tmp_cleanup();
     return check_result();
 }
