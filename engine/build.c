@@ -34,7 +34,7 @@
 
 /* A writer drops the index pages it read from its resident set this often
  * (files); write_batch() says why.  Batches: pupa_batch_full (index.h). */
-#define RELEASE_FILES 32
+#define RELEASE_FILES 8
 
 /* A file the plan says to code: one per new or changed file, so kept
  * small (the plan of a million files holds a million). */
@@ -750,8 +750,10 @@ static int write_batch(const struct pupa_index *ix, pipeline *pl, size_t b0, siz
         file_work *w = &pl->work[i % IN_FLIGHT];
         wait_coded(pl, i);
         /* See below: also within a batch, since each page fault on the
-         * map brings in its neighbours (the kernel's fault-around), and
-         * a batch's inserts touch the end of every code's postings. */
+         * map brings in its neighbours (the kernel's fault-around, 16
+         * pages), and each document's participants key lands on another
+         * leaf of their tree.  Every 32 files, the 240 MB bench corpus
+         * peaked 0.3-1 MB higher than every 8 (docs/benchmarks.md). */
         if (i > b0 && (i - b0) % RELEASE_FILES == 0)
             pupa_index_release_pages(ix);
         if (w->rc) {
