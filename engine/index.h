@@ -62,13 +62,17 @@ void pupa_index_start_writeback(const struct pupa_index *ix);
 int pupa_seal_verify(const char *dir);
 /* Marks the index as being written ("building"), after checking that an
  * existing one matches its seal, on up to threads threads (0: OpenMP's
- * default; never more than four). */
+ * default; never more than eight).  Its two halves, for a caller with
+ * work to do between them: pupa_index_check (0 for a sound index, or for
+ * none yet) and pupa_index_mark_building. */
 typedef struct pupa_seal_keep {
     int valid;
     uint64_t size, mtime_ns; /* data.mdb's when its seal was verified */
     uint64_t sum;            /* and its checksum */
 } pupa_seal_keep;
 int pupa_index_unseal(const char *dir, int threads, pupa_seal_keep *keep);
+int pupa_index_check(const char *dir, int threads, pupa_seal_keep *keep);
+int pupa_index_mark_building(const char *dir);
 /* 1 when the index is sealed with this corpus stamp (see build.c) and
  * data.mdb still has the sealed size: a build of the same corpus would
  * change nothing.  Reads the seal and stats data.mdb, nothing more; 0 in

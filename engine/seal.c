@@ -220,23 +220,32 @@ int pupa_index_stamped(const char *dir, uint64_t stamp)
            S_ISREG(st.st_mode) && (uint64_t)st.st_size == size;
 }
 
-int pupa_index_unseal(const char *dir, int threads, pupa_seal_keep *keep)
+int pupa_index_check(const char *dir, int threads, pupa_seal_keep *keep)
 {
     keep->valid = 0;
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return pupa_fail(PUPA_EIO, "%s: cannot create index directory: %s", dir, strerror(errno));
     char path[4096];
     snprintf(path, sizeof path, "%s/data.mdb", dir);
     struct stat st;
-    if (stat(path, &st) == 0) {
-        int rc = check_seal(dir, threads, keep);
-        if (rc == PUPA_ENOTFOUND)
-            return pupa_fail(PUPA_ECORRUPT, "%s: an index without a seal; remove it and index again",
-                             dir);
-        if (rc < 0)
-            return rc;
-    }
+    if (stat(path, &st) != 0)
+        return 0;
+    int rc = check_seal(dir, threads, keep);
+    if (rc == PUPA_ENOTFOUND)
+        return pupa_fail(PUPA_ECORRUPT, "%s: an index without a seal; remove it and index again",
+                         dir);
+    return rc < 0 ? rc : 0;
+}
+
+int pupa_index_mark_building(const char *dir)
+{
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return pupa_fail(PUPA_EIO, "%s: cannot create index directory: %s", dir, strerror(errno));
     return write_seal(dir, "building\n");
+}
+
+int pupa_index_unseal(const char *dir, int threads, pupa_seal_keep *keep)
+{
+    int rc = pupa_index_check(dir, threads, keep);
+    return rc ? rc : pupa_index_mark_building(dir);
 }
 
 /* The checksum for the seal: keep's, when nothing was written since the

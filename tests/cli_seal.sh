@@ -5,7 +5,10 @@
 #  - one byte changed anywhere, or a cut file, is refused before LMDB reads it,
 #    by a reader and by an update (at -j 1, and at -j 2, where its checksum
 #    is hashed on two threads), which leaves it as it was;
-#  - a seal written by an older pupa ("sealed ...") is refused with its reason.
+#  - a seal written by an older pupa ("sealed ...") is refused with its reason;
+#  - an update whose lexicon does not load (it loads beside the seal check)
+#    fails before it marks the index "building": seal and data.mdb stay as
+#    they were, and the index still answers.
 # usage: cli_seal.sh PUPA CORPORA SOURCE_ROOT
 source "$(dirname "$0")/lib_cli.sh" "$@"
 
@@ -59,4 +62,17 @@ cp "$tmp/data.good" "$ix/data.mdb"
 printf 'sealed %s 0123456789abcdef\n' "$(stat -c %s "$ix/data.mdb")" >"$ix/pupa.seal"
 "$pupa" table "$ix" >/dev/null 2>"$tmp/err" && fail "old seal accepted"
 grep -q 'older pupa' "$tmp/err" || fail "old seal: $(cat "$tmp/err")"
+real=$tmp/real
+"$pupa" index "$sample" -o "$real" -j 2 >/dev/null 2>"$tmp/err" || fail "sample index: $(cat "$tmp/err")"
+cp "$real/pupa.seal" "$tmp/real.seal"
+cp "$real/data.mdb" "$tmp/real.mdb"
+printf 'codes:\n  - [broken\n' >"$tmp/bad.yml"
+for j in 1 2; do
+  "$pupa" index "$sample" -l "$tmp/bad.yml" -o "$real" -j $j >/dev/null 2>"$tmp/err" &&
+    fail "update -j $j with a broken lexicon succeeded"
+  grep -q 'bad.yml:' "$tmp/err" || fail "broken lexicon, -j $j: $(cat "$tmp/err")"
+  cmp -s "$real/pupa.seal" "$tmp/real.seal" || fail "broken lexicon, -j $j: seal now $(cat "$real/pupa.seal")"
+  cmp -s "$real/data.mdb" "$tmp/real.mdb" || fail "broken lexicon, -j $j: data.mdb changed"
+  "$pupa" table "$real" >/dev/null 2>"$tmp/err" || fail "broken lexicon, -j $j: index unreadable: $(cat "$tmp/err")"
+done
 echo "cli_seal: all checks passed"
