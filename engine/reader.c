@@ -42,6 +42,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1502,7 +1503,88 @@ static bool is_transcript(const char *name)
     return ends_with_ci(name, ".txt") || ends_with_ci(name, ".jsonl");
 }
 
-/* Appends the transcripts under root/rel to out; rel is '/'-separated. */
+/* Stats a directory's transcripts: out->v[first..] are its entries, each
+ * path's name starting at name_at.  A link is followed (links to files
+ * count); anything else is not (lstat).  Many files are stat-ed on helper
+ * threads as well: a stat is a system call, and on a 16-core machine under
+ * a sandboxing kernel a full build of 96 MB (2,906 files) listed for
+ * 8.4 ms of its 134, and an unchanged re-index was all listing. */
+typedef struct stat_batch {
+    int dfd;
+    listed *v;
+    const unsigned char *link; /* per entry: a symbolic link */
+    int *err;                  /* per entry: errno, or -1 when not a file */
+    size_t n, name_at;
+    size_t next;               /* the next chunk to claim (atomic) */
+} stat_batch;
+
+#define STAT_CHUNK 64
+#define STAT_PER_THREAD 256 /* files a thread is worth starting for */
+#define STAT_THREADS 8
+
+static void stat_run(void *arg)
+{
+    stat_batch *b = arg;
+    for (;;) {
+        size_t i = __atomic_fetch_add(&b->next, STAT_CHUNK, __ATOMIC_RELAXED);
+        if (i >= b->n)
+            return;
+        size_t end = i + STAT_CHUNK < b->n ? i + STAT_CHUNK : b->n;
+        for (; i < end; i++) {
+            struct stat st;
+            const char *name = b->v[i].path + b->name_at;
+            int e = fstatat(b->dfd, name, &st, b->link[i] ? 0 : AT_SYMLINK_NOFOLLOW) ? errno : 0;
+            if (e && b->link[i])
+                e = -1; /* a broken link: not a file */
+            else if (!e && !S_ISREG(st.st_mode))
+                e = -1;
+            b->err[i] = e;
+            if (!e)
+                b->v[i].st = (pupa_file_stat){(uint64_t)st.st_size, pupa_mtime_ns(&st)};
+        }
+    }
+}
+
+static int stat_files(int dfd, const char *dirpath, plist *out, size_t first,
+                      const unsigned char *link, size_t name_at)
+{
+    size_t n = out->n - first;
+    int *err = malloc((n ? n : 1) * sizeof *err);
+    if (!err)
+        return nomem();
+    stat_batch b = {dfd, out->v + first, link, err, n, name_at, 0};
+    pupa_helper *helpers[STAT_THREADS - 1];
+    size_t nhelpers = 0;
+    cpu_set_t cpus;
+    size_t ncpu = sched_getaffinity(0, sizeof cpus, &cpus) == 0 ? (size_t)CPU_COUNT(&cpus) : 1;
+    size_t want = n / STAT_PER_THREAD < ncpu ? n / STAT_PER_THREAD : ncpu;
+    for (; nhelpers + 1 < want && nhelpers < STAT_THREADS - 1; nhelpers++)
+        if (!(helpers[nhelpers] = pupa_helper_start(stat_run, &b)))
+            break;
+    stat_run(&b);
+    for (size_t i = 0; i < nhelpers; i++)
+        pupa_helper_join(helpers[i]);
+    /* The first failure in the directory's order, whichever thread met it; entries
+     * that are not files go. */
+    int rc = 0;
+    size_t kept = first;
+    for (size_t i = 0; i < n; i++) {
+        listed *e = &out->v[first + i];
+        if (!rc && err[i] > 0)
+            rc = pupa_fail(PUPA_EIO, "%s/%s: %s", dirpath, e->path + name_at, strerror(err[i]));
+        if (err[i])
+            free(e->path);
+        else
+            out->v[kept++] = *e;
+    }
+    out->n = kept;
+    free(err);
+    return rc;
+}
+
+/* Appends the transcripts under root/rel to out; rel is '/'-separated.  A
+ * directory's names are read first, then its transcripts stat-ed, then its
+ * subdirectories walked. */
 static int walk(const char *root, pupa_buf *rel, plist *out, int depth)
 {
     pupa_buf full;
@@ -1518,7 +1600,11 @@ static int walk(const char *root, pupa_buf *rel, plist *out, int depth)
         pupa_buf_free(&full);
         return rc;
     }
-    size_t dirlen = full.len;
+    size_t first = out->n, save = rel->len, name_at = save ? save + 1 : 0;
+    unsigned char *link = NULL;
+    size_t link_cap = 0;
+    char **subdirs = NULL;
+    size_t nsub = 0, sub_cap = 0;
     for (;;) {
         errno = 0;
         struct dirent *de = readdir(dir);
@@ -1530,45 +1616,59 @@ static int walk(const char *root, pupa_buf *rel, plist *out, int depth)
         const char *nm = de->d_name;
         if (nm[0] == '.')
             continue;
-        size_t save = rel->len;
-        full.len = dirlen;
-        if ((rc = pupa_buf_printf(&full, "/%s", nm)) ||
-            (rc = pupa_buf_printf(rel, "%s%s", save ? "/" : "", nm)))
-            break;
-        /* Relative to the open directory: the kernel then looks up one
-         * name, not the whole path again (an unchanged re-index of the
-         * 7,179 files of the 240 MB bench corpus: 18.5-19.5 -> 17.2-17.7 ms). */
-        struct stat st;
-        if (fstatat(dirfd(dir), nm, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-            rc = pupa_fail(PUPA_EIO, "%s: %s", full.data, strerror(errno));
-            break;
-        }
-        if (S_ISDIR(st.st_mode)) {
-            if (depth + 1 >= READER_MAX_DIRS) {
-                rc = pupa_fail(PUPA_ETOOBIG, "%s: more than %d directories deep", full.data,
-                               READER_MAX_DIRS);
+        unsigned char type = de->d_type;
+        if (type == DT_UNKNOWN) { /* a file system that does not say */
+            struct stat st;
+            if (fstatat(dirfd(dir), nm, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+                rc = pupa_fail(PUPA_EIO, "%s/%s: %s", full.data, nm, strerror(errno));
                 break;
             }
-            if ((rc = walk(root, rel, out, depth + 1)))
-                break;
-        } else if (is_transcript(nm)) {
-            /* Links to files count; links to directories are never followed. */
-            if (S_ISLNK(st.st_mode) && fstatat(dirfd(dir), nm, &st, 0) != 0)
-                st.st_mode = 0;
-            if (S_ISREG(st.st_mode)) {
-                char *s = pupa_strdup(rel->data);
-                if (!s || (rc = pupa_grow(&out->v, &out->cap, out->n + 1, sizeof *out->v))) {
-                    free(s);
-                    rc = rc ? rc : nomem();
-                    break;
-                }
-                out->v[out->n++] = (listed){s, {(uint64_t)st.st_size, pupa_mtime_ns(&st)}};
-            }
+            type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISLNK(st.st_mode) ? DT_LNK
+                                                : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
         }
+        if (type == DT_DIR) {
+            char *d = pupa_strdup(nm);
+            if (!d || (rc = pupa_grow(&subdirs, &sub_cap, nsub + 1, sizeof *subdirs))) {
+                free(d);
+                rc = rc ? rc : nomem();
+                break;
+            }
+            subdirs[nsub++] = d;
+            continue;
+        }
+        /* Links to files count; links to directories are never followed. */
+        if ((type != DT_REG && type != DT_LNK) || !is_transcript(nm))
+            continue;
+        if ((rc = pupa_buf_printf(rel, "%s%s", save ? "/" : "", nm)))
+            break;
+        char *path = pupa_strdup(rel->data);
         rel->len = save;
         rel->data[save] = '\0';
+        size_t i = out->n - first;
+        if (!path || (rc = pupa_grow(&out->v, &out->cap, out->n + 1, sizeof *out->v)) ||
+            (rc = pupa_grow(&link, &link_cap, i + 1, 1))) {
+            free(path);
+            rc = rc ? rc : nomem();
+            break;
+        }
+        out->v[out->n++] = (listed){path, {0, 0}};
+        link[i] = type == DT_LNK;
     }
+    if (!rc && out->n > first)
+        rc = stat_files(dirfd(dir), full.data, out, first, link, name_at);
     closedir(dir);
+    free(link);
+    for (size_t i = 0; i < nsub; i++) {
+        if (!rc && depth + 1 >= READER_MAX_DIRS)
+            rc = pupa_fail(PUPA_ETOOBIG, "%s/%s: more than %d directories deep", full.data,
+                           subdirs[i], READER_MAX_DIRS);
+        if (!rc && !(rc = pupa_buf_printf(rel, "%s%s", save ? "/" : "", subdirs[i])))
+            rc = walk(root, rel, out, depth + 1);
+        rel->len = save;
+        rel->data[save] = '\0';
+        free(subdirs[i]);
+    }
+    free(subdirs);
     pupa_buf_free(&full);
     return rc;
 }

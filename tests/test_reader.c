@@ -2,7 +2,8 @@
  * test_reader.c: the reading stage (reader.c).  Headers and the manifest,
  * turns and paragraphs, CRLF and BOM, JSON Lines and its offset map,
  * language detection, every error message the reader promises, corpus
- * listing, a mutation run for crashes, and the real English interviews
+ * listing (also of a directory large enough to be stat-ed on several
+ * threads), a mutation run for crashes, and the real English interviews
  * from the shared corpora (skipped with exit 77 when they are absent, after
  * every other check has run).
  *
@@ -10,6 +11,7 @@
  * segment's [start, end) must be its text, or for JSON its escaped source.
  */
 #include "check.h"
+#include "internal.h"
 #include "pupa.h"
 
 #include <dirent.h>
@@ -733,6 +735,58 @@ static void test_list(void)
     CHECK_EQ_INT(pupa_corpus_list(NULL, &paths, &n), PUPA_EINVAL);
 }
 
+/* A directory of 1,500 entries, which the listing stats on helper threads
+ * where there are cores for them: every transcript is listed once, with
+ * its own size (a link's target's), and only transcripts. */
+static void test_list_many(void)
+{
+    enum { N = 1500 };
+    char p[1024], q[1024];
+    snprintf(p, sizeof p, "%s/many", tmpdir);
+    CHECK(mkdir(p, 0700) == 0);
+    size_t expect = 0;
+    for (int i = 0; i < N; i++) {
+        char name[1200];
+        if (i % 97 == 5) { /* a link to the first file */
+            snprintf(name, sizeof name, "%s/many/l%04d.txt", tmpdir, i);
+            snprintf(q, sizeof q, "%s/many/f0000.txt", tmpdir);
+            CHECK(symlink(q, name) == 0);
+            expect++;
+        } else if (i % 131 == 7) { /* a broken link: not listed */
+            snprintf(name, sizeof name, "%s/many/d%04d.txt", tmpdir, i);
+            CHECK(symlink("/nonexistent/nowhere.txt", name) == 0);
+        } else if (i % 11 == 3) { /* not a transcript */
+            snprintf(name, sizeof name, "many/n%04d.csv", i);
+            put(name, "x");
+        } else {
+            char body[N + 1];
+            memset(body, 'x', (size_t)i);
+            snprintf(name, sizeof name, "many/f%04d.txt", i);
+            put_bytes(name, body, (size_t)i);
+            expect++;
+        }
+    }
+    snprintf(p, sizeof p, "%s/many/sub", tmpdir);
+    CHECK(mkdir(p, 0700) == 0);
+    put("many/sub/s.jsonl", "yy");
+    expect++;
+    char **paths = NULL;
+    pupa_file_stat *fs = NULL;
+    size_t n = 0, bad = 0;
+    snprintf(p, sizeof p, "%s/many", tmpdir);
+    CHECK_EQ_INT(pupa_corpus_list_stat(p, &paths, &fs, &n), 0);
+    CHECK_EQ_INT(n, expect);
+    for (size_t i = 0; i < n; i++) {
+        const char *name = paths[i];
+        uint64_t want = name[0] == 'f' ? (uint64_t)atoi(name + 1) : name[0] == 'l' ? 0 : 2;
+        bad += fs[i].size != want || (i && strcmp(paths[i - 1], name) >= 0) ||
+               (name[0] != 'f' && name[0] != 'l' && strcmp(name, "sub/s.jsonl") != 0);
+    }
+    CHECK_EQ_INT(bad, 0);
+    pupa_paths_free(paths, n);
+    free(fs);
+}
+
 /* Mutates good files at random and reads them: no crash, no leak, and a
  * file that still reads keeps every span invariant. */
 static void test_mutations(void)
@@ -897,6 +951,7 @@ int main(int argc, char **argv)
     test_jsonl();
     test_errors();
     test_list();
+    test_list_many();
     test_mutations();
 
     const char *corpora = argc > 1 ? argv[1] : NULL;
