@@ -398,14 +398,21 @@ static uint64_t coding_hash(const pupa_lexicon *lex, const pupa_read_opts *r)
 }
 
 /* Checks the format, and empties the index when the lexicon or the reading
- * options changed. */
+ * options changed.  An index of another format sets *foreign: it is sound,
+ * only not this pupa's to write. */
 static int prepare(MDB_txn *txn, const struct pupa_index *ix, const pupa_lexicon *lex,
-                   const pupa_read_opts *read, const char *dir, uint32_t *next_doc)
+                   const pupa_read_opts *read, const char *dir, uint32_t *next_doc,
+                   int *foreign)
 {
     MDB_val k = {6, "format"}, v;
     int rc = mdb_get(txn, ix->meta, &k, &v);
-    if (rc == 0 && (v.mv_size != 4 || pupa_get_u32(v.mv_data) != PUPA_INDEX_FORMAT))
-        return pupa_fail(PUPA_ECORRUPT, "%s: index of another format; remove it to rebuild", dir);
+    if (rc == 0 && v.mv_size != 4)
+        return pupa_fail(PUPA_ECORRUPT, "%s: damaged index format record", dir);
+    if (rc == 0 && pupa_get_u32(v.mv_data) != PUPA_INDEX_FORMAT && (*foreign = 1))
+        return pupa_fail(PUPA_ECORRUPT,
+                         "%s: an index of format %u, and this pupa writes format %u; "
+                         "remove it and index again", dir, pupa_get_u32(v.mv_data),
+                         PUPA_INDEX_FORMAT);
     if (rc && rc != MDB_NOTFOUND)
         return pupa_lmdb_fail(rc, dir);
     uint64_t hash = coding_hash(lex, read);
@@ -1026,13 +1033,13 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     rc = ready_finish(helper, ready, opts, rc, &lex);
     if (!rc)
         rc = pupa_index_mark_building(index_dir);
-    int unsealed = !rc;
+    int unsealed = !rc, foreign = 0;
     if (!rc)
         rc = pupa_index_env_open(&ix, index_dir, 1);
     if (!rc && (rc = mdb_txn_begin(ix.env, NULL, 0, &txn)))
         rc = pupa_lmdb_fail(rc, index_dir);
     if (!rc)
-        rc = prepare(txn, &ix, lex, &opts->read, index_dir, &next_doc);
+        rc = prepare(txn, &ix, lex, &opts->read, index_dir, &next_doc, &foreign);
     if (!rc)
         rc = note_shard(txn, &ix, opts);
     if (!rc)
@@ -1053,8 +1060,9 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
         rc = run_batches(&ix, corpus, lex, manifest, opts, tasks, ntasks, &next_doc, &st, &tmp);
     free(tasks);
     /* What was committed is sound even after a failure, unless the failure
-     * was the index itself: then it is synced, not sealed. */
-    int reseal = unsealed && rc != PUPA_ECORRUPT;
+     * was the index itself: then it is synced, not sealed.  An index of
+     * another format was not touched: its seal goes back as it was. */
+    int reseal = unsealed && (rc != PUPA_ECORRUPT || foreign);
     pupa_seal_sum sum = {0, 0, 0};
     int crc = ix.env || reseal ? pupa_index_finish(&ix, index_dir, build_threads(opts), &seal,
                                                    reseal ? &sum : NULL)

@@ -490,8 +490,13 @@ int pupa_index_open(pupa_index **out, const char *dir)
             rc = pupa_lmdb_fail(rc, dir);
         } else {
             int g = mdb_get(txn, ix->meta, &k, &v);
-            if (g || v.mv_size != 4 || pupa_get_u32(v.mv_data) != PUPA_INDEX_FORMAT)
+            if (g || v.mv_size != 4)
                 rc = pupa_fail(PUPA_ECORRUPT, "%s: not a pupa index of format %u", dir,
+                               PUPA_INDEX_FORMAT);
+            else if (pupa_get_u32(v.mv_data) != PUPA_INDEX_FORMAT)
+                rc = pupa_fail(PUPA_ECORRUPT,
+                               "%s: an index of format %u, and this pupa reads format %u; "
+                               "remove it and index again", dir, pupa_get_u32(v.mv_data),
                                PUPA_INDEX_FORMAT);
             mdb_txn_abort(txn);
         }

@@ -14,6 +14,8 @@
 #include "check.h"
 #include "pupa.h"
 
+#include <lmdb.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -1449,6 +1451,52 @@ static void test_corrupt(const char *good)
     CHECK(ix == NULL);
 }
 
+/* An index written by a pupa of another index format: sealed and sound,
+ * but neither read nor updated; both say so and what to do.  A copy of
+ * good with meta "format" set to 1. */
+static void test_other_format(const char *good, const char *corpus)
+{
+    const char *dir = tpath("format1-ix");
+    char from[1100], to[1100];
+    mkdir(dir, 0700);
+    snprintf(from, sizeof from, "%s/data.mdb", good);
+    snprintf(to, sizeof to, "%s/data.mdb", dir);
+    copy_file(from, to);
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi meta;
+    unsigned char one[4] = {0, 0, 0, 1};
+    MDB_val k = {6, "format"}, v = {4, one};
+    CHECK_EQ_INT(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 8);
+    CHECK_EQ_INT(mdb_env_open(env, dir, 0, 0600), 0);
+    CHECK_EQ_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    CHECK_EQ_INT(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    CHECK_EQ_INT(mdb_put(txn, meta, &k, &v, 0), 0);
+    CHECK_EQ_INT(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    CHECK_EQ_INT(pupa_index_seal(dir), 0);
+
+    pupa_index *ix = NULL;
+    CHECK_EQ_INT(pupa_index_open(&ix, dir), PUPA_ECORRUPT);
+    CHECK(ix == NULL);
+    CHECK(strstr(pupa_errmsg(), "an index of format 1") != NULL);
+    CHECK(strstr(pupa_errmsg(), "remove it and index again") != NULL);
+    pupa_build_stats st;
+    size_t n = 0;
+    char *before = slurp(to, &n);
+    CHECK_EQ_INT(build(corpus, dir, lexpath, 2, &st, NULL), PUPA_ECORRUPT);
+    CHECK(strstr(pupa_errmsg(), "an index of format 1") != NULL);
+    size_t n2 = 0;
+    char *after = slurp(to, &n2);
+    CHECK(before && after && n == n2 && memcmp(before, after, n) == 0); /* left as it was */
+    free(before);
+    free(after);
+    /* and sealed as it was, so a reader still gives the same reason */
+    CHECK_EQ_INT(pupa_index_open(&ix, dir), PUPA_ECORRUPT);
+    CHECK(strstr(pupa_errmsg(), "an index of format 1") != NULL);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -1477,6 +1525,7 @@ int main(int argc, char **argv)
     snprintf(ix3b, sizeof ix3b, "%s", tpath("ix3b"));
     test_threads(c3, ix3a, ix3b);
     test_corrupt(ix3a);
+    test_other_format(ix3a, c3);
 
     tmp_cleanup();
     return check_result();
