@@ -38,12 +38,13 @@
  *            u32 n, then n hits of 33 bytes each:
  *            u32 code, u32 entry, u32 start, u32 end (in text),
  *            u64 start, u64 end (in the file), u8 negated
- *     One record per document, not per turn (format 1): the single
- *     writer puts one value, which LMDB copies into whole overflow pages,
- *     where a key per turn cost a descent of the tree and a node each.
- *     That was the writer's largest part, and the writer is what bounds a
- *     build's scaling with threads (docs/benchmarks.md, format 2).  A query reads a
- *     turn through the table of ends without reading the others.
+ *     One record per document, not one per turn as in format 1: the
+ *     single writer puts one value, which LMDB copies into whole overflow
+ *     pages, where a key per turn cost a descent of the tree and a node
+ *     each.  That was the writer's largest part, and the writer is what
+ *     bounds a build's scaling with threads (docs/benchmarks.md, "Index
+ *     format 2").  A query reads a turn through the table of ends without
+ *     reading the others.
  *
  *   postings      key: u32 code, u16 year, u32 doc, u32 turn      (14 bytes)
  *     value: a block of n >= 1 postings of that code and year, 16 bytes

@@ -80,9 +80,9 @@ static int data_checksum(const char *dir, int threads, uint64_t *size, uint64_t 
     }
     int map_errno = 0;
     /* Each thread maps a chunk, so threads cost memory: eight at most.
-     * On the 16-core machine a 240 MB index took 17-19 ms on four threads
-     * and 11-14 on eight (more were not tried); memory bandwidth, not
-     * hashing, is the limit.  A build passes its own count: -j 1 means one
+     * On the 16-core machine a 240 MB index took 16-34 ms on four threads
+     * and 11-16 on eight (eight builds each; more threads were not tried);
+     * memory bandwidth, not hashing, is the limit.  A build passes its own count: -j 1 means one
      * thread, not more that spin once done. */
     int nthreads = threads > 0 ? threads : omp_get_max_threads();
     if (nthreads > 8)
