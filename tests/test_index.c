@@ -1373,6 +1373,53 @@ static void test_corrupt(const char *good)
         }
     }
 
+    /* The table of a document's turns record damaged, past the seal: a
+     * count beyond the record, and two ends out of order.  The record is
+     * found in data.mdb by its first bytes, read through LMDB. */
+    {
+        MDB_env *env = NULL;
+        MDB_txn *txn = NULL;
+        MDB_dbi segs;
+        unsigned char head[64], dk[4] = {0, 0, 0, 0};
+        MDB_val k = {sizeof dk, dk}, v = {0, NULL};
+        CHECK_EQ_INT(mdb_env_create(&env), 0);
+        mdb_env_set_maxdbs(env, 8);
+        CHECK_EQ_INT(mdb_env_open(env, good, MDB_RDONLY, 0600), 0);
+        CHECK_EQ_INT(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+        CHECK_EQ_INT(mdb_dbi_open(txn, "segs", 0, &segs), 0);
+        CHECK_EQ_INT(mdb_get(txn, segs, &k, &v), 0);
+        size_t hlen = v.mv_size < sizeof head ? v.mv_size : sizeof head;
+        if (v.mv_data)
+            memcpy(head, v.mv_data, hlen);
+        uint32_t nturns = 0;
+        if (v.mv_data)
+            nturns = (uint32_t)head[0] << 24 | head[1] << 16 | head[2] << 8 | head[3];
+        mdb_txn_abort(txn);
+        mdb_env_close(env);
+        CHECK(nturns >= 2 && hlen >= 12);
+        static const unsigned char too_many[4] = {0x00, 0xFF, 0xFF, 0xFF};
+        for (int c = 0; nturns >= 2 && hlen >= 12 && c < 2; c++) {
+            memcpy(buf, orig, n);
+            char *at = memmem(buf, n, head, hlen);
+            CHECK(at != NULL);
+            if (!at)
+                break;
+            if (c == 0) {
+                memcpy(at, too_many, 4);
+            } else { /* turn 0 now ends after turn 1 */
+                unsigned char e[4];
+                memcpy(e, at + 4, 4);
+                memcpy(at + 4, at + 8, 4);
+                memcpy(at + 8, e, 4);
+            }
+            write_bytes(data, buf, n);
+            copy_file(src_lock, lock);
+            CHECK_EQ_INT(pupa_index_seal(dir), 0);
+            probe(dir, c == 0 ? "turns count past its record" : "turn ends out of order",
+                  PUPA_ECORRUPT, PUPA_ECORRUPT);
+        }
+    }
+
     /* truncated to half, and by its last page */
     write_bytes(data, orig, n / 2);
     copy_file(src_lock, lock);
