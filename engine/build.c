@@ -682,6 +682,7 @@ typedef struct pipeline {
     size_t written;          /* the task the writer writes next (atomic) */
     size_t ahead;            /* ... and coding runs at most this far past it */
     pupa_postings postings;  /* the writer's, held until each batch's end */
+    pupa_seal_keep *seal;    /* told after each commit what LMDB may write next */
     int stop;                /* the writer failed: stop coding (atomic) */
 } pipeline;
 
@@ -798,6 +799,7 @@ static int write_batch(const struct pupa_index *ix, pipeline *pl, size_t b0, siz
      * back and syncs: doing it here as well cost a small update 1-2 ms. */
     if (b1 == pl->ntasks)
         return 0;
+    pupa_seal_track(pl->seal, ix->env);
     /* The pages of the index this batch read through LMDB's read-only
      * map would stay in the resident set and grow it with the index; they
      * are clean file pages, so dropping them frees nothing but the mapping,
@@ -832,11 +834,12 @@ static int build_threads(const pupa_build_opts *opts)
 static int run_batches(const struct pupa_index *ix, const char *corpus,
                        const pupa_lexicon *lex, const pupa_manifest *manifest,
                        const pupa_build_opts *opts, file_task *tasks, size_t ntasks,
-                       uint32_t *next_doc, pupa_build_stats *st, pupa_buf *tmp)
+                       uint32_t *next_doc, pupa_build_stats *st, pupa_buf *tmp,
+                       pupa_seal_keep *seal)
 {
     int nthreads = build_threads(opts);
     pipeline pl = {.corpus = corpus, .manifest = manifest, .opts = opts, .tasks = tasks,
-                   .ntasks = ntasks, .ncodes = pupa_lexicon_ncodes(lex)};
+                   .ntasks = ntasks, .ncodes = pupa_lexicon_ncodes(lex), .seal = seal};
     pl.matchers = calloc((size_t)nthreads, sizeof *pl.matchers);
     pl.counts = calloc((size_t)nthreads * 3 * (pl.ncodes ? pl.ncodes : 1), sizeof *pl.counts);
     pl.coded = calloc(ntasks ? ntasks : 1, 1);
@@ -1028,6 +1031,7 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     }
     /* The seal is checked before LMDB maps a byte of an existing index. */
     pupa_seal_keep seal;
+    memset(&seal, 0, sizeof seal);
     if (!rc)
         rc = pupa_index_check(index_dir, build_threads(opts), &seal);
     rc = ready_finish(helper, ready, opts, rc, &lex);
@@ -1036,6 +1040,8 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     int unsealed = !rc, foreign = 0;
     if (!rc)
         rc = pupa_index_env_open(&ix, index_dir, 1);
+    if (!rc)
+        pupa_seal_track(&seal, ix.env);
     if (!rc && (rc = mdb_txn_begin(ix.env, NULL, 0, &txn)))
         rc = pupa_lmdb_fail(rc, index_dir);
     if (!rc)
@@ -1049,6 +1055,8 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
             mdb_txn_abort(txn);
         else if ((rc = mdb_txn_commit(txn)))
             rc = pupa_lmdb_fail(rc, "index commit");
+        else
+            pupa_seal_track(&seal, ix.env);
     }
     st.files_seen = npaths;
     /* The run needs only the plan: the listing's stats, and the paths of
@@ -1057,7 +1065,8 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     free(fs);
     release_unplanned(paths, npaths, tasks, ntasks);
     if (!rc)
-        rc = run_batches(&ix, corpus, lex, manifest, opts, tasks, ntasks, &next_doc, &st, &tmp);
+        rc = run_batches(&ix, corpus, lex, manifest, opts, tasks, ntasks, &next_doc, &st, &tmp,
+                         &seal);
     free(tasks);
     /* What was committed is sound even after a failure, unless the failure
      * was the index itself: then it is synced, not sealed.  An index of
@@ -1076,6 +1085,7 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
         if (!rc)
             rc = src;
     }
+    pupa_seal_keep_free(&seal);
     pupa_buf_free(&tmp);
     pupa_paths_free(paths, npaths);
     pupa_manifest_free(manifest);

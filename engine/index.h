@@ -69,10 +69,22 @@ typedef struct pupa_seal_keep {
     int valid;
     uint64_t size, mtime_ns; /* data.mdb's when its seal was verified */
     uint64_t sum;            /* and its checksum */
+    uint64_t *units;         /* the sums of its units (seal.c), as verified */
+    size_t nunits;
+    unsigned char *written;  /* per unit: LMDB may have written it since */
+    int tracked;             /* every write since was tracked (pupa_seal_track) */
 } pupa_seal_keep;
 int pupa_index_unseal(const char *dir, int threads, pupa_seal_keep *keep);
 int pupa_index_check(const char *dir, int threads, pupa_seal_keep *keep);
 int pupa_index_mark_building(const char *dir);
+void pupa_seal_keep_free(pupa_seal_keep *keep);
+/* Notes which units of data.mdb LMDB may write next: the pages on its free
+ * list, the meta pages, and everything past its last page.  A writer calls
+ * it once the environment is open, before its first write, and after each
+ * commit but the last; then pupa_index_finish hashes only those units
+ * again and reuses the verified sums of the others.  A failure here only
+ * means the whole file is hashed again. */
+void pupa_seal_track(pupa_seal_keep *keep, MDB_env *env);
 /* 1 when the index is sealed with this corpus stamp (see build.c) and
  * data.mdb still has the sealed size: a build of the same corpus would
  * change nothing.  Reads the seal and stats data.mdb, nothing more; 0 in

@@ -539,7 +539,8 @@ int pupa_index_merge(const char *const *shard_dirs, size_t nshards, const char *
     for (size_t i = 0; !rc && i < nshards; i++)
         rc = check_ranges(&m.shards[i]);
     int made_dir = 0, unsealed = 0;
-    pupa_seal_keep keep = {0, 0, 0, 0};
+    pupa_seal_keep keep;
+    memset(&keep, 0, sizeof keep);
     if (!rc) {
         made_dir = mkdir(out_dir, 0700) == 0;
         /* "building" until the end: a reader refuses a merge in progress. */
@@ -565,6 +566,7 @@ int pupa_index_merge(const char *const *shard_dirs, size_t nshards, const char *
         remove_output(out_dir, made_dir);
         pupa_fail(rc, "%s", msg);
     }
+    pupa_seal_keep_free(&keep);
     for (size_t i = 0; m.shards && i < nshards; i++)
         shard_close(&m.shards[i]);
     free(m.shards);

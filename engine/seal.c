@@ -2,16 +2,20 @@
  * seal.c: the seal of an index (pupa.seal beside data.mdb), and nothing else.
  *
  * LMDB does not check its pages: a flipped flag byte or a cut file can
- * crash it inside mdb_get.  So a finished build writes pupa.seal: "sealed2
+ * crash it inside mdb_get.  So a finished build writes pupa.seal: "sealed3
  * SIZE CHECKSUM" of the whole of data.mdb, and the corpus stamp when the
  * build coded every file (build.c).  A reader verifies it before LMDB maps
  * a byte, and refuses a file that does not match; "building" means a build
  * is running or was interrupted, which a reader refuses and the next build
  * resumes (LMDB commits are atomic, so what was committed is sound).
  *
- * The checksum cuts data.mdb into 4 MB chunks, hashes each on its own, in
- * parallel, and combines the chunks' sums in order with the file's size, so
- * it does not depend on the thread count (data_checksum).
+ * The checksum cuts data.mdb into 64 KB units, hashes each on its own (4 MB
+ * of them mapped at a time, in parallel), and combines the units' sums in
+ * order with the file's size, so it does not depend on the thread count
+ * (data_checksum).  An update hashes again only the units LMDB may have
+ * written, and reuses the sums of the others from its check before writing
+ * (pupa_seal_track): adding a year writes a few dozen old pages and the
+ * new ones at the end.
  */
 #include "index.h"
 
@@ -28,14 +32,17 @@
 
 #define SEAL_NAME "pupa.seal"
 /* "sealed" was the tag of the first checksum, over the whole file in one
- * sequence; "sealed2" is the chunked one (data_checksum). */
-#define SEAL_TAG "sealed2"
+ * sequence; "sealed2" combined the sums of 4 MB chunks; "sealed3" those of
+ * 64 KB units (data_checksum). */
+#define SEAL_TAG "sealed3"
+#define UNIT ((size_t)64 << 10)
+#define CHUNK ((size_t)4 << 20) /* mapped at once, UNIT-aligned */
 
-/* The checksum of one chunk of data.mdb, seeded with its number: four
+/* The checksum of one unit of data.mdb, seeded with its number: four
  * independent lanes, so the multiplies overlap. */
-static uint64_t chunk_checksum(const unsigned char *buf, size_t len, uint64_t chunk)
+static uint64_t unit_checksum(const unsigned char *buf, size_t len, uint64_t unit)
 {
-    uint64_t seed = PUPA_HASH_INIT ^ (chunk * 0x9E3779B97F4A7C15ull);
+    uint64_t seed = PUPA_HASH_INIT ^ (unit * 0x9E3779B97F4A7C15ull);
     uint64_t lane[4] = {seed, seed ^ 1, seed ^ 2, seed ^ 3};
     size_t blocks = len / 32;
     for (size_t i = 0; i < blocks; i++)
@@ -51,16 +58,22 @@ static uint64_t chunk_checksum(const unsigned char *buf, size_t len, uint64_t ch
 
 /* A fast checksum of data.mdb, which LMDB never maps before it is checked.
  * Every query opens the index through this, so it is built to be quick:
- * the file is cut into CHUNK-byte chunks, hashed in parallel (OpenMP) and
- * combined in chunk order, so the sum does not depend on the thread count.
- * Each chunk is mapped on its own and unmapped when hashed, so the process
- * maps at most a chunk per thread of the file.  Measured on a 370 MB index
- * (2 cores): 4 MB chunks mapped, 52 ms on one thread and 38 on two; 1 MB
+ * the file is cut into UNIT-byte units, hashed in parallel (OpenMP) and
+ * combined in order, so the sum does not depend on the thread count.  Each
+ * CHUNK is mapped on its own and unmapped when hashed, so the process maps
+ * at most a chunk per thread of the file.  Measured on a 370 MB index (2
+ * cores): 4 MB chunks mapped, 52 ms on one thread and 38 on two; 1 MB
  * chunks, 59 and 48 (more map calls, which take the process's memory-map
- * lock in turn); read into a buffer instead, 92 and 47. */
-static int data_checksum(const char *dir, int threads, uint64_t *size, uint64_t *sum)
+ * lock in turn); read into a buffer instead, 92 and 47.
+ *
+ * With known (the units' sums of the file as verified at known_size bytes)
+ * and written (per known unit: may have changed since), a unit that was
+ * not written, and was whole then and is now, keeps its known sum and is
+ * not read.  *units_out, if given, receives every unit's sum (malloc'ed). */
+static int data_checksum(const char *dir, int threads, const uint64_t *known,
+                         uint64_t known_size, const unsigned char *written, uint64_t *size,
+                         uint64_t *sum, uint64_t **units_out, size_t *nunits_out)
 {
-    enum { CHUNK = 4u << 20 };
     char path[4096];
     snprintf(path, sizeof path, "%s/data.mdb", dir);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -72,32 +85,51 @@ static int data_checksum(const char *dir, int threads, uint64_t *size, uint64_t 
         close(fd);
         return pupa_fail(PUPA_EIO, "%s: not a regular file", path);
     }
-    size_t n = (size_t)st.st_size, nchunks = (n + CHUNK - 1) / CHUNK;
-    uint64_t *sums = malloc((nchunks ? nchunks : 1) * sizeof *sums);
+    size_t n = (size_t)st.st_size, nunits = (n + UNIT - 1) / UNIT;
+    size_t nchunks = (n + CHUNK - 1) / CHUNK, per_chunk = CHUNK / UNIT;
+    uint64_t *sums = malloc((nunits ? nunits : 1) * sizeof *sums);
     if (!sums) {
         close(fd);
         return pupa_fail(PUPA_ENOMEM, "out of memory");
     }
+    /* Units that were whole then and are whole now may be reused. */
+    size_t reuse = known && written ? (size_t)((known_size < n ? known_size : n) / UNIT) : 0;
     int map_errno = 0;
     /* Each thread maps a chunk, so threads cost memory: eight at most.
      * On the 16-core machine a 240 MB index took 16-34 ms on four threads
      * and 11-16 on eight (eight builds each; more threads were not tried);
-     * memory bandwidth, not hashing, is the limit.  A build passes its own count: -j 1 means one
-     * thread, not more that spin once done. */
+     * memory bandwidth, not hashing, is the limit.  A build passes its own
+     * count: -j 1 means one thread, not more that spin once done. */
     int nthreads = threads > 0 ? threads : omp_get_max_threads();
     if (nthreads > 8)
         nthreads = 8;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads) if (nchunks > 2)
     for (size_t c = 0; c < nchunks; c++) {
-        size_t off = c * (size_t)CHUNK, len = n - off < CHUNK ? n - off : CHUNK;
-        void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, (off_t)off);
-        if (map == MAP_FAILED) {
-            int e = errno;
-            __atomic_store_n(&map_errno, e ? e : EIO, __ATOMIC_RELAXED);
-            continue;
+        size_t u0 = c * per_chunk, u1 = u0 + per_chunk < nunits ? u0 + per_chunk : nunits;
+        /* Runs of units to read; the rest keep their known sums. */
+        for (size_t u = u0; u < u1;) {
+            if (u < reuse && !written[u]) {
+                sums[u] = known[u];
+                u++;
+                continue;
+            }
+            size_t v = u + 1;
+            while (v < u1 && !(v < reuse && !written[v]))
+                v++;
+            size_t off = u * UNIT, len = (v * UNIT < n ? v * UNIT : n) - off;
+            void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, (off_t)off);
+            if (map == MAP_FAILED) {
+                int e = errno;
+                __atomic_store_n(&map_errno, e ? e : EIO, __ATOMIC_RELAXED);
+                break;
+            }
+            for (size_t w = u; w < v; w++) {
+                size_t at = (w - u) * UNIT, wl = len - at < UNIT ? len - at : UNIT;
+                sums[w] = unit_checksum((const unsigned char *)map + at, wl, w);
+            }
+            munmap(map, len);
+            u = v;
         }
-        sums[c] = chunk_checksum(map, len, c);
-        munmap(map, len);
     }
     close(fd);
     if (map_errno) {
@@ -105,10 +137,15 @@ static int data_checksum(const char *dir, int threads, uint64_t *size, uint64_t 
         return pupa_fail(PUPA_EIO, "%s: cannot map: %s", path, strerror(map_errno));
     }
     uint64_t h = pupa_hash(PUPA_HASH_INIT, &n, sizeof n);
-    h = pupa_hash(h, sums, nchunks * sizeof *sums);
-    free(sums);
+    h = pupa_hash(h, sums, nunits * sizeof *sums);
     *size = n;
     *sum = h;
+    if (units_out) {
+        *units_out = sums;
+        *nunits_out = nunits;
+    } else {
+        free(sums);
+    }
     return 0;
 }
 
@@ -157,9 +194,9 @@ static int read_seal(const char *dir, uint64_t *size, uint64_t *sum, uint64_t *s
         return 0;
     unsigned long long want_size = 0, want_sum = 0, want_stamp = 0;
     int end = 0;
-    /* "sealed2 SIZE SUM\n", or with a corpus stamp after SUM.  (A "\n" in a
+    /* "sealed3 SIZE SUM\n", or with a corpus stamp after SUM.  (A "\n" in a
      * scanf format skips any white space, so the end is checked by hand.) */
-    if (strncmp(text, "sealed ", 7) == 0)
+    if (strncmp(text, "sealed ", 7) == 0 || strncmp(text, "sealed2 ", 8) == 0)
         return pupa_fail(PUPA_ECORRUPT,
                          "%s: an index sealed by an older pupa, whose checksum this one does "
                          "not compute; remove it and index again", path);
@@ -181,25 +218,100 @@ static int check_seal(const char *dir, int threads, pupa_seal_keep *keep)
     int rc = read_seal(dir, &want_size, &want_sum, &stamp);
     if (rc <= 0)
         return rc;
-    rc = data_checksum(dir, threads, &size, &sum);
+    uint64_t *units = NULL;
+    size_t nunits = 0;
+    rc = data_checksum(dir, threads, NULL, 0, NULL, &size, &sum, keep ? &units : NULL, &nunits);
     if (rc)
         return rc == PUPA_ENOTFOUND ? pupa_fail(PUPA_ECORRUPT, "%s: data.mdb is missing", dir) : rc;
-    if (size != want_size || sum != want_sum)
+    if (size != want_size || sum != want_sum) {
+        free(units);
         return pupa_fail(PUPA_ECORRUPT,
                          "%s: the index is damaged (data.mdb does not match its seal); "
                          "remove it and index again", dir);
+    }
     if (keep) {
         char path[4096];
         struct stat st;
         snprintf(path, sizeof path, "%s/data.mdb", dir);
+        unsigned char *written = calloc(nunits ? nunits : 1, 1);
         if (stat(path, &st) == 0 && (uint64_t)st.st_size == size) {
             keep->valid = 1;
             keep->size = size;
             keep->sum = sum;
             keep->mtime_ns = pupa_mtime_ns(&st);
+            keep->units = written ? units : NULL;
+            keep->nunits = nunits;
+            keep->written = written ? written : NULL;
+            units = NULL;
+            written = NULL;
         }
+        free(units);
+        free(written);
     }
     return 1;
+}
+
+void pupa_seal_keep_free(pupa_seal_keep *keep)
+{
+    free(keep->units);
+    free(keep->written);
+    memset(keep, 0, sizeof *keep);
+}
+
+/* Marks the units holding pages [from, to) of size psize as written;
+ * to 0: through the end. */
+static void mark_pages(pupa_seal_keep *keep, uint64_t from, uint64_t to, uint64_t psize)
+{
+    uint64_t u = from / (UNIT / psize), end = to ? (to - 1) / (UNIT / psize) + 1 : keep->nunits;
+    for (; u < end && u < keep->nunits; u++)
+        keep->written[u] = 1;
+}
+
+void pupa_seal_track(pupa_seal_keep *keep, MDB_env *env)
+{
+    if (!keep->units || !keep->written)
+        return;
+    if (!keep->tracked) {
+        /* The first call, before any write: from now on. */
+        keep->tracked = 1;
+    } else if (keep->tracked < 0) {
+        return; /* a call failed: the file is hashed whole */
+    }
+    MDB_envinfo info;
+    MDB_stat st;
+    MDB_txn *txn = NULL;
+    MDB_cursor *cur = NULL;
+    int rc = mdb_env_info(env, &info) || mdb_env_stat(env, &st) || !st.ms_psize ||
+             UNIT % st.ms_psize || mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) ||
+             mdb_cursor_open(txn, 0, &cur);
+    if (!rc) {
+        /* The meta pages are rewritten at every commit, and new pages
+         * come after the last one. */
+        mark_pages(keep, 0, 2, st.ms_psize);
+        mark_pages(keep, (uint64_t)info.me_last_pgno + 1, 0, st.ms_psize);
+        /* The free list (LMDB's FREE_DBI, 0): per record, a count of page
+         * numbers, then the numbers; a page from it may be written next. */
+        MDB_val k, v;
+        int g;
+        for (g = mdb_cursor_get(cur, &k, &v, MDB_FIRST); g == 0;
+             g = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            const size_t *ids = v.mv_data;
+            size_t nids = v.mv_size / sizeof *ids;
+            if (v.mv_size % sizeof *ids || !nids || ids[0] >= nids) {
+                rc = 1;
+                break;
+            }
+            for (size_t i = 1; i <= ids[0]; i++)
+                mark_pages(keep, ids[i], (uint64_t)ids[i] + 1, st.ms_psize);
+        }
+        rc = rc || (g && g != MDB_NOTFOUND);
+    }
+    if (cur)
+        mdb_cursor_close(cur);
+    if (txn)
+        mdb_txn_abort(txn);
+    if (rc)
+        keep->tracked = -1;
 }
 
 int pupa_seal_verify(const char *dir)
@@ -222,7 +334,7 @@ int pupa_index_stamped(const char *dir, uint64_t stamp)
 
 int pupa_index_check(const char *dir, int threads, pupa_seal_keep *keep)
 {
-    keep->valid = 0;
+    memset(keep, 0, sizeof *keep);
     char path[4096];
     snprintf(path, sizeof path, "%s/data.mdb", dir);
     struct stat st;
@@ -263,7 +375,9 @@ static int seal_sum(const char *dir, int threads, const pupa_seal_keep *keep,
         out->sum = keep->sum;
         return 0;
     }
-    return data_checksum(dir, threads, &out->size, &out->sum);
+    int tracked = keep->valid && keep->tracked > 0;
+    return data_checksum(dir, threads, tracked ? keep->units : NULL, keep->size,
+                         tracked ? keep->written : NULL, &out->size, &out->sum, NULL, NULL);
 }
 
 typedef struct sync_job {
@@ -311,6 +425,6 @@ int pupa_index_reseal(const char *dir, const pupa_seal_sum *sum, uint64_t stamp)
 int pupa_index_seal(const char *dir)
 {
     uint64_t size, sum;
-    int rc = data_checksum(dir, 0, &size, &sum);
+    int rc = data_checksum(dir, 0, NULL, 0, NULL, &size, &sum, NULL, NULL);
     return rc ? rc : write_sealed(dir, size, sum, 0);
 }

@@ -5,7 +5,8 @@
 #  - one byte changed anywhere, or a cut file, is refused before LMDB reads it,
 #    by a reader and by an update (at -j 1, and at -j 2, where its checksum
 #    is hashed on two threads), which leaves it as it was;
-#  - a seal written by an older pupa ("sealed ...") is refused with its reason;
+#  - a seal written by an older pupa ("sealed ...", "sealed2 ...") is refused
+#    with its reason;
 #  - an update whose lexicon does not load (it loads beside the seal check)
 #    fails before it marks the index "building": seal and data.mdb stay as
 #    they were, and the index still answers.
@@ -20,7 +21,7 @@ OMP_NUM_THREADS=1 "$pupa" seal "$ix" || fail "seal, 1 thread"
 cp "$ix/pupa.seal" "$tmp/seal.1"
 OMP_NUM_THREADS=2 "$pupa" seal "$ix" || fail "seal, 2 threads"
 cmp "$ix/pupa.seal" "$tmp/seal.1" || fail "the seal depends on the thread count"
-grep -Eq '^sealed2 [0-9]+ [0-9a-f]{16}$' "$ix/pupa.seal" || fail "seal format: $(cat "$ix/pupa.seal")"
+grep -Eq '^sealed3 [0-9]+ [0-9a-f]{16}$' "$ix/pupa.seal" || fail "seal format: $(cat "$ix/pupa.seal")"
 
 # The seal holds: the reader gets past it (and then finds no LMDB file).
 "$pupa" table "$ix" >/dev/null 2>"$tmp/err" && fail "random bytes read as an index"
@@ -57,11 +58,13 @@ truncate -s $((20 * 1024 * 1024)) "$ix/data.mdb"
 "$pupa" table "$ix" >/dev/null 2>"$tmp/err" && fail "cut file accepted"
 grep -q 'damaged' "$tmp/err" || fail "cut file: $(cat "$tmp/err")"
 
-# A seal from before the chunked checksum.
+# Seals of the earlier checksums: one sequence, then 4 MB chunks.
 cp "$tmp/data.good" "$ix/data.mdb"
-printf 'sealed %s 0123456789abcdef\n' "$(stat -c %s "$ix/data.mdb")" >"$ix/pupa.seal"
-"$pupa" table "$ix" >/dev/null 2>"$tmp/err" && fail "old seal accepted"
-grep -q 'older pupa' "$tmp/err" || fail "old seal: $(cat "$tmp/err")"
+for tag in sealed sealed2; do
+  printf '%s %s 0123456789abcdef\n' $tag "$(stat -c %s "$ix/data.mdb")" >"$ix/pupa.seal"
+  "$pupa" table "$ix" >/dev/null 2>"$tmp/err" && fail "old seal ($tag) accepted"
+  grep -q 'older pupa' "$tmp/err" || fail "old seal ($tag): $(cat "$tmp/err")"
+done
 real=$tmp/real
 "$pupa" index "$sample" -o "$real" -j 2 >/dev/null 2>"$tmp/err" || fail "sample index: $(cat "$tmp/err")"
 cp "$real/pupa.seal" "$tmp/real.seal"
