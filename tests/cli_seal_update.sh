@@ -40,10 +40,12 @@ grep -q ' 0 failed' "$tmp/out" || fail "three years added: $(cat "$tmp/out")"
 same_seal "three years added"
 
 # A changed file and a removed one: their documents are deleted first.
-f=$(ls "$corpus"/2012/*.txt | head -1)
-printf 'P: I trust my sister, and the debt is paid.\n' >>"$f"
-touch -d '+1 minute' "$f"
-rm "$(ls "$corpus"/2013/*.txt | head -1)"
+# (Globs, not `ls | head`: under pipefail, ls killed by SIGPIPE fails the test.)
+changed=("$corpus"/2012/*.txt)
+removed=("$corpus"/2013/*.txt)
+printf 'P: I trust my sister, and the debt is paid.\n' >>"${changed[0]}"
+touch -d '+1 minute' "${changed[0]}"
+rm "${removed[0]}"
 "$pupa" index "$corpus" -o "$ix" -j 2 >/dev/null 2>"$tmp/err" || fail "changed and removed: $(cat "$tmp/err")"
 same_seal "a file changed, one removed"
 
