@@ -1564,8 +1564,8 @@ static int stat_files(int dfd, const char *dirpath, plist *out, size_t first,
     stat_run(&b);
     for (size_t i = 0; i < nhelpers; i++)
         pupa_helper_join(helpers[i]);
-    /* The first failure in the directory's order, whichever thread met it; entries
-     * that are not files go. */
+    /* The first failure in the directory's order, whichever thread met
+     * it; entries that are not files go. */
     int rc = 0;
     size_t kept = first;
     for (size_t i = 0; i < n; i++) {
