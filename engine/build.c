@@ -658,7 +658,9 @@ static size_t batch_end(const file_task *tasks, size_t b0, size_t ntasks)
 {
     uint64_t bytes = 0;
     size_t b1 = b0;
-    for (; b1 < ntasks && !pupa_batch_full(b1 - b0, bytes); b1++)
+    for (; b1 < ntasks && !pupa_batch_full(b1 - b0, bytes) &&
+           !(b1 > b0 && pupa_batch_tail(b1, ntasks));
+         b1++)
         bytes += tasks[b1].size;
     return b1;
 }

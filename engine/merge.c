@@ -451,8 +451,16 @@ static int end_batch(merger *m)
 static int merge_all(merger *m)
 {
     int rc = 0;
-    for (size_t i = 0; !rc && i < m->nshards; i++)
-        rc = advance(&m->shards[i], MDB_FIRST);
+    size_t total = 0, seen = 0; /* files, for the last batch (pupa_batch_tail) */
+    for (size_t i = 0; !rc && i < m->nshards; i++) {
+        MDB_stat st;
+        shard *s = &m->shards[i];
+        if ((rc = mdb_stat(s->txn, s->ix->files, &st)))
+            rc = pupa_lmdb_fail(rc, s->dir);
+        else
+            total += st.ms_entries;
+        rc = rc ? rc : advance(s, MDB_FIRST);
+    }
     size_t nfiles = 0;
     uint64_t bytes = 0;
     while (!rc) {
@@ -473,7 +481,7 @@ static int merge_all(merger *m)
         if (!low)
             break;
         /* Commits where build.c commits: the same bytes (index.h). */
-        if (m->txn && pupa_batch_full(nfiles, bytes)) {
+        if (m->txn && (pupa_batch_full(nfiles, bytes) || pupa_batch_tail(seen, total))) {
             if ((rc = end_batch(m)))
                 break;
             nfiles = 0;
@@ -482,6 +490,7 @@ static int merge_all(merger *m)
         if (!m->txn && (rc = begin(m)))
             break;
         nfiles++;
+        seen++;
         bytes += pupa_get_u64((const unsigned char *)low->val.mv_data + 8);
         if (!(rc = merge_file(m, low)))
             rc = advance(low, MDB_NEXT);

@@ -7,6 +7,8 @@
 #    as does re-indexing a shard;
 #  - the merged index is owner-only (folder 0700, files 0600);
 #  - merging in a tree (--partial, then the parts) gives the same bytes;
+#  - so does a merge of a corpus of several batches (the sample copied 25
+#    times), whose last batch is its last files (index.h, pupa_batch_tail);
 #  - merge refuses, in one line and leaving nothing behind: another lexicon,
 #    a missing or repeated shard, overlapping indexes, an existing output,
 #    and a shard whose sealed records are damaged.
@@ -75,6 +77,18 @@ for f in "$tmp/merged"/*; do [ "$(stat -c %a "$f")" = 600 ] || fail "$f is not 0
 "$pupa" merge --partial -o "$tmp/part12" "$tmp/shard2" "$tmp/shard1" 2>/dev/null || fail "partial merge"
 "$pupa" merge -o "$tmp/tree" "$tmp/part12" "$tmp/shard3" 2>/dev/null || fail "merge of a partial merge"
 cmp "$tmp/single/data.mdb" "$tmp/tree/data.mdb" || fail "tree merge: data.mdb differs from one build's"
+
+# Several batches, the last of them the corpus's last files.
+many_sample "$tmp/many"
+"$pupa" index "$tmp/many" -o "$tmp/many-single" -j 2 2>"$tmp/err" || fail "many: $(cat "$tmp/err")"
+for k in 1 2 3; do
+  "$pupa" index "$tmp/many" --shard $k/3 -j 1 -o "$tmp/many$k" 2>"$tmp/err" ||
+    fail "many, shard $k: $(cat "$tmp/err")"
+done
+"$pupa" merge -o "$tmp/many-merged" "$tmp/many2" "$tmp/many3" "$tmp/many1" 2>"$tmp/err" ||
+  fail "many, merge: $(cat "$tmp/err")"
+cmp "$tmp/many-single/data.mdb" "$tmp/many-merged/data.mdb" ||
+  fail "many batches: merged data.mdb differs from one build's"
 
 # The files database came along: nothing to do over the whole corpus.
 before=$(sha256sum <"$tmp/merged/data.mdb")

@@ -11,14 +11,7 @@ source "$(dirname "$0")/lib_cli.sh" "$@"
 
 corpus=$tmp/corpus
 all=$tmp/all
-for k in $(seq 1 25); do
-  for f in "$sample"/*/*.txt; do
-    grep -q '^participant:' "$f" || continue # its metadata is in the manifest
-    y=$(basename "$(dirname "$f")")
-    mkdir -p "$all/$y"
-    cp "$f" "$all/$y/$(basename "$f" .txt)_$k.txt"
-  done
-done
+many_sample "$all"
 mkdir -p "$corpus"
 cp -r "$all/2011" "$corpus/"
 ix=$tmp/ix
