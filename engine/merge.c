@@ -16,7 +16,8 @@
  *    derives them, so a shard's derived tables are never trusted.
  *  - Records are put in build.c's order (write_file), each batch's
  *    postings held and put at its end as build.c puts them (pupa_postings),
- *    and committed in build.c's batches (256 files or 64 MB), so when no
+ *    and committed in build.c's batches (256 files or 64 MB, and the
+ *    last 32 files on their own: pupa_batch_tail), so when no
  *    file failed to read, data.mdb itself is byte-identical to a single
  *    build's
  *    (tests/cli_merge.sh checks it; a change to build.c's writer shows
