@@ -535,6 +535,13 @@ static int problem(resolver *r, const char *file, uint32_t line, const char *fmt
 
 static int bit(const uint64_t *b, uint32_t i) { return (int)((b[i >> 6] >> (i & 63)) & 1); }
 static void set_bit(uint64_t *b, uint32_t i) { b[i >> 6] |= (uint64_t)1 << (i & 63); }
+static int any_common(const uint64_t *a, const uint64_t *b, size_t words)
+{
+    for (size_t i = 0; i < words; i++)
+        if (a[i] & b[i])
+            return 1;
+    return 0;
+}
 
 /* Is code path c the path p, or below it? */
 static int under(const char *c, const char *p)
@@ -939,13 +946,8 @@ static int eval(actx *ax, int32_t node)
     const uint64_t *bits = ax->rs->refs[n->ref].bits;
     /* No code of the reference has a hit: nothing to collect, and no need
      * to read the pool to know it. */
-    if (ax->present) {
-        int any = 0;
-        for (size_t w = 0; !any && w < ax->rs->words; w++)
-            any = (ax->present[w] & bits[w]) != 0;
-        if (!any)
-            return 0;
-    }
+    if (ax->present && !any_common(ax->present, bits, ax->rs->words))
+        return 0;
     for (size_t i = 0; i < ax->npool; i++) {
         uint32_t c = (*ax->hits)[i].code;
         if (c != DEAD && bit(bits, c)) {
