@@ -49,7 +49,8 @@ static size_t put_escape(unsigned char *out, uint32_t cp)
     return 7; /* PUPA_SCAN_FORM_MAX's factor */
 }
 
-/* The scan form of the Khmer letter at p (E1 9E xx or E1 9F xx). */
+/* The scan form of the Khmer letter at p, one pupa_khmer_run8 has checked:
+ * pupa_khmer_index's value without its test again. */
 static inline unsigned char khmer_byte(const unsigned char *p)
 {
     return (unsigned char)(0x80 | ((p[1] & 1) << 6) | (p[2] & 0x3F));
@@ -62,9 +63,9 @@ static inline size_t scan_unit(const unsigned char *in, size_t len, size_t *i,
 {
     size_t at = *i;
     unsigned char c = in[at];
-    if (c == 0xE1 && at + 3 <= len && (in[at + 1] & 0xFE) == 0x9E &&
-        (in[at + 2] & 0xC0) == 0x80) {
-        out[0] = khmer_byte(in + at);
+    int k = pupa_khmer_index(in + at, len - at);
+    if (k >= 0) {
+        out[0] = (unsigned char)(0x80 | k);
         *i = at + 3;
         return 1;
     }
