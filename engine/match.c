@@ -316,6 +316,22 @@ static int inside_ascii_word(const unsigned char *s, size_t len, size_t from, si
            is_ascii_alnum(s[to]);
 }
 
+/* A candidate of entry id over [from, to) of text[0, len), whose tokens
+ * are s: a hit if it stands on the boundary rule.  Returns 1 to stop the
+ * scan (out of memory). */
+static int hit_if_on_boundaries(pupa_matcher *m, unsigned int id, const unsigned char *text,
+                                size_t len, const token_spans *s, size_t from, size_t to)
+{
+    const pupa_entry *e = pupa_lexicon_entry(m->lex, id);
+    /* Spares the token searches below (in the scan form too: scanform.c). */
+    if (inside_ascii_word(text, len, from, to, e->kind))
+        return 0;
+    int32_t first, last = on_boundaries(s, e->kind, from, to, &first);
+    if (last < 0)
+        return 0;
+    return add_hit(m, id, e, first, last, 0) ? 1 : 0;
+}
+
 /* A match of the scan-form database: a word or prefix entry, in scan-form
  * offsets, which start its length before its end. */
 static int on_scan_candidate(unsigned int id, unsigned long long from, unsigned long long to,
@@ -324,17 +340,9 @@ static int on_scan_candidate(unsigned int id, unsigned long long from, unsigned 
     (void)flags;
     (void)from;
     pupa_matcher *m = ctx;
-    const pupa_entry *e = pupa_lexicon_entry(m->lex, id);
-    size_t start = to - pupa_lexicon_scan_len(m->lex, id);
-    /* Spares the token searches below (scanform.c: the same test as in
-     * UTF-8). */
-    if (inside_ascii_word((const unsigned char *)m->scan_text, m->scan_len, start, to, e->kind))
-        return 0;
     token_spans s = scan_spans(m);
-    int32_t first, last = on_boundaries(&s, e->kind, start, (size_t)to, &first);
-    if (last < 0)
-        return 0;
-    return add_hit(m, id, e, first, last, 0) ? 1 : 0; /* 1 stops the scan */
+    return hit_if_on_boundaries(m, id, (const unsigned char *)m->scan_text, m->scan_len, &s,
+                                (size_t)to - pupa_lexicon_scan_len(m->lex, id), (size_t)to);
 }
 
 /* A match of the regex database, in norm offsets (SOM_LEFTMOST). */
@@ -343,15 +351,9 @@ static int on_regex_candidate(unsigned int id, unsigned long long from, unsigned
 {
     (void)flags;
     pupa_matcher *m = ctx;
-    const pupa_entry *e = pupa_lexicon_entry(m->lex, id);
-    if (inside_ascii_word((const unsigned char *)m->tokens.norm, m->tokens.norm_len, from, to,
-                          e->kind))
-        return 0;
     token_spans s = norm_spans(&m->tokens);
-    int32_t first, last = on_boundaries(&s, e->kind, (size_t)from, (size_t)to, &first);
-    if (last < 0)
-        return 0;
-    return add_hit(m, id, e, first, last, 0) ? 1 : 0;
+    return hit_if_on_boundaries(m, id, (const unsigned char *)m->tokens.norm,
+                                m->tokens.norm_len, &s, (size_t)from, (size_t)to);
 }
 
 /* qsort for the few candidates or hits one segment gives, most often
