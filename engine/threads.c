@@ -3,8 +3,9 @@
  * else.
  *
  * A build starts a helper for work it will need later (loading the
- * lexicon) while it lists the corpus, or syncs the index on one while it
- * hashes it, and joins it.
+ * lexicon) while it lists the corpus or checks the index's seal, syncs the
+ * index on one while it hashes it, and stats a large folder's files on
+ * several (reader.c); it joins each.
  *
  * Where a helper starts matters.  Linux puts a new thread on its creator's
  * core and leaves a balancer to move it, up to a scheduler tick (4 ms)
