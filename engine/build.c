@@ -1031,11 +1031,17 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
         }
         free(mpath);
     }
-    /* The seal is checked before LMDB maps a byte of an existing index. */
+    /* The seal is checked before LMDB maps a byte of an existing index,
+     * on a thread fewer while the helper loads the lexicon: three threads
+     * on two cores made each wait for the other.  Adding a year to the
+     * 24 MB bench corpus at -j 2: check and lexicon took 6-14 ms where
+     * each alone takes about 3, and the process's CPU time (median of 21)
+     * went from 77 to 72 ms. */
     pupa_seal_keep seal;
     memset(&seal, 0, sizeof seal);
+    int check_threads = build_threads(opts) - (helper != NULL);
     if (!rc)
-        rc = pupa_index_check(index_dir, build_threads(opts), &seal);
+        rc = pupa_index_check(index_dir, check_threads > 1 ? check_threads : 1, &seal);
     rc = ready_finish(helper, ready, opts, rc, &lex);
     if (!rc)
         rc = pupa_index_mark_building(index_dir);
