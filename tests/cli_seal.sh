@@ -5,7 +5,7 @@
 #  - one byte changed anywhere, or a cut file, is refused before LMDB reads it,
 #    by a reader and by an update (at -j 1, and at -j 2, where its checksum
 #    is hashed on two threads), which leaves it as it was;
-#  - a seal written by an older pupa ("sealed ...", "sealed2 ...") is refused
+#  - a seal written by an older pupa ("sealed", "sealed2", "sealed3 ...") is refused
 #    with its reason;
 #  - an update whose lexicon does not load (it loads beside the seal check)
 #    fails before it marks the index "building": seal and data.mdb stay as
@@ -21,7 +21,7 @@ OMP_NUM_THREADS=1 "$pupa" seal "$ix" || fail "seal, 1 thread"
 cp "$ix/pupa.seal" "$tmp/seal.1"
 OMP_NUM_THREADS=2 "$pupa" seal "$ix" || fail "seal, 2 threads"
 cmp "$ix/pupa.seal" "$tmp/seal.1" || fail "the seal depends on the thread count"
-grep -Eq '^sealed3 [0-9]+ [0-9a-f]{16}$' "$ix/pupa.seal" || fail "seal format: $(cat "$ix/pupa.seal")"
+grep -Eq '^sealed4 [0-9]+ [0-9a-f]{16}$' "$ix/pupa.seal" || fail "seal format: $(cat "$ix/pupa.seal")"
 
 # The seal holds: the reader gets past it (and then finds no LMDB file).
 "$pupa" table "$ix" >/dev/null 2>"$tmp/err" && fail "random bytes read as an index"
@@ -58,9 +58,9 @@ truncate -s $((20 * 1024 * 1024)) "$ix/data.mdb"
 "$pupa" table "$ix" >/dev/null 2>"$tmp/err" && fail "cut file accepted"
 grep -q 'damaged' "$tmp/err" || fail "cut file: $(cat "$tmp/err")"
 
-# Seals of the earlier checksums: one sequence, then 4 MB chunks.
+# Seals of the earlier checksums: one sequence, 4 MB chunks, then 64 KB units.
 cp "$tmp/data.good" "$ix/data.mdb"
-for tag in sealed sealed2; do
+for tag in sealed sealed2 sealed3; do
   printf '%s %s 0123456789abcdef\n' $tag "$(stat -c %s "$ix/data.mdb")" >"$ix/pupa.seal"
   "$pupa" table "$ix" >/dev/null 2>"$tmp/err" && fail "old seal ($tag) accepted"
   grep -q 'older pupa' "$tmp/err" || fail "old seal ($tag): $(cat "$tmp/err")"
