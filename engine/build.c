@@ -956,6 +956,20 @@ static pupa_helper *ready_start(const pupa_build_opts *opts, const char *index_d
     return ready_begin(opts, out);
 }
 
+/* Starts the threads of the coding team, which OpenMP keeps for the
+ * build's later parallel regions.  Called while the helper still loads
+ * the lexicon: libgomp's master waits at a region's start until its new
+ * threads run, which on the 2-core VMs can take a scheduler tick (4 ms,
+ * docs/benchmarks.md), and here that wait overlaps the wait for the
+ * lexicon instead of holding up the first batch. */
+static void start_team(int nthreads)
+{
+#pragma omp parallel num_threads(nthreads)
+    {
+        /* nothing: starting the threads is the point */
+    }
+}
+
 /* Joins the helper and takes its lexicon, or loads the lexicon here when
  * none began; with rc set (the listing failed) it only joins. */
 static int ready_finish(pupa_helper *helper, ready_job *job, const pupa_build_opts *opts,
@@ -963,6 +977,8 @@ static int ready_finish(pupa_helper *helper, ready_job *job, const pupa_build_op
 {
     if (!helper)
         return rc ? rc : pupa_lexicon_load(lex, opts->lexicon);
+    if (!rc)
+        start_team(build_threads(opts));
     pupa_helper_join(helper);
     if (!rc && job->rc)
         rc = pupa_fail(job->rc, "%s", job->message ? job->message : pupa_strerror(job->rc));
