@@ -91,6 +91,9 @@ void pupa_seal_track(pupa_seal_keep *keep, MDB_env *env);
  * every other case, errors included (the build then finds and reports
  * them). */
 int pupa_index_stamped(const char *dir, uint64_t stamp);
+/* When the seal was last written (ns since the epoch), 0 when there is no
+ * seal: a hint for the build, never a check. */
+uint64_t pupa_seal_written_ns(const char *dir);
 /* Ends a build's writing to dir: starts making data.mdb durable
  * (fdatasync, on a helper thread), closes ix's environment and meanwhile
  * takes the checksum for the seal into *sum (keep's if data.mdb was not touched since it was

@@ -403,6 +403,14 @@ int pupa_index_stamped(const char *dir, uint64_t stamp)
            S_ISREG(st.st_mode) && (uint64_t)st.st_size == size;
 }
 
+uint64_t pupa_seal_written_ns(const char *dir)
+{
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/" SEAL_NAME, dir);
+    return stat(path, &st) == 0 ? pupa_mtime_ns(&st) : 0;
+}
+
 int pupa_index_check(const char *dir, int threads, pupa_seal_keep *keep)
 {
     memset(keep, 0, sizeof *keep);

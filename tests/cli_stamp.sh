@@ -7,7 +7,9 @@
 #  - any change the stamp covers sends the build the long way: a touched
 #    file, a manifest row, another lexicon, other turn labels (which code
 #    every file again: they decide which turns are coded);
-#  - a build with a failed file leaves no stamp, so the file is tried again.
+#  - a build with a failed file leaves no stamp, so the file is tried again;
+#  - a corpus folder touched after the seal, with no file changed, is still
+#    unchanged (the build only starts its lexicon early).
 # usage: cli_stamp.sh PUPA CORPORA SOURCE_ROOT
 source "$(dirname "$0")/lib_cli.sh" "$@"
 cp -r corpora-sample "$tmp/corpus"
@@ -20,6 +22,12 @@ cp "$ix/data.mdb" "$tmp/data.before"
 summary | grep -q ' 0 added, 0 changed, 0 removed, 27 unchanged, 0 failed' \
   || fail "unchanged corpus: not all unchanged"
 cmp "$ix/data.mdb" "$tmp/data.before" || fail "unchanged corpus: data.mdb changed"
+# The corpus folder touched after the seal: the build takes it as a sign of
+# work and starts loading the lexicon at once (-j 2), then finds none.
+touch -d '+1 minute' "$tmp/corpus"
+summary -j 2 | grep -q ' 0 added, 0 changed, 0 removed, 27 unchanged, 0 failed' \
+  || fail "touched corpus folder: not all unchanged"
+cmp "$ix/data.mdb" "$tmp/data.before" || fail "touched corpus folder: data.mdb changed"
 
 # Damage one byte past the meta pages, same size.  The stamped re-index does
 # not look; a reader and a build with work to do both refuse the index.
