@@ -39,7 +39,7 @@ coded() { grep -o '[0-9]* documents, [0-9]* segments, [0-9]* hits' "$1" | sed 's
   || fail "merge counts differ: $(cat "$tmp/merge.err") vs $(cat "$tmp/single.err")"
 
 # Every query, every format: the same bytes and the same exit status.
-participant=$(sed -n 's/^participant: //p' "$sample/2013/"*.txt | sort | head -1)
+participant=$(sed -n 's/^participant: //p' "$sample/2013/"*.txt | sort | sed -n 1p)  # sed, not head: no SIGPIPE
 queries=(
   "quotes --negated" "quotes --code violence --year 2012-2013 --context 1"
   "table --depth 1 --by group" "table --depth 2 --by year" "table --depth 2 --by group --by year --negated"
