@@ -909,11 +909,17 @@ static int run_batches(const struct pupa_index *ix, const char *corpus,
  * index's seal meanwhile: adding a year to the
  * 24 MB bench corpus, median of 25, 43.0 -> 41.1 ms (en) and 49.0 -> 46.7
  * (km).  The index is marked "building" only once the lexicon loaded, so a
- * bad lexicon leaves it as it was.  (Tried: a helper hashing the index
- * while the update listed gained nothing measurable and cost an unchanged
- * re-index 1 ms, docs/benchmarks.md.) */
+ * bad lexicon leaves it as it was.  Once the lexicon is loaded the helper
+ * joins the seal check (pupa_seal_check_help), so an update whose helper
+ * started before the listing hashes the index beside the listing: adding
+ * a year to the 240 MB bench corpus, 9 alternating runs twice, median
+ * 252 -> 239 and 220 -> 216 ms.  (Tried before the early start was
+ * limited to changed corpus folders: a helper hashing the index while
+ * every update listed gained the 24 MB corpus nothing measurable and cost
+ * an unchanged re-index 1 ms, docs/benchmarks.md.) */
 typedef struct ready_job {
     const pupa_build_opts *opts;
+    pupa_seal_check *check; /* an update's seal check, which it then helps hash */
     pupa_lexicon *lex;
     int rc;
     char *message; /* the error's, from the helper's own error state */
@@ -927,15 +933,20 @@ static void ready_run(void *arg)
     job->rc = pupa_lexicon_load(&job->lex, job->opts->lexicon);
     if (job->rc)
         job->message = pupa_strdup(pupa_errmsg());
+    else
+        pupa_seal_check_help(job->check);
 }
 
-/* Starts a helper (-j 1 asked for one thread: none). */
-static pupa_helper *ready_begin(const pupa_build_opts *opts, ready_job **out)
+/* Starts a helper (-j 1 asked for one thread: none), which helps check
+ * (may be NULL) once the lexicon is loaded. */
+static pupa_helper *ready_begin(const pupa_build_opts *opts, pupa_seal_check *check,
+                                ready_job **out)
 {
     ready_job *job = build_threads(opts) > 1 ? calloc(1, sizeof *job) : NULL;
     pupa_helper *helper = NULL;
     if (job) {
         job->opts = opts;
+        job->check = check;
         if (!(helper = pupa_helper_start(ready_run, job)))
             free(job);
     }
@@ -953,7 +964,8 @@ static pupa_helper *ready_begin(const pupa_build_opts *opts, ready_job **out)
  * listing as well as the seal check (21 alternating runs: median 38.6 ->
  * 37.3 ms English-heavy, 50.9 -> 48.3 Khmer-heavy). */
 static pupa_helper *ready_start(const pupa_build_opts *opts, const char *corpus,
-                                const char *index_dir, ready_job **out)
+                                const char *index_dir, pupa_seal_check **check,
+                                ready_job **out)
 {
     char path[4096];
     struct stat st, folder;
@@ -965,7 +977,8 @@ static pupa_helper *ready_start(const pupa_build_opts *opts, const char *corpus,
         *out = NULL;
         return NULL;
     }
-    return ready_begin(opts, out);
+    *check = stat(path, &st) == 0 ? pupa_seal_check_begin(index_dir) : NULL;
+    return ready_begin(opts, *check, out);
 }
 
 /* Starts the threads of the coding team, which OpenMP keeps for the
@@ -1026,7 +1039,8 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     /* The serial start (see ready_job): listing the corpus and loading
      * the lexicon. */
     ready_job *ready;
-    pupa_helper *helper = ready_start(opts, corpus, index_dir, &ready);
+    pupa_seal_check *early = NULL;
+    pupa_helper *helper = ready_start(opts, corpus, index_dir, &early, &ready);
     pupa_file_stat *fs = NULL;
     int rc = pupa_corpus_list_stat(corpus, &paths, &fs, &npaths);
     if (!rc && opts->nshards > 1)
@@ -1038,7 +1052,9 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
          * was touched after the seal or data.mdb appeared after
          * ready_start looked: joined, never left inside ICU or Hyperscan
          * as the process exits. */
+        pupa_seal_check_stop(early);
         ready_finish(helper, ready, opts, PUPA_EINVAL, &lex);
+        pupa_seal_check_free(early);
         st.files_seen = st.files_unchanged = npaths;
         free(fs);
         pupa_paths_free(paths, npaths);
@@ -1048,9 +1064,11 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
         return 0;
     }
     /* An update that has work to do loads its lexicon beside the seal
-     * check, which reads the whole index. */
-    if (!rc && !helper)
-        helper = ready_begin(opts, &ready);
+     * check, which reads the whole index, and then helps hash it. */
+    if (!rc && !helper) {
+        early = pupa_seal_check_begin(index_dir);
+        helper = ready_begin(opts, early, &ready);
+    }
     if (!rc) {
         char *mpath = manifest_path(corpus);
         rc = mpath ? pupa_manifest_load(&manifest, mpath) : pupa_fail(PUPA_ENOMEM, "out of memory");
@@ -1061,7 +1079,8 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
         free(mpath);
     }
     /* The seal is checked before LMDB maps a byte of an existing index,
-     * on a thread fewer while the helper loads the lexicon: three threads
+     * on a thread fewer while there is a helper, which joins the hashing
+     * once it has loaded the lexicon (pupa_seal_check_help): three threads
      * on two cores made each wait for the other.  Adding a year to the
      * 24 MB bench corpus at -j 2: check and lexicon took 6-14 ms where
      * each alone takes about 3, and the process's CPU time (median of 21)
@@ -1070,8 +1089,10 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     memset(&seal, 0, sizeof seal);
     int check_threads = build_threads(opts) - (helper != NULL);
     if (!rc)
-        rc = pupa_index_check(index_dir, check_threads > 1 ? check_threads : 1, &seal);
+        rc = pupa_index_check(index_dir, check_threads > 1 ? check_threads : 1, early, &seal);
+    pupa_seal_check_stop(early); /* a failed build: the helper hashes no more */
     rc = ready_finish(helper, ready, opts, rc, &lex);
+    pupa_seal_check_free(early);
     if (!rc)
         rc = pupa_index_mark_building(index_dir);
     int unsealed = !rc, foreign = 0;

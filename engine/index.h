@@ -74,8 +74,23 @@ typedef struct pupa_seal_keep {
     unsigned char *written;  /* per unit: LMDB may have written it since */
     int tracked;             /* every write since was tracked (pupa_seal_track) */
 } pupa_seal_keep;
+/* An update's check may begin early: pupa_seal_check_begin opens data.mdb
+ * (NULL when there is none, or it cannot: the check proper then reports),
+ * and any thread may then hash its chunks, each taking those left
+ * (pupa_seal_check_help: a helper that has loaded the lexicon joins the
+ * build this way).  pupa_index_check given it hashes what is left on its
+ * threads, waits for the chunks others hold, and uses the sums if data.mdb
+ * is still the file the check began on.  pupa_seal_check_stop ends the
+ * claiming when the check is not needed after all; then only free it,
+ * after every helper has returned. */
+typedef struct pupa_seal_check pupa_seal_check;
+pupa_seal_check *pupa_seal_check_begin(const char *dir);
+void pupa_seal_check_help(pupa_seal_check *check);
+void pupa_seal_check_stop(pupa_seal_check *check);
+void pupa_seal_check_free(pupa_seal_check *check);
 int pupa_index_unseal(const char *dir, int threads, pupa_seal_keep *keep);
-int pupa_index_check(const char *dir, int threads, pupa_seal_keep *keep);
+int pupa_index_check(const char *dir, int threads, pupa_seal_check *early,
+                     pupa_seal_keep *keep);
 int pupa_index_mark_building(const char *dir);
 void pupa_seal_keep_free(pupa_seal_keep *keep);
 /* Notes which units of data.mdb LMDB may write next: the pages on its free

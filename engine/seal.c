@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -126,97 +127,223 @@ static uint64_t unit_checksum(const unsigned char *buf, size_t len, uint64_t uni
     return h ^ (h >> 32);
 }
 
+/* data.mdb being hashed: threads claim its chunks in turn (sum_job_hash),
+ * so the build's threads and a helper can share the work, each taking
+ * what is left when it arrives.  With known (the units' sums of the file
+ * as verified at known_size bytes) and written (per known unit: may have
+ * changed since), a unit that was not written, and was whole then and is
+ * now, keeps its known sum and is not read. */
+typedef struct sum_job {
+    int fd;
+    struct stat st; /* data.mdb's when the job began */
+    size_t n, nunits, nchunks;
+    uint64_t *sums;
+    const uint64_t *known;
+    const unsigned char *written;
+    size_t reuse;  /* units [0, reuse) may keep their known sums */
+    size_t next;   /* the next chunk to claim (atomic) */
+    size_t done;   /* chunks hashed (atomic) */
+    int stop;      /* claim no more (atomic) */
+    int map_errno; /* (atomic) */
+} sum_job;
+
+static int sum_job_open(sum_job *job, const char *path, const uint64_t *known,
+                        uint64_t known_size, const unsigned char *written)
+{
+    memset(job, 0, sizeof *job);
+    job->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (job->fd < 0)
+        return pupa_fail(errno == ENOENT ? PUPA_ENOTFOUND : PUPA_EIO, "%s: %s", path,
+                         strerror(errno));
+    if (fstat(job->fd, &job->st) != 0 || !S_ISREG(job->st.st_mode)) {
+        close(job->fd);
+        return pupa_fail(PUPA_EIO, "%s: not a regular file", path);
+    }
+    job->n = (size_t)job->st.st_size;
+    job->nunits = (job->n + UNIT - 1) / UNIT;
+    job->nchunks = (job->n + CHUNK - 1) / CHUNK;
+    if (!(job->sums = malloc((job->nunits ? job->nunits : 1) * sizeof *job->sums))) {
+        close(job->fd);
+        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    }
+    job->known = known;
+    job->written = written;
+    job->reuse = known && written ? (size_t)((known_size < job->n ? known_size : job->n) / UNIT)
+                                  : 0;
+    return 0;
+}
+
+static void sum_job_close(sum_job *job)
+{
+    close(job->fd);
+    free(job->sums);
+}
+
+static int reused(const sum_job *job, size_t u)
+{
+    return u < job->reuse && !job->written[u];
+}
+
+/* Hashes chunks until none is left to claim (or the job is stopped). */
+static void sum_job_hash(sum_job *job)
+{
+    size_t per_chunk = CHUNK / UNIT;
+    for (;;) {
+        size_t c = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
+        if (c >= job->nchunks || __atomic_load_n(&job->stop, __ATOMIC_RELAXED))
+            return;
+        size_t u0 = c * per_chunk, u1 = u0 + per_chunk < job->nunits ? u0 + per_chunk : job->nunits;
+        /* Runs of units to read; the rest keep their known sums. */
+        for (size_t u = u0; u < u1;) {
+            if (reused(job, u)) {
+                job->sums[u] = job->known[u];
+                u++;
+                continue;
+            }
+            size_t v = u + 1;
+            while (v < u1 && !reused(job, v))
+                v++;
+            size_t off = u * UNIT, len = (v * UNIT < job->n ? v * UNIT : job->n) - off;
+            void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, job->fd,
+                             (off_t)off);
+            if (map == MAP_FAILED) {
+                int e = errno;
+                __atomic_store_n(&job->map_errno, e ? e : EIO, __ATOMIC_RELAXED);
+                break;
+            }
+            for (size_t w = u; w < v; w++) {
+                size_t at = (w - u) * UNIT, wl = len - at < UNIT ? len - at : UNIT;
+                job->sums[w] = unit_checksum((const unsigned char *)map + at, wl, w);
+            }
+            munmap(map, len);
+            u = v;
+        }
+        __atomic_fetch_add(&job->done, 1, __ATOMIC_RELEASE);
+    }
+}
+
+/* Hashes what is left on up to threads threads, waits for chunks other
+ * threads claimed, and combines the units' sums in order with the file's
+ * size.  Each thread maps a chunk, so threads cost memory: eight at most.
+ * On the 16-core machine a 240 MB index took 16-34 ms on four threads and
+ * 11-16 on eight (eight builds each; more threads were not tried); memory
+ * bandwidth, not hashing, is the limit.  A build passes its own count:
+ * -j 1 means one thread, not more that spin once done.  Measured on a
+ * 370 MB index (2 cores): 4 MB chunks mapped, 52 ms on one thread and 38
+ * on two; 1 MB chunks, 59 and 48 (more map calls, which take the process's
+ * memory-map lock in turn); read into a buffer instead, 92 and 47. */
+static int sum_job_finish(sum_job *job, const char *path, int threads, uint64_t *size,
+                          uint64_t *sum)
+{
+    int nthreads = threads > 0 ? threads : omp_get_max_threads();
+    if (nthreads > 8)
+        nthreads = 8;
+    size_t left = job->nchunks - (__atomic_load_n(&job->next, __ATOMIC_RELAXED) < job->nchunks
+                                      ? __atomic_load_n(&job->next, __ATOMIC_RELAXED)
+                                      : job->nchunks);
+#pragma omp parallel num_threads(nthreads) if (left > 2)
+    sum_job_hash(job);
+    /* A helper's last chunk takes a fraction of a millisecond. */
+    while (__atomic_load_n(&job->done, __ATOMIC_ACQUIRE) < job->nchunks &&
+           !__atomic_load_n(&job->map_errno, __ATOMIC_RELAXED))
+        nanosleep(&(struct timespec){0, 20000}, NULL);
+    int e = __atomic_load_n(&job->map_errno, __ATOMIC_RELAXED);
+    if (e)
+        return pupa_fail(PUPA_EIO, "%s: cannot map: %s", path, strerror(e));
+    uint64_t h = pupa_hash(PUPA_HASH_INIT, &job->n, sizeof job->n);
+    *sum = pupa_hash(h, job->sums, job->nunits * sizeof *job->sums);
+    *size = job->n;
+    return 0;
+}
+
 /* A fast checksum of data.mdb, which LMDB never maps before it is checked.
  * Every query opens the index through this, so it is built to be quick:
- * the file is cut into UNIT-byte units, hashed in parallel (OpenMP) and
- * combined in order, so the sum does not depend on the thread count.  Each
- * CHUNK is mapped on its own and unmapped when hashed, so the process maps
- * at most a chunk per thread of the file.  Measured on a 370 MB index (2
- * cores): 4 MB chunks mapped, 52 ms on one thread and 38 on two; 1 MB
- * chunks, 59 and 48 (more map calls, which take the process's memory-map
- * lock in turn); read into a buffer instead, 92 and 47.
- *
- * With known (the units' sums of the file as verified at known_size bytes)
- * and written (per known unit: may have changed since), a unit that was
- * not written, and was whole then and is now, keeps its known sum and is
- * not read.  *units_out, if given, receives every unit's sum (malloc'ed). */
+ * the file is cut into UNIT-byte units, hashed in parallel (OpenMP) a
+ * CHUNK at a time and combined in order, so the sum does not depend on the
+ * thread count.  Each CHUNK is mapped on its own and unmapped when hashed,
+ * so the process maps at most a chunk per thread of the file.  known and
+ * written as for sum_job; *units_out, if given, receives every unit's sum
+ * (malloc'ed). */
 static int data_checksum(const char *dir, int threads, const uint64_t *known,
                          uint64_t known_size, const unsigned char *written, uint64_t *size,
                          uint64_t *sum, uint64_t **units_out, size_t *nunits_out)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/data.mdb", dir);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return pupa_fail(errno == ENOENT ? PUPA_ENOTFOUND : PUPA_EIO, "%s: %s", path,
-                         strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return pupa_fail(PUPA_EIO, "%s: not a regular file", path);
+    sum_job job;
+    int rc = sum_job_open(&job, path, known, known_size, written);
+    if (rc)
+        return rc;
+    rc = sum_job_finish(&job, path, threads, size, sum);
+    if (!rc && units_out) {
+        *units_out = job.sums;
+        *nunits_out = job.nunits;
+        job.sums = NULL;
     }
-    size_t n = (size_t)st.st_size, nunits = (n + UNIT - 1) / UNIT;
-    size_t nchunks = (n + CHUNK - 1) / CHUNK, per_chunk = CHUNK / UNIT;
-    uint64_t *sums = malloc((nunits ? nunits : 1) * sizeof *sums);
-    if (!sums) {
-        close(fd);
-        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    sum_job_close(&job);
+    return rc;
+}
+
+/* An update's seal check, begun before it is needed (index.h). */
+struct pupa_seal_check {
+    sum_job job;
+    char path[4096];
+};
+
+pupa_seal_check *pupa_seal_check_begin(const char *dir)
+{
+    pupa_seal_check *check = malloc(sizeof *check);
+    if (!check)
+        return NULL;
+    snprintf(check->path, sizeof check->path, "%s/data.mdb", dir);
+    /* No index yet, or one the check proper will report on. */
+    if (sum_job_open(&check->job, check->path, NULL, 0, NULL) != 0) {
+        pupa_clear_error();
+        free(check);
+        return NULL;
     }
-    /* Units that were whole then and are whole now may be reused. */
-    size_t reuse = known && written ? (size_t)((known_size < n ? known_size : n) / UNIT) : 0;
-    int map_errno = 0;
-    /* Each thread maps a chunk, so threads cost memory: eight at most.
-     * On the 16-core machine a 240 MB index took 16-34 ms on four threads
-     * and 11-16 on eight (eight builds each; more threads were not tried);
-     * memory bandwidth, not hashing, is the limit.  A build passes its own
-     * count: -j 1 means one thread, not more that spin once done. */
-    int nthreads = threads > 0 ? threads : omp_get_max_threads();
-    if (nthreads > 8)
-        nthreads = 8;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads) if (nchunks > 2)
-    for (size_t c = 0; c < nchunks; c++) {
-        size_t u0 = c * per_chunk, u1 = u0 + per_chunk < nunits ? u0 + per_chunk : nunits;
-        /* Runs of units to read; the rest keep their known sums. */
-        for (size_t u = u0; u < u1;) {
-            if (u < reuse && !written[u]) {
-                sums[u] = known[u];
-                u++;
-                continue;
-            }
-            size_t v = u + 1;
-            while (v < u1 && !(v < reuse && !written[v]))
-                v++;
-            size_t off = u * UNIT, len = (v * UNIT < n ? v * UNIT : n) - off;
-            void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, (off_t)off);
-            if (map == MAP_FAILED) {
-                int e = errno;
-                __atomic_store_n(&map_errno, e ? e : EIO, __ATOMIC_RELAXED);
-                break;
-            }
-            for (size_t w = u; w < v; w++) {
-                size_t at = (w - u) * UNIT, wl = len - at < UNIT ? len - at : UNIT;
-                sums[w] = unit_checksum((const unsigned char *)map + at, wl, w);
-            }
-            munmap(map, len);
-            u = v;
-        }
+    return check;
+}
+
+void pupa_seal_check_help(pupa_seal_check *check)
+{
+    if (check)
+        sum_job_hash(&check->job);
+}
+
+void pupa_seal_check_stop(pupa_seal_check *check)
+{
+    if (check)
+        __atomic_store_n(&check->job.stop, 1, __ATOMIC_RELAXED);
+}
+
+void pupa_seal_check_free(pupa_seal_check *check)
+{
+    if (check) {
+        sum_job_close(&check->job);
+        free(check);
     }
-    close(fd);
-    if (map_errno) {
-        free(sums);
-        return pupa_fail(PUPA_EIO, "%s: cannot map: %s", path, strerror(map_errno));
+}
+
+/* The early check's sum, if data.mdb is still the file it began on
+ * (device, inode, size, mtime); 1 when it is not (the caller then hashes
+ * it afresh). */
+static int early_checksum(pupa_seal_check *check, int threads, uint64_t *size, uint64_t *sum,
+                          uint64_t **units, size_t *nunits)
+{
+    struct stat now;
+    const struct stat *then = &check->job.st;
+    if (stat(check->path, &now) != 0 || now.st_dev != then->st_dev ||
+        now.st_ino != then->st_ino || now.st_size != then->st_size ||
+        pupa_mtime_ns(&now) != pupa_mtime_ns(then))
+        return 1;
+    int rc = sum_job_finish(&check->job, check->path, threads, size, sum);
+    if (!rc && units) {
+        *units = check->job.sums;
+        *nunits = check->job.nunits;
+        check->job.sums = NULL;
     }
-    uint64_t h = pupa_hash(PUPA_HASH_INIT, &n, sizeof n);
-    h = pupa_hash(h, sums, nunits * sizeof *sums);
-    *size = n;
-    *sum = h;
-    if (units_out) {
-        *units_out = sums;
-        *nunits_out = nunits;
-    } else {
-        free(sums);
-    }
-    return 0;
+    return rc;
 }
 
 static int write_seal(const char *dir, const char *text)
@@ -282,8 +409,10 @@ static int read_seal(const char *dir, uint64_t *size, uint64_t *sum, uint64_t *s
 }
 
 /* 1 sealed and matching, 0 "building", PUPA_ENOTFOUND no seal, or an error.
- * When sealed and matching and keep is given, remembers the seal. */
-static int check_seal(const char *dir, int threads, pupa_seal_keep *keep)
+ * When sealed and matching and keep is given, remembers the seal.  Takes
+ * the sum from early when given and still the file's. */
+static int check_seal(const char *dir, int threads, pupa_seal_check *early,
+                      pupa_seal_keep *keep)
 {
     uint64_t want_size, want_sum, stamp, size, sum;
     int rc = read_seal(dir, &want_size, &want_sum, &stamp);
@@ -291,7 +420,10 @@ static int check_seal(const char *dir, int threads, pupa_seal_keep *keep)
         return rc;
     uint64_t *units = NULL;
     size_t nunits = 0;
-    rc = data_checksum(dir, threads, NULL, 0, NULL, &size, &sum, keep ? &units : NULL, &nunits);
+    rc = early ? early_checksum(early, threads, &size, &sum, keep ? &units : NULL, &nunits) : 1;
+    if (rc == 1)
+        rc = data_checksum(dir, threads, NULL, 0, NULL, &size, &sum, keep ? &units : NULL,
+                           &nunits);
     if (rc)
         return rc == PUPA_ENOTFOUND ? pupa_fail(PUPA_ECORRUPT, "%s: data.mdb is missing", dir) : rc;
     if (size != want_size || sum != want_sum) {
@@ -387,7 +519,7 @@ void pupa_seal_track(pupa_seal_keep *keep, MDB_env *env)
 
 int pupa_seal_verify(const char *dir)
 {
-    return check_seal(dir, 0, NULL);
+    return check_seal(dir, 0, NULL, NULL);
 }
 
 int pupa_index_stamped(const char *dir, uint64_t stamp)
@@ -411,7 +543,8 @@ uint64_t pupa_seal_written_ns(const char *dir)
     return stat(path, &st) == 0 ? pupa_mtime_ns(&st) : 0;
 }
 
-int pupa_index_check(const char *dir, int threads, pupa_seal_keep *keep)
+int pupa_index_check(const char *dir, int threads, pupa_seal_check *early,
+                     pupa_seal_keep *keep)
 {
     memset(keep, 0, sizeof *keep);
     char path[4096];
@@ -419,7 +552,7 @@ int pupa_index_check(const char *dir, int threads, pupa_seal_keep *keep)
     struct stat st;
     if (stat(path, &st) != 0)
         return 0;
-    int rc = check_seal(dir, threads, keep);
+    int rc = check_seal(dir, threads, early, keep);
     if (rc == PUPA_ENOTFOUND)
         return pupa_fail(PUPA_ECORRUPT, "%s: an index without a seal; remove it and index again",
                          dir);
@@ -435,7 +568,7 @@ int pupa_index_mark_building(const char *dir)
 
 int pupa_index_unseal(const char *dir, int threads, pupa_seal_keep *keep)
 {
-    int rc = pupa_index_check(dir, threads, keep);
+    int rc = pupa_index_check(dir, threads, NULL, keep);
     return rc ? rc : pupa_index_mark_building(dir);
 }
 
