@@ -1066,7 +1066,8 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     /* An update that has work to do loads its lexicon beside the seal
      * check, which reads the whole index, and then helps hash it. */
     if (!rc && !helper) {
-        early = pupa_seal_check_begin(index_dir);
+        if (!early) /* else begun with a helper that could not start, or -j 1 */
+            early = pupa_seal_check_begin(index_dir);
         helper = ready_begin(opts, early, &ready);
     }
     if (!rc) {
