@@ -15,7 +15,9 @@
  * (data_checksum).  An update hashes again only the units LMDB may have
  * written, and reuses the sums of the others from its check before writing
  * (pupa_seal_track): adding a year writes a few dozen old pages and the
- * new ones at the end.
+ * new ones at the end.  That check may begin before the build needs it,
+ * and the build's helper thread, once it has loaded the lexicon, hashes
+ * the chunks the build has not reached (pupa_seal_check_*).
  */
 #include "index.h"
 
@@ -238,9 +240,8 @@ static int sum_job_finish(sum_job *job, const char *path, int threads, uint64_t 
     int nthreads = threads > 0 ? threads : omp_get_max_threads();
     if (nthreads > 8)
         nthreads = 8;
-    size_t left = job->nchunks - (__atomic_load_n(&job->next, __ATOMIC_RELAXED) < job->nchunks
-                                      ? __atomic_load_n(&job->next, __ATOMIC_RELAXED)
-                                      : job->nchunks);
+    size_t next = __atomic_load_n(&job->next, __ATOMIC_RELAXED);
+    size_t left = next < job->nchunks ? job->nchunks - next : 0;
 #pragma omp parallel num_threads(nthreads) if (left > 2)
     sum_job_hash(job);
     /* A helper's last chunk takes a fraction of a millisecond. */
