@@ -13,7 +13,7 @@
  * threads claim files in path order and code them, each with its own
  * pupa_matcher (ICU iterator, Hyperscan scratch, buffers), serialising each
  * file's records into the file's own buffer; the calling thread writes them
- * in path order as they are done (run_batches).  So:
+ * in path order as they are done (write_batches).  So:
  *  - document ids and every byte written are the same for any thread count;
  *  - memory holds at most two batches, not the corpus;
  *  - a failure mid-run loses no batch already committed;
@@ -48,7 +48,7 @@ typedef struct file_task {
 /* What coding a file gives, from its coding until it is written.  Task i
  * uses slot i % IN_FLIGHT: coding runs at most one batch ahead of the batch
  * being written, and a batch has at most PUPA_BATCH_FILES files, so the tasks
- * in flight never share a slot (run_batches). */
+ * in flight never share a slot (write_batches). */
 typedef struct file_work {
     pupa_buf out;            /* serialised records, see code_file() */
     char *message;
@@ -665,7 +665,7 @@ static size_t batch_end(const file_task *tasks, size_t b0, size_t ntasks)
     return b1;
 }
 
-/* The coding pipeline shared by the threads of run_batches(): which task
+/* The coding pipeline shared by the coding team's threads: which task
  * is next to code, which are coded, and how far coding may run ahead of
  * the writer.  Tasks are claimed in path order, one at a time (dynamic
  * scheduling), from an atomic counter. */
@@ -685,6 +685,7 @@ typedef struct pipeline {
     size_t ahead;            /* ... and coding runs at most this far past it */
     pupa_postings postings;  /* the writer's, held until each batch's end */
     pupa_seal_keep *seal;    /* told after each commit what LMDB may write next */
+    int nthreads;
     int stop;                /* the writer failed: stop coding (atomic) */
 } pipeline;
 
@@ -703,6 +704,9 @@ static void work_clear(file_work *w)
 
 #define CLAIM_NONE ((size_t)-1) /* every task is claimed, or the run stopped */
 #define CLAIM_WAIT ((size_t)-2) /* the next task is past the limit */
+/* A coder waiting for the serial start yields its core this many times
+ * (a few milliseconds) before it sleeps between looks (team_wait). */
+#define TEAM_YIELDS 20000
 
 static size_t claim(pipeline *pl)
 {
@@ -833,71 +837,98 @@ static int build_threads(const pupa_build_opts *opts)
  * the order of writes depend on the thread count, so the index stays
  * byte-identical for any; and the writer no longer leaves the cores idle at
  * the end of a run or of a small update. */
-static int run_batches(const struct pupa_index *ix, const char *corpus,
-                       const pupa_lexicon *lex, const pupa_manifest *manifest,
-                       const pupa_build_opts *opts, file_task *tasks, size_t ntasks,
-                       uint32_t *next_doc, pupa_build_stats *st, pupa_buf *tmp,
-                       pupa_seal_keep *seal)
+/* Readies the pipeline for tasks: per-thread counts and matchers (made
+ * here, so a failure stops the run before any file is coded) and the work
+ * slots.  pipeline_free undoes it, also after a failure. */
+static int pipeline_setup(pipeline *pl, int nthreads, const char *corpus,
+                          const pupa_lexicon *lex, const pupa_manifest *manifest,
+                          const pupa_build_opts *opts, file_task *tasks, size_t ntasks,
+                          pupa_seal_keep *seal)
 {
-    int nthreads = build_threads(opts);
-    pipeline pl = {.corpus = corpus, .manifest = manifest, .opts = opts, .tasks = tasks,
-                   .ntasks = ntasks, .ncodes = pupa_lexicon_ncodes(lex), .seal = seal};
-    pl.matchers = calloc((size_t)nthreads, sizeof *pl.matchers);
-    pl.counts = calloc((size_t)nthreads * 3 * (pl.ncodes ? pl.ncodes : 1), sizeof *pl.counts);
-    pl.coded = calloc(ntasks ? ntasks : 1, 1);
-    pl.work = malloc(IN_FLIGHT * sizeof *pl.work);
-    pl.ahead = AHEAD_PER_THREAD * (size_t)nthreads;
-    pupa_postings_init(&pl.postings, (uint32_t)pl.ncodes);
-    for (size_t i = 0; pl.work && i < IN_FLIGHT; i++)
-        work_init(&pl.work[i]);
-    int rc = pl.matchers && pl.counts && pl.coded && pl.work
+    *pl = (pipeline){.corpus = corpus, .manifest = manifest, .opts = opts, .tasks = tasks,
+                     .ntasks = ntasks, .ncodes = pupa_lexicon_ncodes(lex), .seal = seal,
+                     .nthreads = nthreads};
+    pl->matchers = calloc((size_t)nthreads, sizeof *pl->matchers);
+    pl->counts = calloc((size_t)nthreads * 3 * (pl->ncodes ? pl->ncodes : 1), sizeof *pl->counts);
+    pl->coded = calloc(ntasks ? ntasks : 1, 1);
+    pl->work = malloc(IN_FLIGHT * sizeof *pl->work);
+    pl->ahead = AHEAD_PER_THREAD * (size_t)nthreads;
+    pupa_postings_init(&pl->postings, (uint32_t)pl->ncodes);
+    for (size_t i = 0; pl->work && i < IN_FLIGHT; i++)
+        work_init(&pl->work[i]);
+    int rc = pl->matchers && pl->counts && pl->coded && pl->work
                  ? 0 : pupa_fail(PUPA_ENOMEM, "out of memory");
     for (int i = 0; !rc && i < nthreads; i++)
-        if (!(rc = pupa_matcher_new(&pl.matchers[i], lex)))
-            rc = pupa_matcher_set_mode(pl.matchers[i], opts->tokenise_all
-                                                           ? PUPA_MATCH_TOKENISE_ALL
-                                                           : PUPA_MATCH_FAST);
-    if (!rc && ntasks) {
-        size_t first = batch_end(tasks, 0, ntasks);
-        pl.limit = batch_end(tasks, first, ntasks);
-#pragma omp parallel num_threads(nthreads)
-        {
-            if (omp_get_thread_num() == 0) {
-                for (size_t b0 = 0, b1 = first; b0 < ntasks;) {
-                    int wrc = write_batch(ix, &pl, b0, b1, next_doc, st, tmp);
-                    if (wrc) {
-                        rc = wrc;
-                        __atomic_store_n(&pl.stop, 1, __ATOMIC_RELAXED);
-                        break;
-                    }
-                    b0 = b1;
-                    b1 = batch_end(tasks, b0, ntasks);
-                    /* Coding may now run through the batch after b1's. */
-                    __atomic_store_n(&pl.limit, batch_end(tasks, b1, ntasks), __ATOMIC_RELEASE);
-                }
-            } else {
-                for (;;) {
-                    size_t j = claim(&pl);
-                    if (j == CLAIM_NONE)
-                        break;
-                    if (j == CLAIM_WAIT) /* the writer is a batch behind: sleep, not spin */
-                        nanosleep(&(struct timespec){0, 100000}, NULL);
-                    else
-                        code_task(&pl, j);
-                }
-            }
-        }
-    }
-    for (int i = 0; pl.matchers && i < nthreads; i++)
-        pupa_matcher_free(pl.matchers[i]);
-    free(pl.matchers);
-    free(pl.counts);
-    free(pl.coded);
-    pupa_postings_free(&pl.postings);
-    for (size_t i = 0; pl.work && i < IN_FLIGHT; i++) /* what a failed run left */
-        work_clear(&pl.work[i]);
-    free(pl.work);
+        if (!(rc = pupa_matcher_new(&pl->matchers[i], lex)))
+            rc = pupa_matcher_set_mode(pl->matchers[i], opts->tokenise_all
+                                                            ? PUPA_MATCH_TOKENISE_ALL
+                                                            : PUPA_MATCH_FAST);
+    pl->limit = batch_end(tasks, batch_end(tasks, 0, ntasks), ntasks);
     return rc;
+}
+
+static void pipeline_free(pipeline *pl)
+{
+    for (int i = 0; pl->matchers && i < pl->nthreads; i++)
+        pupa_matcher_free(pl->matchers[i]);
+    free(pl->matchers);
+    free(pl->counts);
+    free(pl->coded);
+    pupa_postings_free(&pl->postings);
+    for (size_t i = 0; pl->work && i < IN_FLIGHT; i++) /* what a failed run left */
+        work_clear(&pl->work[i]);
+    free(pl->work);
+    memset(pl, 0, sizeof *pl);
+}
+
+/* Thread 0's part: writes batch after batch, coding whenever the next
+ * file to write is not ready; on a failure it stops the coders. */
+static int write_batches(const struct pupa_index *ix, pipeline *pl, uint32_t *next_doc,
+                         pupa_build_stats *st, pupa_buf *tmp)
+{
+    for (size_t b0 = 0, b1 = batch_end(pl->tasks, 0, pl->ntasks); b0 < pl->ntasks;) {
+        int rc = write_batch(ix, pl, b0, b1, next_doc, st, tmp);
+        if (rc) {
+            __atomic_store_n(&pl->stop, 1, __ATOMIC_RELAXED);
+            return rc;
+        }
+        b0 = b1;
+        b1 = batch_end(pl->tasks, b0, pl->ntasks);
+        /* Coding may now run through the batch after b1's. */
+        __atomic_store_n(&pl->limit, batch_end(pl->tasks, b1, pl->ntasks), __ATOMIC_RELEASE);
+    }
+    return 0;
+}
+
+/* The other threads' part: claim and code tasks until none is left. */
+static void code_tasks(pipeline *pl)
+{
+    for (;;) {
+        size_t j = claim(pl);
+        if (j == CLAIM_NONE)
+            break;
+        if (j == CLAIM_WAIT) /* the writer is a batch behind: sleep, not spin */
+            nanosleep(&(struct timespec){0, 100000}, NULL);
+        else
+            code_task(pl, j);
+    }
+}
+
+/* The coding team's threads wait here for thread 0 to finish the serial
+ * start and say whether there is a run (1) or not (-1): yielding their
+ * core at first, so that coding starts without a wake-up, then sleeping,
+ * so that a long start (a large archive's plan) does not hold a core. */
+static int team_wait(const int *go)
+{
+    for (unsigned n = 0;; n++) {
+        int g = __atomic_load_n(go, __ATOMIC_ACQUIRE);
+        if (g)
+            return g;
+        if (n < TEAM_YIELDS)
+            sched_yield();
+        else
+            nanosleep(&(struct timespec){0, 50000}, NULL);
+    }
 }
 
 /* What a new build readies on a helper while it lists the corpus, the
@@ -981,20 +1012,6 @@ static pupa_helper *ready_start(const pupa_build_opts *opts, const char *corpus,
     return ready_begin(opts, *check, out);
 }
 
-/* Starts the threads of the coding team, which OpenMP keeps for the
- * build's later parallel regions.  Called while the helper still loads
- * the lexicon: libgomp's master waits at a region's start until its new
- * threads run, which on the 2-core VMs can take a scheduler tick (4 ms,
- * docs/benchmarks.md), and here that wait overlaps the wait for the
- * lexicon instead of holding up the first batch. */
-static void start_team(int nthreads)
-{
-#pragma omp parallel num_threads(nthreads)
-    {
-        /* nothing: starting the threads is the point */
-    }
-}
-
 /* Joins the helper and takes its lexicon, or loads the lexicon here when
  * none began; with rc set (the listing failed) it only joins. */
 static int ready_finish(pupa_helper *helper, ready_job *job, const pupa_build_opts *opts,
@@ -1002,8 +1019,6 @@ static int ready_finish(pupa_helper *helper, ready_job *job, const pupa_build_op
 {
     if (!helper)
         return rc ? rc : pupa_lexicon_load(lex, opts->lexicon);
-    if (!rc)
-        start_team(build_threads(opts));
     pupa_helper_join(helper);
     if (!rc && job->rc)
         rc = pupa_fail(job->rc, "%s", job->message ? job->message : pupa_strerror(job->rc));
@@ -1092,40 +1107,63 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     if (!rc)
         rc = pupa_index_check(index_dir, check_threads > 1 ? check_threads : 1, early, &seal);
     pupa_seal_check_stop(early); /* a failed build: the helper hashes no more */
-    rc = ready_finish(helper, ready, opts, rc, &lex);
-    pupa_seal_check_free(early);
-    if (!rc)
-        rc = pupa_index_mark_building(index_dir);
-    int unsealed = !rc, foreign = 0;
-    if (!rc)
-        rc = pupa_index_env_open(&ix, index_dir, 1);
-    if (!rc)
-        pupa_seal_track(&seal, ix.env);
-    if (!rc && (rc = mdb_txn_begin(ix.env, NULL, 0, &txn)))
-        rc = pupa_lmdb_fail(rc, index_dir);
-    if (!rc)
-        rc = prepare(txn, &ix, lex, &opts->read, index_dir, &next_doc, &foreign);
-    if (!rc)
-        rc = note_shard(txn, &ix, opts);
-    if (!rc)
-        rc = plan(txn, &ix, paths, fs, npaths, manifest, &tasks, &ntasks, &st, &tmp);
-    if (txn) {
-        if (rc)
-            mdb_txn_abort(txn);
-        else if ((rc = mdb_txn_commit(txn)))
-            rc = pupa_lmdb_fail(rc, "index commit");
-        else
-            pupa_seal_track(&seal, ix.env);
+    /* The coding team starts here, while the helper may still be loading
+     * the lexicon.  Thread 0 does the rest of the serial start (the join,
+     * marking the index "building", the plan) and then writes; the others
+     * wait for its plan in team_wait and then code.  Started later, at the
+     * first batch, the team waited for its threads to be made or woken,
+     * which on the 2-core VMs took up to 4-12 ms (docs/benchmarks.md). */
+    int unsealed = 0, foreign = 0, go = 0, nthreads = build_threads(opts);
+    pipeline pl;
+    memset(&pl, 0, sizeof pl);
+#pragma omp parallel num_threads(nthreads)
+    {
+        if (omp_get_thread_num() == 0) {
+            rc = ready_finish(helper, ready, opts, rc, &lex);
+            pupa_seal_check_free(early);
+            if (!rc)
+                rc = pupa_index_mark_building(index_dir);
+            unsealed = !rc;
+            if (!rc)
+                rc = pupa_index_env_open(&ix, index_dir, 1);
+            if (!rc)
+                pupa_seal_track(&seal, ix.env);
+            if (!rc && (rc = mdb_txn_begin(ix.env, NULL, 0, &txn)))
+                rc = pupa_lmdb_fail(rc, index_dir);
+            if (!rc)
+                rc = prepare(txn, &ix, lex, &opts->read, index_dir, &next_doc, &foreign);
+            if (!rc)
+                rc = note_shard(txn, &ix, opts);
+            if (!rc)
+                rc = plan(txn, &ix, paths, fs, npaths, manifest, &tasks, &ntasks, &st, &tmp);
+            if (txn) {
+                if (rc)
+                    mdb_txn_abort(txn);
+                else if ((rc = mdb_txn_commit(txn)))
+                    rc = pupa_lmdb_fail(rc, "index commit");
+                else
+                    pupa_seal_track(&seal, ix.env);
+            }
+            st.files_seen = npaths;
+            /* The run needs only the plan: the listing's stats, and the
+             * paths of files that are not coded again, go now rather than
+             * at the end, so an update of a large archive holds its new
+             * files' paths alone. */
+            free(fs);
+            fs = NULL;
+            release_unplanned(paths, npaths, tasks, ntasks);
+            if (!rc && ntasks)
+                rc = pipeline_setup(&pl, nthreads, corpus, lex, manifest, opts, tasks, ntasks,
+                                    &seal);
+            int run = !rc && ntasks;
+            __atomic_store_n(&go, run ? 1 : -1, __ATOMIC_RELEASE);
+            if (run)
+                rc = write_batches(&ix, &pl, &next_doc, &st, &tmp);
+        } else if (team_wait(&go) > 0) {
+            code_tasks(&pl);
+        }
     }
-    st.files_seen = npaths;
-    /* The run needs only the plan: the listing's stats, and the paths of
-     * files that are not coded again, go now rather than at the end, so an
-     * update of a large archive holds its new files' paths alone. */
-    free(fs);
-    release_unplanned(paths, npaths, tasks, ntasks);
-    if (!rc)
-        rc = run_batches(&ix, corpus, lex, manifest, opts, tasks, ntasks, &next_doc, &st, &tmp,
-                         &seal);
+    pipeline_free(&pl);
     free(tasks);
     /* What was committed is sound even after a failure, unless the failure
      * was the index itself: then it is synced, not sealed.  An index of
