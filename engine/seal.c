@@ -43,6 +43,7 @@
 #define SEAL_TAG "sealed4"
 #define UNIT ((size_t)64 << 10)
 #define CHUNK ((size_t)4 << 20) /* mapped at once, UNIT-aligned */
+#define PARALLEL_MIN ((size_t)12 << 20) /* bytes to hash before threads help */
 
 /* The checksum of one unit of data.mdb, seeded with its number.  It has
  * the shape of XXH3's long-input loop: eight 64-bit lanes; each 8-byte
@@ -240,9 +241,15 @@ static int sum_job_finish(sum_job *job, const char *path, int threads, uint64_t 
     int nthreads = threads > 0 ? threads : omp_get_max_threads();
     if (nthreads > 8)
         nthreads = 8;
-    size_t next = __atomic_load_n(&job->next, __ATOMIC_RELAXED);
-    size_t left = next < job->nchunks ? job->nchunks - next : 0;
-#pragma omp parallel num_threads(nthreads) if (left > 2)
+    /* Under PARALLEL_MIN bytes to read, this thread alone: a parallel
+     * region wakes the team's sleeping threads, and on the 2-core VMs a
+     * wake-up can take a 4 ms tick (docs/benchmarks.md).  Adding a year to
+     * the 24 MB bench corpus reads about 8 MB here: its checksum took 1.2-
+     * 1.8 ms on two threads, and 4.4 ms in 2 runs of 8. */
+    size_t next = __atomic_load_n(&job->next, __ATOMIC_RELAXED), to_read = 0;
+    for (size_t u = next * (CHUNK / UNIT); u < job->nunits; u++)
+        to_read += !reused(job, u);
+#pragma omp parallel num_threads(nthreads) if (to_read * UNIT > PARALLEL_MIN)
     sum_job_hash(job);
     /* A helper's last chunk takes a fraction of a millisecond. */
     while (__atomic_load_n(&job->done, __ATOMIC_ACQUIRE) < job->nchunks &&
