@@ -405,7 +405,8 @@ static int read_seal(const char *dir, uint64_t *size, uint64_t *sum, uint64_t *s
         strncmp(text, "sealed3 ", 8) == 0)
         return pupa_fail(PUPA_ECORRUPT,
                          "%s: an index sealed by an older pupa, whose checksum this one does "
-                         "not compute; remove it and index again", path);
+                         "not compute; remove it and index again (or, if its data.mdb is known "
+                         "to be sound, run pupa seal on it)", path);
     int fields = sscanf(text, SEAL_TAG " %llu %llx%n %llx%n", &want_size, &want_sum, &end,
                         &want_stamp, &end);
     if (fields < 2 || end <= 0 || (size_t)end + 1 != n || text[end] != '\n')

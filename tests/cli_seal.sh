@@ -64,6 +64,7 @@ for tag in sealed sealed2 sealed3; do
   printf '%s %s 0123456789abcdef\n' $tag "$(stat -c %s "$ix/data.mdb")" >"$ix/pupa.seal"
   "$pupa" table "$ix" >/dev/null 2>"$tmp/err" && fail "old seal ($tag) accepted"
   grep -q 'older pupa' "$tmp/err" || fail "old seal ($tag): $(cat "$tmp/err")"
+  grep -q 'run pupa seal' "$tmp/err" || fail "old seal ($tag): no way out named: $(cat "$tmp/err")"
 done
 real=$tmp/real
 "$pupa" index "$sample" -o "$real" -j 2 >/dev/null 2>"$tmp/err" || fail "sample index: $(cat "$tmp/err")"
