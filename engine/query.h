@@ -61,8 +61,8 @@ int pupa_q_postings(pupa_q *q, const unsigned char *sel, const pupa_filter *f,
                     pupa_posting_fn fn, void *ctx);
 /* The turns of a document from turn `from` on, in turn order, as its segs
  * record holds them (not from the document's turn count, which could be
- * damaged; none if it has no segs record).  fn returns non-zero to stop with that value: a positive one
- * stops early without an error. */
+ * damaged; none if it has no segs record).  fn returns non-zero to stop
+ * with that value: a positive one stops early without an error. */
 typedef int (*pupa_seg_fn)(void *ctx, uint32_t turn, const pupa_seg_rec *s);
 int pupa_q_doc_segs(pupa_q *q, uint32_t doc, uint32_t from, pupa_seg_fn fn, void *ctx);
 /* Every document a filter can admit: the participant's own keys when f
