@@ -828,15 +828,6 @@ static int build_threads(const pupa_build_opts *opts)
     return opts->threads > 0 ? opts->threads : omp_get_max_threads();
 }
 
-/* Codes and writes every task.  The calling thread is the single LMDB
- * writer: it writes each batch in path order, one transaction a batch,
- * taking each file as soon as it is coded, and codes files itself whenever
- * the next one to write is not ready.  The other threads claim files in
- * order and code them, running at most one batch ahead of the batch being
- * written, so two batches are in memory at most.  Neither the commits nor
- * the order of writes depend on the thread count, so the index stays
- * byte-identical for any; and the writer no longer leaves the cores idle at
- * the end of a run or of a small update. */
 /* Readies the pipeline for tasks: per-thread counts and matchers (made
  * here, so a failure stops the run before any file is coded) and the work
  * slots.  pipeline_free undoes it, also after a failure. */
@@ -881,8 +872,15 @@ static void pipeline_free(pipeline *pl)
     memset(pl, 0, sizeof *pl);
 }
 
-/* Thread 0's part: writes batch after batch, coding whenever the next
- * file to write is not ready; on a failure it stops the coders. */
+/* Thread 0's part of the coding run: the single LMDB writer.  It writes
+ * each batch in path order, one transaction a batch, taking each file as
+ * soon as it is coded, and codes files itself whenever the next one to
+ * write is not ready; on a failure it stops the coders.  The other threads
+ * (code_tasks) claim files in order and code them, running at most one
+ * batch ahead of the batch being written, so two batches are in memory at
+ * most.  Neither the commits nor the order of writes depend on the thread
+ * count, so the index stays byte-identical for any; and the writer no
+ * longer leaves the cores idle at the end of a run or of a small update. */
 static int write_batches(const struct pupa_index *ix, pipeline *pl, uint32_t *next_doc,
                          pupa_build_stats *st, pupa_buf *tmp)
 {
@@ -1001,14 +999,15 @@ static pupa_helper *ready_start(const pupa_build_opts *opts, const char *corpus,
     char path[4096];
     struct stat st, folder;
     snprintf(path, sizeof path, "%s/data.mdb", index_dir);
+    int update = stat(path, &st) == 0;
     /* The same time counts as changed: file times tick in 4 ms or so, and
      * a folder changed in the seal's tick may have changed after it. */
-    if (stat(path, &st) == 0 && (stat(corpus, &folder) != 0 ||
-                                 pupa_mtime_ns(&folder) < pupa_seal_written_ns(index_dir))) {
+    if (update && (stat(corpus, &folder) != 0 ||
+                   pupa_mtime_ns(&folder) < pupa_seal_written_ns(index_dir))) {
         *out = NULL;
         return NULL;
     }
-    *check = stat(path, &st) == 0 ? pupa_seal_check_begin(index_dir) : NULL;
+    *check = update ? pupa_seal_check_begin(index_dir) : NULL;
     return ready_begin(opts, *check, out);
 }
 
