@@ -160,7 +160,9 @@ static int code_turn(pupa_matcher *m, const pupa_doc *doc, const pupa_segment *s
     return rc;
 }
 
-#define POSTING_BYTES 16u /* in work->out: turn, code, counted, negated */
+/* A coded file's posting in work->out: turn, code, counted, negated (not
+ * index.h's PUPA_POSTING_BYTES, an index block's entry: doc, turn, ...). */
+#define CODED_POSTING_BYTES 16u
 
 static int code_doc(pupa_matcher *m, const pupa_doc *doc, file_work *work, code_tally *tally)
 {
@@ -189,7 +191,7 @@ static int code_doc(pupa_matcher *m, const pupa_doc *doc, file_work *work, code_
     }
     if (!rc) {
         pupa_put_u32((unsigned char *)out->data + len_at, (uint32_t)(out->len - len_at - 4));
-        rc = pupa_rec_put_u32(out, (uint32_t)(post.len / POSTING_BYTES));
+        rc = pupa_rec_put_u32(out, (uint32_t)(post.len / CODED_POSTING_BYTES));
     }
     rc = rc ? rc : pupa_buf_add(out, post.data, post.len);
     pupa_buf_free(&rec);
@@ -1169,9 +1171,9 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
      * another format was not touched: its seal goes back as it was. */
     int reseal = unsealed && (rc != PUPA_ECORRUPT || foreign);
     pupa_seal_sum sum = {0, 0, 0};
-    int crc = ix.env || reseal ? pupa_index_finish(&ix, index_dir, build_threads(opts), &seal,
-                                                   reseal ? &sum : NULL)
-                               : 0;
+    int crc = ix.env || reseal
+                  ? pupa_index_finish(&ix, index_dir, nthreads, &seal, reseal ? &sum : NULL)
+                  : 0;
     if (!rc)
         rc = crc;
     if (reseal) {

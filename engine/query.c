@@ -250,11 +250,19 @@ static int read_turns(pupa_q *q, uint32_t doc, pupa_turns *t)
 
 int pupa_q_seg(pupa_q *q, uint32_t doc, uint32_t turn, pupa_seg_rec *s)
 {
-    pupa_turns t;
-    int rc = read_turns(q, doc, &t);
-    if (rc == MDB_NOTFOUND || (!rc && turn >= t.n))
+    if (!q->have_turns || q->turns_doc != doc) {
+        q->have_turns = 0;
+        int rc = read_turns(q, doc, &q->turns);
+        if (rc == MDB_NOTFOUND)
+            return pupa_fail(PUPA_ECORRUPT, "index: posting for a missing segment");
+        if (rc)
+            return rc;
+        q->turns_doc = doc;
+        q->have_turns = 1;
+    }
+    if (turn >= q->turns.n)
         return pupa_fail(PUPA_ECORRUPT, "index: posting for a missing segment");
-    return rc ? rc : pupa_turns_get(&t, turn, s);
+    return pupa_turns_get(&q->turns, turn, s);
 }
 
 int pupa_q_hit(pupa_q *q, const pupa_seg_rec *s, uint32_t i, int with_entry, pupa_hit_rec *h)

@@ -14,6 +14,13 @@ typedef struct pupa_q {
     MDB_txn *txn;
     const struct pupa_index *ix;
     pupa_codebook cb;
+    /* The last document pupa_q_seg read, decoded and checked: questions
+     * read a document's turns one after another, and each read would
+     * otherwise look it up and check its table of ends again.  Its
+     * pointers are LMDB's, valid while this read transaction lasts. */
+    uint32_t turns_doc;
+    int have_turns;
+    pupa_turns turns;
 } pupa_q;
 int pupa_q_begin(pupa_q *q, pupa_index *ix);
 void pupa_q_end(pupa_q *q);
