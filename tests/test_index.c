@@ -1185,9 +1185,10 @@ static int touch_quote(void *ctx, const pupa_quote *q)
 
 /* Opens and queries the index in dir; exits 0 unless something broke a
  * promise (a positive return, a crash, which the parent sees, or, when
- * expect / expect_table is non-zero, an unfiltered query / table that does
- * not return it). */
-static void probe_child(const char *dir, int expect, int expect_table)
+ * expect / expect_table / expect_turns is non-zero, an unfiltered query,
+ * an unfiltered table (documents and postings only) or a table by language
+ * (which reads every turn with a posting) that does not return it). */
+static void probe_child(const char *dir, int expect, int expect_table, int expect_turns)
 {
     alarm(120);
     pupa_index *ix = (pupa_index *)1;
@@ -1227,6 +1228,11 @@ static void probe_child(const char *dir, int expect, int expect_table)
                 fprintf(stderr, "table (depth %d) returned %d, want %d\n", d, rc, expect_table);
                 _exit(9);
             }
+            if (expect_turns && k == 6 && rc != expect_turns) {
+                fprintf(stderr, "table by language (depth %d) returned %d, want %d\n", d, rc,
+                        expect_turns);
+                _exit(11);
+            }
             if (t) {
                 for (size_t r = 0; r < t->nrows; r++) {
                     sum += strlen(t->rows[r]) + t->row_total[r].comments;
@@ -1244,7 +1250,8 @@ static void probe_child(const char *dir, int expect, int expect_table)
 }
 
 /* Runs probe_child in a child process; CHECK fails naming the case. */
-static void probe(const char *dir, const char *what, int expect, int expect_table)
+static void probe(const char *dir, const char *what, int expect, int expect_table,
+                  int expect_turns)
 {
     fflush(NULL);
     pid_t pid = fork();
@@ -1254,7 +1261,7 @@ static void probe(const char *dir, const char *what, int expect, int expect_tabl
         return;
     }
     if (pid == 0)
-        probe_child(dir, expect, expect_table);
+        probe_child(dir, expect, expect_table, expect_turns);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
@@ -1318,7 +1325,7 @@ static void test_corrupt(const char *good)
     write_bytes(data, orig, n);
     copy_file(src_lock, lock);
     copy_file(src_seal, seal);
-    probe(dir, "intact copy", 0, 0);
+    probe(dir, "intact copy", 0, 0, 0);
     pupa_index *ix = open_index(dir);
     if (ix) {
         pupa_filter f;
@@ -1328,7 +1335,9 @@ static void test_corrupt(const char *good)
     }
 
     /* Records damaged where LMDB cannot see it: the engine's own decoders
-     * must report PUPA_ECORRUPT for unfiltered quotes and tables. */
+     * must report PUPA_ECORRUPT wherever a question reads them.  Quotes
+     * read every record; an unfiltered table reads documents, postings and
+     * the codebook, never a turn; a table by language reads the turns. */
     {
         static const char seg_text[] = "They beat me and hit me. Violence everywhere.";
         static const char doc_b[] = "\0\0\0\5" "b.txt" "\0\0\0\2" "P2";
@@ -1367,9 +1376,13 @@ static void test_corrupt(const char *good)
             /* Sealed as it is: past the seal, pupa's own decoders must
              * catch what LMDB cannot see. */
             CHECK_EQ_INT(pupa_index_seal(dir), 0);
-            /* a table never reads entries: only quotes must notice that one */
-            int table_rc = strstr(rec[i].what, "entry") ? 0 : PUPA_ECORRUPT;
-            probe(dir, rec[i].what, PUPA_ECORRUPT, table_rc);
+            /* A table never reads entries: only quotes must notice that
+             * one.  The table by (Khmer) language decodes the damaged
+             * English turn but not its hits. */
+            int turns_rc = strstr(rec[i].what, "entry") || strncmp(rec[i].what, "hit ", 4) == 0
+                               ? 0 : PUPA_ECORRUPT;
+            int table_rc = rec[i].which == 0 ? 0 : turns_rc;
+            probe(dir, rec[i].what, PUPA_ECORRUPT, table_rc, turns_rc);
         }
     }
 
@@ -1416,7 +1429,7 @@ static void test_corrupt(const char *good)
             copy_file(src_lock, lock);
             CHECK_EQ_INT(pupa_index_seal(dir), 0);
             probe(dir, c == 0 ? "turns count past its record" : "turn ends out of order",
-                  PUPA_ECORRUPT, PUPA_ECORRUPT);
+                  PUPA_ECORRUPT, 0, PUPA_ECORRUPT);
         }
     }
 
@@ -1424,11 +1437,11 @@ static void test_corrupt(const char *good)
     write_bytes(data, orig, n / 2);
     copy_file(src_lock, lock);
     copy_file(src_seal, seal);
-    probe(dir, "data.mdb truncated to half", 0, 0);
+    probe(dir, "data.mdb truncated to half", 0, 0, 0);
     write_bytes(data, orig, n - 4096);
     copy_file(src_lock, lock);
     copy_file(src_seal, seal);
-    probe(dir, "data.mdb without its last page", 0, 0);
+    probe(dir, "data.mdb without its last page", 0, 0, 0);
 
     /* a run of 0xFF in the middle */
     memcpy(buf, orig, n);
@@ -1436,7 +1449,7 @@ static void test_corrupt(const char *good)
     write_bytes(data, buf, n);
     copy_file(src_lock, lock);
     copy_file(src_seal, seal);
-    probe(dir, "0xFF run in the middle", 0, 0);
+    probe(dir, "0xFF run in the middle", 0, 0, 0);
 
     /* the data pages past the two meta pages zeroed */
     memcpy(buf, orig, n);
@@ -1444,14 +1457,14 @@ static void test_corrupt(const char *good)
     write_bytes(data, buf, n);
     copy_file(src_lock, lock);
     copy_file(src_seal, seal);
-    probe(dir, "data pages zeroed", 0, 0);
+    probe(dir, "data pages zeroed", 0, 0, 0);
 
     /* all zero */
     memset(buf, 0, n);
     write_bytes(data, buf, n);
     copy_file(src_lock, lock);
     copy_file(src_seal, seal);
-    probe(dir, "all zero", 0, 0);
+    probe(dir, "all zero", 0, 0, 0);
     ix = (pupa_index *)1;
     CHECK(pupa_index_open(&ix, dir) < 0);
     CHECK(ix == NULL);
@@ -1470,7 +1483,7 @@ static void test_corrupt(const char *good)
     copy_file(src_seal, seal);
         char what[64];
         snprintf(what, sizeof what, "50 byte flips, seed %llu", (unsigned long long)seed);
-        probe(dir, what, 0, 0);
+        probe(dir, what, 0, 0, 0);
     }
     free(buf);
     free(orig);
@@ -1489,7 +1502,7 @@ static void test_corrupt(const char *good)
     ix = (pupa_index *)1;
     CHECK(pupa_index_open(&ix, junk) < 0);
     CHECK(ix == NULL);
-    probe(junk, "text file as data.mdb", 0, 0);
+    probe(junk, "text file as data.mdb", 0, 0, 0);
     ix = (pupa_index *)1;
     CHECK(pupa_index_open(&ix, tpath("no/such/index")) < 0);
     CHECK(ix == NULL);
