@@ -203,6 +203,38 @@ void pupa_cooccur_free(pupa_cooccur *c)
     free(c);
 }
 
+/* Sorts c's facts by by_participant_unit: first into one run per
+ * participant (a counting sort, as participant ids are dense), then each
+ * run on its own, small enough to stay in cache.  On the bench's 1.4M-hit
+ * index one qsort of every fact took about 20 of the matrix's 47 ms. */
+static int sort_by_participant(collect *c)
+{
+    size_t np = c->parts.n;
+    size_t *end = calloc(np + 1, sizeof *end);
+    ufact *out = malloc((c->n ? c->n : 1) * sizeof *out);
+    if (!end || !out) {
+        free(end);
+        free(out);
+        return pupa_fail(PUPA_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < c->n; i++)
+        end[c->facts[i].participant + 1]++;
+    for (size_t p = 0; p < np; p++)
+        end[p + 1] += end[p];
+    /* end[p] is where participant p's run starts; placing it moves it on
+     * to where that run ends, which is where p + 1's starts. */
+    for (size_t i = 0; i < c->n; i++)
+        out[end[c->facts[i].participant]++] = c->facts[i];
+    for (size_t p = 0, from = 0; p < np; from = end[p++])
+        if (end[p] - from > 1)
+            qsort(out + from, end[p] - from, sizeof *out, by_participant_unit);
+    free(end);
+    free(c->facts);
+    c->facts = out;
+    c->cap = c->n;
+    return 0;
+}
+
 /* Counts every pair (i <= j) of rows within each unit into m's cells
  * (the upper triangle, then mirrored).  The facts are sorted by
  * by_participant_unit, one per (unit, row): a cell counts an individual
@@ -287,14 +319,12 @@ int pupa_cooccur_build(pupa_index *ix, int unit, int depth, const pupa_filter *f
     if (!rc && !(rc = pupa_names_sort(&rows, &map))) {
         for (size_t i = 0; i < c.n; i++)
             c.facts[i].row = map[c.facts[i].row];
-        if (c.n)
-            qsort(c.facts, c.n, sizeof *c.facts, by_participant_unit);
-        for (size_t i = 0; i < c.n; i++)
+        rc = sort_by_participant(&c);
+        for (size_t i = 0; !rc && i < c.n; i++)
             if (!u || c.facts[u - 1].unit != c.facts[i].unit || c.facts[u - 1].row != c.facts[i].row)
                 c.facts[u++] = c.facts[i];
         m->unit = unit;
-        m->cells = calloc(rows.n * rows.n + 1, sizeof *m->cells);
-        if (!m->cells)
+        if (!rc && !(m->cells = calloc(rows.n * rows.n + 1, sizeof *m->cells)))
             rc = pupa_fail(PUPA_ENOMEM, "out of memory");
     }
     if (!rc) {
