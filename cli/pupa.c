@@ -206,8 +206,8 @@ pupa_index *open_index(const char *path)
         return NULL;
     }
     /* The seal check on open is a query's only parallel work: its threads
-     * would otherwise spin, waiting for more, while the query runs (about
-     * 6 ms of a core per query on the bench's 107 MB index). */
+     * would otherwise spin, waiting for more, while the query runs (2-12 ms
+     * of a core per query on the bench's 107 MB index). */
     omp_pause_resource_all(omp_pause_soft);
     return ix;
 }

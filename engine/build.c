@@ -823,6 +823,8 @@ static int write_batch(const struct pupa_index *ix, pipeline *pl, size_t b0, siz
      * and the next batch reads what it needs back from the page cache.
      * Memory then stays flat however large the corpus (issue 5). */
     pupa_index_release_pages(ix);
+    /* This commit's pages may go to disk now, so that the sync at the end
+     * has little left to write: a coder starts it (code_task). */
     __atomic_store_n(&pl->writeback, 1, __ATOMIC_RELEASE);
     /* No malloc_trim here: the freed buffers (LMDB's pages for this
      * batch's turns records, the coded files) are what the next batch
