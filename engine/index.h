@@ -60,6 +60,12 @@ void pupa_index_start_writeback(const struct pupa_index *ix);
 /* The seal (seal.c).  1 when dir's data.mdb matches its seal, 0 when the
  * seal says "building", PUPA_ENOTFOUND when there is no seal, or an error. */
 int pupa_seal_verify(const char *dir);
+/* The seal's checksum of one 64 KB unit of data.mdb, number `unit`, of
+ * buf[0, len): with the SIMD lanes where the build has them, or with
+ * portable set, a word at a time as any machine computes it.  The two must
+ * agree, or an index sealed on one machine is refused on another
+ * (tests/test_seal_check.c). */
+uint64_t pupa_seal_unit_sum(const unsigned char *buf, size_t len, uint64_t unit, int portable);
 /* Marks the index as being written ("building"), after checking that an
  * existing one matches its seal, on up to threads threads (0: OpenMP's
  * default; never more than eight).  Its two halves, for a caller with

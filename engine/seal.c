@@ -59,9 +59,32 @@ static const uint64_t unit_keys[8] = {
     0xA0761D6478BD642Full, 0xE7037ED1A0B428DBull, 0x8EBC6AF09C88C6E3ull, 0x589965CC75374CC3ull};
 #define UNIT_SCRAMBLE 0x9E3779B1u /* a 32-bit prime: SSE2 multiplies 32 x 32 bits */
 
-static void unit_lanes(const unsigned char *buf, size_t stripes, uint64_t lane[8])
+/* The lanes a word at a time: the checksum's definition.  Every build
+ * compiles it, so a test holds the SIMD lanes below to it on any machine
+ * (tests/test_seal_check.c); a build without SSE2 hashes with it. */
+static void unit_lanes_portable(const unsigned char *buf, size_t stripes, uint64_t lane[8])
 {
+    for (size_t s = 0; s < stripes; s++) {
+        const unsigned char *p = buf + s * 64;
+        for (int k = 0; k < 8; k++) {
+            uint64_t word;
+            memcpy(&word, p + 8 * k, 8);
+            uint64_t keyed = word ^ unit_keys[k];
+            lane[k] += (keyed & 0xffffffffu) * (keyed >> 32);
+            lane[k ^ 1] += word;
+        }
+        if ((s & 15) == 15)
+            for (int k = 0; k < 8; k++) {
+                uint64_t a = (lane[k] ^ (lane[k] >> 47)) ^ unit_keys[6 - (k & ~1) + (k & 1)];
+                lane[k] = a * UNIT_SCRAMBLE;
+            }
+    }
+}
+
 #ifdef __SSE2__
+/* The same sums, two lanes at a time. */
+static void unit_lanes_sse2(const unsigned char *buf, size_t stripes, uint64_t lane[8])
+{
     __m128i acc[4], key[4];
     for (int j = 0; j < 4; j++) {
         acc[j] = _mm_loadu_si128((const __m128i *)(lane + 2 * j));
@@ -88,34 +111,21 @@ static void unit_lanes(const unsigned char *buf, size_t stripes, uint64_t lane[8
     }
     for (int j = 0; j < 4; j++)
         _mm_storeu_si128((__m128i *)(lane + 2 * j), acc[j]);
-#else
-    /* The same sums, a lane at a time. */
-    for (size_t s = 0; s < stripes; s++) {
-        const unsigned char *p = buf + s * 64;
-        for (int k = 0; k < 8; k++) {
-            uint64_t word;
-            memcpy(&word, p + 8 * k, 8);
-            uint64_t keyed = word ^ unit_keys[k];
-            lane[k] += (keyed & 0xffffffffu) * (keyed >> 32);
-            lane[k ^ 1] += word;
-        }
-        if ((s & 15) == 15)
-            for (int k = 0; k < 8; k++) {
-                uint64_t a = (lane[k] ^ (lane[k] >> 47)) ^ unit_keys[6 - (k & ~1) + (k & 1)];
-                lane[k] = a * UNIT_SCRAMBLE;
-            }
-    }
-#endif
 }
+#define unit_lanes unit_lanes_sse2
+#else
+#define unit_lanes unit_lanes_portable
+#endif
 
-static uint64_t unit_checksum(const unsigned char *buf, size_t len, uint64_t unit)
+static uint64_t unit_checksum_by(const unsigned char *buf, size_t len, uint64_t unit,
+                                 void (*lanes)(const unsigned char *, size_t, uint64_t *))
 {
     uint64_t seed = PUPA_HASH_INIT ^ (unit * 0x9E3779B97F4A7C15ull);
     uint64_t lane[8];
     for (int k = 0; k < 8; k++)
         lane[k] = seed + unit_keys[k];
     size_t stripes = len / 64;
-    unit_lanes(buf, stripes, lane);
+    lanes(buf, stripes, lane);
     /* Pairs of lanes folded through a 128-bit product, then the bytes
      * after the last whole stripe (none in a file of LMDB pages). */
     uint64_t h = seed ^ len;
@@ -128,6 +138,16 @@ static uint64_t unit_checksum(const unsigned char *buf, size_t len, uint64_t uni
     h ^= h >> 37;
     h *= 0x165667919E3779F9ull;
     return h ^ (h >> 32);
+}
+
+static uint64_t unit_checksum(const unsigned char *buf, size_t len, uint64_t unit)
+{
+    return unit_checksum_by(buf, len, unit, unit_lanes);
+}
+
+uint64_t pupa_seal_unit_sum(const unsigned char *buf, size_t len, uint64_t unit, int portable)
+{
+    return unit_checksum_by(buf, len, unit, portable ? unit_lanes_portable : unit_lanes);
 }
 
 /* data.mdb being hashed: threads claim its chunks in turn (sum_job_hash),

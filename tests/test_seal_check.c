@@ -11,7 +11,11 @@
  *    moved as any write moves it, is refused too: the check sees that
  *    data.mdb is not the file it began on and hashes it again;
  *  - a check begun and stopped (the corpus was unchanged after all) frees
- *    cleanly, and one begun on no index is NULL.
+ *    cleanly, and one begun on no index is NULL;
+ *  - a unit's checksum is the same with the SIMD lanes as computed a word
+ *    at a time (the only way on a machine without SSE2), for whole and
+ *    partial stripes, one lane scramble and many, and every unit number;
+ *    and one flipped bit anywhere changes it.
  */
 #include "check.h"
 #include "index.h"
@@ -144,6 +148,38 @@ static void test_stop_and_none(void)
     CHECK(pupa_seal_check_begin(none) == NULL);
 }
 
+static void test_portable_lanes(void)
+{
+    /* Lengths around a stripe (64 bytes), a lane scramble (16 stripes) and
+     * a whole 64 KB unit; good is random bytes. */
+    static const size_t lens[] = {0, 1, 63, 64, 65, 127, 1023, 1024, 1025, 1088, 4096,
+                                  65536 - 7, 65536};
+    static const uint64_t units[] = {0, 1, 7, 12345, 0xFFFFFFFFFFull};
+    for (size_t i = 0; i < sizeof lens / sizeof *lens; i++)
+        for (size_t u = 0; u < sizeof units / sizeof *units; u++) {
+            const unsigned char *buf = good + 4096 * u + i;
+            uint64_t simd = pupa_seal_unit_sum(buf, lens[i], units[u], 0);
+            CHECK(simd == pupa_seal_unit_sum(buf, lens[i], units[u], 1));
+            if (u > 0) /* the unit's number seeds it */
+                CHECK(simd != pupa_seal_unit_sum(buf, lens[i], units[u - 1], 0));
+        }
+    /* One bit flipped anywhere in a unit changes both, alike. */
+    unsigned char *unit = malloc(65536);
+    memcpy(unit, good, 65536);
+    uint64_t before = pupa_seal_unit_sum(unit, 65536, 3, 1);
+    int unchanged = 0, differ = 0;
+    for (size_t at = 0; at < 65536; at += 997) {
+        unit[at] ^= (unsigned char)(1u << (at % 8));
+        uint64_t simd = pupa_seal_unit_sum(unit, 65536, 3, 0);
+        unchanged += simd == before;
+        differ += simd != pupa_seal_unit_sum(unit, 65536, 3, 1);
+        unit[at] ^= (unsigned char)(1u << (at % 8));
+    }
+    CHECK_EQ_INT(unchanged, 0);
+    CHECK_EQ_INT(differ, 0);
+    free(unit);
+}
+
 int main(void)
 {
     tmp_setup("sealcheck");
@@ -161,6 +197,7 @@ int main(void)
     test_damage_before();
     test_damage_after_helping();
     test_stop_and_none();
+    test_portable_lanes();
     free(good);
     tmp_cleanup();
     return check_result();
