@@ -14,10 +14,13 @@
  *         table_group         table --depth 1 --by group
  *         table_year_code     table --depth 2 --by year --code CODE
  *         timeline            timeline PARTICIPANT --depth 2
+ *         cooccur             cooccur --depth 1 (the matrix of segments)
  *       and prints one JSON object: per question the median milliseconds
  *       of each, their ratio, and whether the answers agree (rows for
  *       quotes; the sum of individuals and comments over cells and row
- *       totals for tables; comments over cells for the timeline).
+ *       totals for tables; comments over cells for the timeline; cells and
+ *       the sum of individuals and segments over them, each pair of codes
+ *       once, for the matrix).
  *
  * Both sides open once and keep their handle (pupa_index_open verifies the
  * seal, a read of the whole file, so it is timed apart); both consume every
@@ -370,9 +373,17 @@ static void sql_sums(sqlite3_stmt *st, int first, answer *a)
     " ORDER BY d.participant, d.year, d.path, h.doc, h.turn, h.hstart, h.hend, h.code, h.entry"
 #define CODE_MATCH "(path = ?1 OR substr(path, 1, length(?1) + 1) = ?1 || '/')"
 
-enum { Q_QUOTES_CODE, Q_QUOTES_PARTICIPANT, Q_TABLE_GROUP, Q_TABLE_YEAR_CODE, Q_TIMELINE, NQ };
-static const char *const qnames[NQ] = {"quotes_code", "quotes_participant", "table_group",
-                                       "table_year_code", "timeline"};
+enum {
+    Q_QUOTES_CODE,
+    Q_QUOTES_PARTICIPANT,
+    Q_TABLE_GROUP,
+    Q_TABLE_YEAR_CODE,
+    Q_TIMELINE,
+    Q_COOCCUR,
+    NQ
+};
+static const char *const qnames[NQ] = {"quotes_code",     "quotes_participant", "table_group",
+                                       "table_year_code", "timeline",           "cooccur"};
 
 typedef struct sqlq {
     sqlite3_stmt *st[3];
@@ -431,6 +442,18 @@ static void sql_prepare_all(sqlite3 *db, const params *p, sqlq *q)
     q[Q_TIMELINE].n = 2;
     for (int i = 0; i < 2; i++)
         sqlite3_bind_text(q[Q_TIMELINE].st[i], 1, p->participant, -1, SQLITE_STATIC);
+
+    /* The matrix: each segment's codes at depth 1 (counted hits), paired
+     * with themselves and each other once (a <= b, the diagonal being the
+     * segments with the code), with the participants and segments of each
+     * pair. */
+    q[Q_COOCCUR].st[0] = db_prepare(
+        db, "WITH u AS (SELECT DISTINCT h.doc AS doc, h.turn AS turn, c.d1 AS code FROM hits h"
+            " JOIN codes c ON c.id = h.code WHERE h.negated = 0)"
+            " SELECT a.code, b.code, COUNT(DISTINCT d.participant), COUNT(*) FROM u a"
+            " JOIN u b ON b.doc = a.doc AND b.turn = a.turn AND b.code >= a.code"
+            " JOIN docs d ON d.id = a.doc GROUP BY a.code, b.code");
+    q[Q_COOCCUR].n = 1;
 }
 
 static void sql_ask(sqlq *q, int which, answer *a)
@@ -457,6 +480,9 @@ static void sql_ask(sqlq *q, int which, answer *a)
         a->bytes += years.bytes;
         break;
     }
+    case Q_COOCCUR:
+        sql_sums(q[which].st[0], 2, a);
+        break;
     }
 }
 
@@ -517,6 +543,23 @@ static void pupa_ask(pupa_index *ix, const params *p, int which, answer *a)
                     a->sum += tl->cells[i].comments;
                 }
             pupa_timeline_free(tl);
+        }
+        break;
+    }
+    case Q_COOCCUR: {
+        pupa_cooccur *m = NULL;
+        if (!(rc = pupa_cooccur_build(ix, PUPA_UNIT_SEGMENT, 1, &f, &m))) {
+            for (size_t i = 0; i < m->ncodes; i++) {
+                a->bytes += strlen(m->codes[i]);
+                for (size_t j = i; j < m->ncodes; j++) {
+                    const pupa_count *x = &m->cells[i * m->ncodes + j];
+                    if (x->units) {
+                        a->rows++;
+                        a->sum += x->units + x->individuals;
+                    }
+                }
+            }
+            pupa_cooccur_free(m);
         }
         break;
     }
