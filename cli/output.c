@@ -16,32 +16,45 @@ int out_format_parse(const char *s)
     return -1;
 }
 
+/* Each function below writes the bytes between two that need changing
+ * with one fwrite: a quote of a few hundred bytes went out a byte at a
+ * time (fputc, which locks the stream per call), and printing 5,700 quotes
+ * took 48 ms, most of it in fputc. */
+
 void out_json_str(FILE *f, const char *s, size_t len)
 {
     fputc('"', f);
+    size_t run = 0; /* the first byte not yet written */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        fwrite(s + run, 1, i - run, f);
+        run = i + 1;
         switch (c) {
         case '"': fputs("\\\"", f); break;
         case '\\': fputs("\\\\", f); break;
         case '\n': fputs("\\n", f); break;
         case '\r': fputs("\\r", f); break;
         case '\t': fputs("\\t", f); break;
-        default:
-            if (c < 0x20)
-                fprintf(f, "\\u%04x", c);
-            else
-                fputc(c, f);
+        default: fprintf(f, "\\u%04x", c);
         }
     }
+    fwrite(s + run, 1, len - run, f);
     fputc('"', f);
 }
 
 void out_field(FILE *f, int fmt, const char *s, size_t len)
 {
-    if (fmt == FMT_TSV) {
+    size_t run = 0;
+    if (fmt == FMT_TSV) { /* tabs and line breaks become spaces */
         for (size_t i = 0; i < len; i++)
-            fputc(s[i] == '\t' || s[i] == '\n' || s[i] == '\r' ? ' ' : s[i], f);
+            if (s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+                fwrite(s + run, 1, i - run, f);
+                fputc(' ', f);
+                run = i + 1;
+            }
+        fwrite(s + run, 1, len - run, f);
         return;
     }
     int quote = 0;
@@ -52,11 +65,13 @@ void out_field(FILE *f, int fmt, const char *s, size_t len)
         return;
     }
     fputc('"', f);
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '"')
+    for (size_t i = 0; i < len; i++)
+        if (s[i] == '"') { /* written with the run, then doubled */
+            fwrite(s + run, 1, i + 1 - run, f);
             fputc('"', f);
-        fputc(s[i], f);
-    }
+            run = i + 1;
+        }
+    fwrite(s + run, 1, len - run, f);
     fputc('"', f);
 }
 
