@@ -14,8 +14,8 @@
  *    cleanly, and one begun on no index is NULL;
  *  - a unit's checksum is the same with the SIMD lanes as computed a word
  *    at a time (the only way on a machine without SSE2), for whole and
- *    partial stripes, one lane scramble and many, and every unit number;
- *    and one flipped bit anywhere changes it.
+ *    partial stripes, one lane scramble and many, and five unit numbers,
+ *    each seeding its own sum; and one flipped bit anywhere changes it.
  */
 #include "check.h"
 #include "index.h"
