@@ -1115,7 +1115,7 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
      * went from 77 to 72 ms. */
     pupa_seal_keep seal;
     memset(&seal, 0, sizeof seal);
-    int check_threads = build_threads(opts) - (helper != NULL);
+    int nthreads = build_threads(opts), check_threads = nthreads - (helper != NULL);
     if (!rc)
         rc = pupa_index_check(index_dir, check_threads > 1 ? check_threads : 1, early, &seal);
     pupa_seal_check_stop(early); /* a failed build: the helper hashes no more */
@@ -1125,7 +1125,7 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
      * wait for its plan in team_wait and then code.  Started later, at the
      * first batch, the team waited for its threads to be made or woken,
      * which on the 2-core VMs took up to 4-12 ms (docs/benchmarks.md). */
-    int unsealed = 0, foreign = 0, go = 0, nthreads = build_threads(opts);
+    int unsealed = 0, foreign = 0, go = 0;
     pipeline pl;
     memset(&pl, 0, sizeof pl);
 #pragma omp parallel num_threads(nthreads)

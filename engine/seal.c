@@ -268,7 +268,8 @@ static void sum_job_hash(sum_job *job)
  * sets of 10 runs, 14.6 -> 13.5 ms on one thread and 13.4 -> 11.9 on two;
  * and a lexicon loaded beside a check no longer waits on each chunk's map
  * and unmap (docs/benchmarks.md). */
-static int sum_job_finish(sum_job *job, int threads, uint64_t *size, uint64_t *sum)
+static void sum_job_finish(sum_job *job, int threads, uint64_t *size, uint64_t *sum,
+                           uint64_t **units_out, size_t *nunits_out)
 {
     int nthreads = threads > 0 ? threads : omp_get_max_threads();
     if (nthreads > 8)
@@ -289,7 +290,11 @@ static int sum_job_finish(sum_job *job, int threads, uint64_t *size, uint64_t *s
     uint64_t h = pupa_hash(PUPA_HASH_INIT, &job->n, sizeof job->n);
     *sum = pupa_hash(h, job->sums, job->nunits * sizeof *job->sums);
     *size = job->n;
-    return 0;
+    if (units_out) { /* the caller's now */
+        *units_out = job->sums;
+        *nunits_out = job->nunits;
+        job->sums = NULL;
+    }
 }
 
 /* A fast checksum of data.mdb, which LMDB never maps before it is checked.
@@ -298,9 +303,8 @@ static int sum_job_finish(sum_job *job, int threads, uint64_t *size, uint64_t *s
  * CHUNK at a time and combined in order, so the sum does not depend on the
  * thread count.  The file is mapped once, and each CHUNK's pages are given
  * back once hashed, so the resident set holds at most a chunk per thread
- * of the file.  known and
- * written as for sum_job; *units_out, if given, receives every unit's sum
- * (malloc'ed). */
+ * of the file.  known and written as for sum_job; *units_out, if given,
+ * receives every unit's sum (malloc'ed). */
 static int data_checksum(const char *dir, int threads, const uint64_t *known,
                          uint64_t known_size, const unsigned char *written, uint64_t *size,
                          uint64_t *sum, uint64_t **units_out, size_t *nunits_out)
@@ -311,14 +315,9 @@ static int data_checksum(const char *dir, int threads, const uint64_t *known,
     int rc = sum_job_open(&job, path, known, known_size, written);
     if (rc)
         return rc;
-    rc = sum_job_finish(&job, threads, size, sum);
-    if (!rc && units_out) {
-        *units_out = job.sums;
-        *nunits_out = job.nunits;
-        job.sums = NULL;
-    }
+    sum_job_finish(&job, threads, size, sum, units_out, nunits_out);
     sum_job_close(&job);
-    return rc;
+    return 0;
 }
 
 /* An update's seal check, begun before it is needed (index.h). */
@@ -374,13 +373,8 @@ static int early_checksum(pupa_seal_check *check, int threads, uint64_t *size, u
         now.st_ino != then->st_ino || now.st_size != then->st_size ||
         pupa_mtime_ns(&now) != pupa_mtime_ns(then))
         return 1;
-    int rc = sum_job_finish(&check->job, threads, size, sum);
-    if (!rc && units) {
-        *units = check->job.sums;
-        *nunits = check->job.nunits;
-        check->job.sums = NULL;
-    }
-    return rc;
+    sum_job_finish(&check->job, threads, size, sum, units, nunits);
+    return 0;
 }
 
 static int write_seal(const char *dir, const char *text)
@@ -480,11 +474,13 @@ static int check_seal(const char *dir, int threads, pupa_seal_check *early,
             keep->size = size;
             keep->sum = sum;
             keep->mtime_ns = pupa_mtime_ns(&st);
-            keep->units = written ? units : NULL;
-            keep->nunits = nunits;
-            keep->written = written ? written : NULL;
-            units = NULL;
-            written = NULL;
+            if (written) { /* without the flags, the sums are of no use */
+                keep->units = units;
+                keep->nunits = nunits;
+                keep->written = written;
+                units = NULL;
+                written = NULL;
+            }
         }
         free(units);
         free(written);
