@@ -744,13 +744,26 @@ static void code_task(pipeline *pl, size_t i)
     __atomic_store_n(&pl->coded[i], 1, __ATOMIC_RELEASE);
 }
 
+/* Whether the writer, waiting for task i, codes a task itself: while
+ * task i is not claimed yet, or the coders have claimed no more than two
+ * tasks each past it.  When they run further ahead the writer is what
+ * bounds the run (16 threads on the lent machine, docs/benchmarks.md), and
+ * a file it codes (0.3-1 ms) delays every write behind it, while task i,
+ * claimed already, is soon ready. */
+static int writer_codes(const pipeline *pl, size_t i)
+{
+    size_t next = __atomic_load_n(&pl->next, __ATOMIC_RELAXED);
+    return next <= i || next - i <= 2 * (size_t)pl->nthreads;
+}
+
 /* The writer waits for task i to be coded, coding others meanwhile (itself
- * when it is next).  It never waits on a task past the limit, which is
- * always beyond the batch it writes. */
+ * when it is next) unless the coders are far ahead (writer_codes).  It
+ * never waits on a task past the limit, which is always beyond the batch
+ * it writes. */
 static void wait_coded(pipeline *pl, size_t i)
 {
     for (unsigned spins = 0; !__atomic_load_n(&pl->coded[i], __ATOMIC_ACQUIRE);) {
-        size_t j = claim(pl);
+        size_t j = writer_codes(pl, i) ? claim(pl) : CLAIM_WAIT;
         if (j < CLAIM_WAIT)
             code_task(pl, j);
         else if (++spins < 64) /* task i is being coded by another thread */
