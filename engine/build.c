@@ -900,8 +900,9 @@ static void pipeline_free(pipeline *pl)
 
 /* Thread 0's part of the coding run: the single LMDB writer.  It writes
  * each batch in path order, one transaction a batch, taking each file as
- * soon as it is coded, and codes files itself whenever the next one to
- * write is not ready; on a failure it stops the coders.  The other threads
+ * soon as it is coded, and codes files itself while the next one to
+ * write is not ready, unless the coders are far ahead (writer_codes); on a
+ * failure it stops the coders.  The other threads
  * (code_tasks) claim files in order and code them, running at most one
  * batch ahead of the batch being written, so two batches are in memory at
  * most.  Neither the commits nor the order of writes depend on the thread
