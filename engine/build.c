@@ -746,14 +746,15 @@ static void code_task(pipeline *pl, size_t i)
 
 /* Whether the writer, waiting for task i, codes a task itself: while
  * task i is not claimed yet, or the coders have claimed no more than two
- * tasks each past it.  When they run further ahead the writer is what
- * bounds the run (16 threads on the lent machine, docs/benchmarks.md), and
- * a file it codes (0.3-1 ms) delays every write behind it, while task i,
- * claimed already, is soon ready. */
-static int writer_codes(const pipeline *pl, size_t i)
+ * tasks each past it (not counting the `mine` the writer claimed itself
+ * while it waited: a long file i must not stop it).  When they run further
+ * ahead the writer is what bounds the run (16 threads on the lent machine,
+ * docs/benchmarks.md), and a file it codes (0.3-1 ms) delays every write
+ * behind it, while task i, claimed already, is soon ready. */
+static int writer_codes(const pipeline *pl, size_t i, size_t mine)
 {
     size_t next = __atomic_load_n(&pl->next, __ATOMIC_RELAXED);
-    return next <= i || next - i <= 2 * (size_t)pl->nthreads;
+    return next <= i || next - i <= 2 * (size_t)pl->nthreads + mine;
 }
 
 /* The writer waits for task i to be coded, coding others meanwhile (itself
@@ -762,14 +763,17 @@ static int writer_codes(const pipeline *pl, size_t i)
  * it writes. */
 static void wait_coded(pipeline *pl, size_t i)
 {
+    size_t mine = 0;
     for (unsigned spins = 0; !__atomic_load_n(&pl->coded[i], __ATOMIC_ACQUIRE);) {
-        size_t j = writer_codes(pl, i) ? claim(pl) : CLAIM_WAIT;
-        if (j < CLAIM_WAIT)
+        size_t j = writer_codes(pl, i, mine) ? claim(pl) : CLAIM_WAIT;
+        if (j < CLAIM_WAIT) {
             code_task(pl, j);
-        else if (++spins < 64) /* task i is being coded by another thread */
+            mine++;
+        } else if (++spins < 64) { /* task i is being coded by another thread */
             sched_yield();
-        else /* a long file: stop burning a core on it */
+        } else { /* a long file: stop burning a core on it */
             nanosleep(&(struct timespec){0, 50000}, NULL);
+        }
     }
 }
 
