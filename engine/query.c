@@ -406,10 +406,13 @@ typedef struct doc_turns {
     uint32_t doc;
 } doc_turns;
 
+/* A participant's turn with hits: a turn without any gives no quote and
+ * counts in no table, so it is neither kept nor sorted (with a codebook's
+ * few hits, most turns). */
 static int add_seg(void *ctx, uint32_t turn, const pupa_seg_rec *s)
 {
     doc_turns *dt = ctx;
-    return s->number ? add_turn(dt->tl, &dt->d, dt->doc, turn) : 0;
+    return s->number && s->nhits ? add_turn(dt->tl, &dt->d, dt->doc, turn) : 0;
 }
 
 static int add_doc_turns(void *ctx, uint32_t doc)
