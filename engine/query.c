@@ -11,7 +11,9 @@
  *    only its postings in the year range: [code, year_min] .. [code, year_max];
  *    a table always takes this path (every code when no pattern is given),
  *    since a turn without a posting has nothing to count;
- *  - otherwise every document is visited.
+ *  - otherwise every participant's keys are read, a participant at a
+ *    time (pupa_q_turns_by_participant): quotes then read no further
+ *    than --limit needs.
  * The (doc, turn) pairs found are ordered by participant, year, document
  * id and turn, so output is the same whatever order documents were added.
  * Every record read is decoded through the bounds-checked readers of
@@ -373,6 +375,10 @@ typedef struct turn_list {
      * strings point into the read transaction, which outlives the list. */
     uint32_t last_doc;
     pupa_doc_rec last;
+    /* Read from a participant's keys (pupa_q_turns_by_participant): her
+     * documents must be hers, or the output order would not hold. */
+    int check_owner;
+    pupa_str owner;
 } turn_list;
 
 /* Keeps a turn whose document passes the filter. */
@@ -420,6 +426,8 @@ static int add_doc_turns(void *ctx, uint32_t doc)
     turn_list *tl = ctx;
     doc_turns dt = {tl, {0}, doc};
     int rc = pupa_q_doc(tl->q, doc, &dt.d);
+    if (!rc && tl->check_owner && pupa_str_cmp(dt.d.participant, tl->owner) != 0)
+        rc = pupa_fail(PUPA_ECORRUPT, "index: a participant key names another's document");
     if (rc || !pupa_q_doc_passes(&dt.d, tl->f))
         return rc;
     return pupa_q_doc_segs(tl->q, doc, 0, add_seg, &dt);
@@ -477,25 +485,127 @@ static int by_attribution(const void *a, const void *b)
     return (x->turn > y->turn) - (x->turn < y->turn);
 }
 
+/* Sorts the list into output order and drops repeated turns (a turn
+ * posted under several codes); returns how many are left. */
+static size_t sort_unique(turn_list *tl)
+{
+    if (tl->n > 1)
+        qsort(tl->refs, tl->n, sizeof *tl->refs, by_attribution);
+    size_t u = 0;
+    for (size_t i = 0; i < tl->n; i++)
+        if (!u || tl->refs[u - 1].doc != tl->refs[i].doc || tl->refs[u - 1].turn != tl->refs[i].turn)
+            tl->refs[u++] = tl->refs[i];
+    return tl->n = u;
+}
+
+typedef struct participant_walk {
+    turn_list tl;
+    uint32_t *docs;     /* the current participant's documents */
+    size_t ndocs, cap;
+    pupa_refs_fn fn;
+    void *ctx;
+} participant_walk;
+
+/* One participant's turns, from her documents' turns records, to fn. */
+static int walk_flush(participant_walk *w, pupa_str who)
+{
+    w->tl.n = 0;
+    w->tl.check_owner = 1;
+    w->tl.owner = who;
+    int rc = 0;
+    for (size_t i = 0; !rc && i < w->ndocs; i++)
+        rc = add_doc_turns(&w->tl, w->docs[i]);
+    w->ndocs = 0;
+    if (!rc && sort_unique(&w->tl))
+        rc = w->fn(w->ctx, w->tl.refs, w->tl.n);
+    return rc;
+}
+
+int pupa_q_turns_by_participant(pupa_q *q, const pupa_filter *f, pupa_refs_fn fn, void *ctx)
+{
+    participant_walk w = {{q, f, NULL, 0, 0, UINT32_MAX, {0}, 0, {NULL, 0}}, NULL, 0, 0, fn, ctx};
+    MDB_cursor *cur;
+    int rc = mdb_cursor_open(q->txn, q->ix->participants, &cur);
+    if (rc)
+        return pupa_lmdb_fail(rc, "index read");
+    size_t plen = f->participant ? strlen(f->participant) : 0;
+    MDB_val k = {plen + 1, (void *)f->participant}, v; /* her name then 0x00 */
+    pupa_str who = {NULL, 0};
+    int g, have = 0;
+    for (g = mdb_cursor_get(cur, &k, &v, f->participant ? MDB_SET_RANGE : MDB_FIRST);
+         !rc && g == 0; g = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const char *key = k.mv_data;
+        size_t len = k.mv_size >= 7 ? k.mv_size - 7 : 0;
+        /* participant, 0x00, u16 year, u32 doc; no participant holds 0x00,
+         * so the keys sort as her name does (pupa_str_cmp). */
+        if (k.mv_size < 7 || k.mv_size > UINT32_MAX || key[len] != 0 || memchr(key, 0, len)) {
+            rc = pupa_fail(PUPA_ECORRUPT, "index: damaged participant key");
+            break;
+        }
+        pupa_str p = {key, (uint32_t)len};
+        if (f->participant && (len != plen || memcmp(key, f->participant, plen) != 0))
+            break; /* past her keys */
+        if (have && pupa_str_cmp(p, who) != 0 && (rc = walk_flush(&w, who)))
+            break;
+        who = p;
+        have = 1;
+        if (pupa_grow(&w.docs, &w.cap, w.ndocs + 1, sizeof *w.docs))
+            rc = PUPA_ENOMEM;
+        else
+            w.docs[w.ndocs++] = pupa_get_u32((const unsigned char *)key + len + 3);
+    }
+    if (!rc && g && g != MDB_NOTFOUND)
+        rc = pupa_lmdb_fail(g, "index read");
+    mdb_cursor_close(cur);
+    if (!rc && have)
+        rc = walk_flush(&w, who);
+    free(w.docs);
+    free(w.tl.refs);
+    return rc > 0 ? 0 : rc;
+}
+
+typedef struct ref_array {
+    pupa_q_ref *v;
+    size_t n, cap;
+} ref_array;
+
+static int append_refs(void *ctx, const pupa_q_ref *refs, size_t n)
+{
+    ref_array *a = ctx;
+    if (pupa_grow(&a->v, &a->cap, a->n + n, sizeof *a->v))
+        return PUPA_ENOMEM;
+    memcpy(a->v + a->n, refs, n * sizeof *refs);
+    a->n += n;
+    return 0;
+}
+
 int pupa_q_turns(pupa_q *q, const pupa_filter *f, pupa_q_ref **out, size_t *nout)
 {
-    turn_list tl = {q, f, NULL, 0, 0, UINT32_MAX, {0}};
-    /* A participant has a few dozen documents; a code may have postings
-     * in thousands: her own keys are the cheaper path whenever she is named. */
-    int rc = f->code && !f->participant ? turns_of_codes(&tl) : pupa_q_docs(q, f, add_doc_turns, &tl);
-    if (rc) {
-        free(tl.refs);
-        return rc;
+    *out = NULL;
+    *nout = 0;
+    if (f->code && !f->participant) {
+        /* A participant has a few dozen documents; a code may have
+         * postings in thousands: her own keys are the cheaper path
+         * whenever she is named. */
+        turn_list tl = {q, f, NULL, 0, 0, UINT32_MAX, {0}, 0, {NULL, 0}};
+        int rc = turns_of_codes(&tl);
+        if (rc) {
+            free(tl.refs);
+            return rc;
+        }
+        *nout = sort_unique(&tl);
+        *out = tl.refs;
+        return 0;
     }
-    if (tl.n)
-        qsort(tl.refs, tl.n, sizeof *tl.refs, by_attribution);
-    size_t u = 0;
-    for (size_t i = 0; i < tl.n; i++)
-        if (!u || tl.refs[u - 1].doc != tl.refs[i].doc || tl.refs[u - 1].turn != tl.refs[i].turn)
-            tl.refs[u++] = tl.refs[i];
-    *out = tl.refs;
-    *nout = u;
-    return 0;
+    ref_array a = {NULL, 0, 0};
+    int rc = pupa_q_turns_by_participant(q, f, append_refs, &a);
+    if (rc)
+        free(a.v);
+    else {
+        *out = a.v;
+        *nout = a.n;
+    }
+    return rc;
 }
 
 /* -------------------------------------------------------------- names */
@@ -641,26 +751,29 @@ static int context_of(pupa_q *q, uint32_t doc, uint32_t turn, uint32_t width, co
     return pupa_q_doc_segs(q, doc, turn > width ? turn - width : 0, context_turn, &r);
 }
 
-int pupa_quotes(pupa_index *ix, const pupa_filter *f, int (*cb)(void *, const pupa_quote *),
-                void *ctx)
+typedef struct quoting {
+    pupa_q *q;
+    const pupa_filter *f;
+    const unsigned char *sel;
+    int (*cb)(void *, const pupa_quote *);
+    void *ctx;
+    size_t emitted;
+    context cx;
+} quoting;
+
+/* Quotes the hits of turns in output order; 1 once the callback or the
+ * limit stops them. */
+static int quote_turns(void *ctx, const pupa_q_ref *refs, size_t nrefs)
 {
-    if (!ix || !f || !cb)
-        return pupa_fail(PUPA_EINVAL, "pupa_quotes: NULL argument");
-    pupa_q q;
-    int rc = pupa_q_begin(&q, ix);
-    if (rc)
-        return rc;
-    pupa_q_ref *refs = NULL;
-    size_t nrefs = 0, emitted = 0;
-    context cx = {0};
-    unsigned char *sel = pupa_q_code_sel(&q, f->code);
-    rc = sel ? pupa_q_turns(&q, f, &refs, &nrefs) : PUPA_ENOMEM;
-    int stop = 0;
+    quoting *qs = ctx;
+    pupa_q *q = qs->q;
+    const pupa_filter *f = qs->f;
+    int rc = 0, stop = 0;
     for (size_t i = 0; !rc && !stop && i < nrefs; i++) {
         pupa_doc_rec d;
         pupa_seg_rec s;
-        if ((rc = pupa_q_doc(&q, refs[i].doc, &d)) ||
-            (rc = pupa_q_seg(&q, refs[i].doc, refs[i].turn, &s)))
+        if ((rc = pupa_q_doc(q, refs[i].doc, &d)) ||
+            (rc = pupa_q_seg(q, refs[i].doc, refs[i].turn, &s)))
             break;
         if (!pupa_q_seg_passes(&s, f))
             continue;
@@ -673,13 +786,13 @@ int pupa_quotes(pupa_index *ix, const pupa_filter *f, int (*cb)(void *, const pu
         int have_context = 0;
         for (uint32_t h = 0; !rc && !stop && h < s.nhits; h++) {
             pupa_hit_rec hr;
-            if ((rc = pupa_q_hit(&q, &s, h, 1, &hr)))
+            if ((rc = pupa_q_hit(q, &s, h, 1, &hr)))
                 break;
-            if (!pupa_q_hit_counts(&hr, f) || !sel[hr.code])
+            if (!pupa_q_hit_counts(&hr, f) || !qs->sel[hr.code])
                 continue;
             /* Context is read once per segment, and only for one that is quoted. */
             if (f->context && !have_context) {
-                if ((rc = context_of(&q, refs[i].doc, refs[i].turn, f->context, &cx)))
+                if ((rc = context_of(q, refs[i].doc, refs[i].turn, f->context, &qs->cx)))
                     break;
                 have_context = 1;
             }
@@ -687,29 +800,55 @@ int pupa_quotes(pupa_index *ix, const pupa_filter *f, int (*cb)(void *, const pu
                 .doc = strs[0], .participant = strs[1], .group = strs[2], .gender = strs[3],
                 .age = strs[4], .year = (int)d.year, .segment = s.number, .speaker = strs[5],
                 .lang = s.lang, .text = strs[6], .text_len = s.text.len,
-                .seg_start = s.start, .seg_end = s.end, .code = q.cb.codes[hr.code],
-                .entry = q.cb.entries[hr.entry], .hit_start = hr.start, .hit_end = hr.end,
+                .seg_start = s.start, .seg_end = s.end, .code = q->cb.codes[hr.code],
+                .entry = q->cb.entries[hr.entry], .hit_start = hr.start, .hit_end = hr.end,
                 .start = hr.fstart, .end = hr.fend, .negated = hr.negated,
                 .turn = refs[i].turn,
             };
             if (have_context) {
-                qt.before = cx.turns;
-                qt.nbefore = cx.nbefore;
-                qt.after = cx.turns + cx.nbefore;
-                qt.nafter = cx.n - cx.nbefore;
+                qt.before = qs->cx.turns;
+                qt.nbefore = qs->cx.nbefore;
+                qt.after = qs->cx.turns + qs->cx.nbefore;
+                qt.nafter = qs->cx.n - qs->cx.nbefore;
             }
-            if (cb(ctx, &qt) || (f->limit && ++emitted >= f->limit))
+            if (qs->cb(qs->ctx, &qt) || (f->limit && ++qs->emitted >= f->limit))
                 stop = 1;
         }
         for (size_t j = 0; j < sizeof strs / sizeof *strs; j++)
             free(strs[j]);
     }
-    context_clear(&cx);
-    free(cx.turns);
-    free(refs);
-    free(sel);
+    return rc ? rc : stop;
+}
+
+int pupa_quotes(pupa_index *ix, const pupa_filter *f, int (*cb)(void *, const pupa_quote *),
+                void *ctx)
+{
+    if (!ix || !f || !cb)
+        return pupa_fail(PUPA_EINVAL, "pupa_quotes: NULL argument");
+    pupa_q q;
+    int rc = pupa_q_begin(&q, ix);
+    if (rc)
+        return rc;
+    quoting qs = {&q, f, pupa_q_code_sel(&q, f->code), cb, ctx, 0, {0}};
+    if (!qs.sel) {
+        rc = PUPA_ENOMEM;
+    } else if (f->code && !f->participant) {
+        /* A code's postings, sorted whole: they come in code order. */
+        pupa_q_ref *refs = NULL;
+        size_t nrefs = 0;
+        if (!(rc = pupa_q_turns(&q, f, &refs, &nrefs)))
+            rc = quote_turns(&qs, refs, nrefs);
+        free(refs);
+    } else {
+        /* A participant at a time, in output order: --limit reads no
+         * further than the quotes it prints. */
+        rc = pupa_q_turns_by_participant(&q, f, quote_turns, &qs);
+    }
+    context_clear(&qs.cx);
+    free(qs.cx.turns);
+    free((void *)qs.sel);
     pupa_q_end(&q);
-    return rc;
+    return rc > 0 ? 0 : rc;
 }
 
 /* --------------------------------------------------------------- tables */

@@ -1356,6 +1356,10 @@ static void test_corrupt(const char *good)
             {"hit of an unknown code", 0, 4, {0x7F, 0xFF, 0xFF, 0xFF}},
             {"hit of an unknown entry", 0, 4 + 4, {0x00, 0xFF, 0xFF, 0xFF}},
             {"participant length past its record", 1, 4 + 5, {0xFF, 0xFF, 0xFF, 0xF0}},
+            /* "P2" becomes "Q2": her participants key names a document
+             * that is no longer hers, which only quotes without a code
+             * read (pupa_q_turns_by_participant). */
+            {"document not its participant key's", 1, 4 + 5 + 2, {0x00, 0x02, 'Q', '2'}},
             {"codes list count too large", 2, -4, {0, 0, 0xFF, 0xFF}},
         };
         for (size_t i = 0; i < sizeof rec / sizeof *rec; i++) {
@@ -1379,7 +1383,8 @@ static void test_corrupt(const char *good)
             /* A table never reads entries: only quotes must notice that
              * one.  The table by (Khmer) language decodes the damaged
              * English turn but not its hits. */
-            int turns_rc = strstr(rec[i].what, "entry") || strncmp(rec[i].what, "hit ", 4) == 0
+            int turns_rc = strstr(rec[i].what, "entry") || strncmp(rec[i].what, "hit ", 4) == 0 ||
+                                   strstr(rec[i].what, "participant key")
                                ? 0 : PUPA_ECORRUPT;
             int table_rc = rec[i].which == 0 ? 0 : turns_rc;
             probe(dir, rec[i].what, PUPA_ECORRUPT, table_rc, turns_rc);

@@ -393,6 +393,85 @@ static void test_quotes(pupa_index *ix)
     CHECK_EQ_INT(quotes(ix, &f, &l), 0);
 }
 
+/* A quote as a line, for comparing whole sequences of them. */
+typedef struct qtrace {
+    char *text;
+    size_t len, cap, n;
+    size_t stop_after; /* 0: never stop */
+} qtrace;
+
+static int trace_quote(void *ctx, const pupa_quote *q)
+{
+    qtrace *t = ctx;
+    char line[512];
+    int k = snprintf(line, sizeof line, "%s|%s|%d|%u|%u|%s|%s|%u|%u|%d|%zu|%zu\n", q->participant,
+                     q->doc, q->year, q->segment, q->turn, q->code, q->entry, q->hit_start,
+                     q->hit_end, q->negated, q->nbefore, q->nafter);
+    if (k > 0 && (size_t)k < sizeof line) {
+        if (t->len + (size_t)k + 1 > t->cap) {
+            t->cap = (t->len + (size_t)k + 1) * 2;
+            t->text = realloc(t->text, t->cap);
+        }
+        memcpy(t->text + t->len, line, (size_t)k + 1);
+        t->len += (size_t)k;
+    }
+    return t->stop_after && ++t->n >= t->stop_after;
+}
+
+static qtrace trace(pupa_index *ix, const pupa_filter *f, size_t stop_after)
+{
+    qtrace t = {NULL, 0, 0, 0, stop_after};
+    CHECK_EQ_INT(pupa_quotes(ix, f, trace_quote, &t), 0);
+    return t;
+}
+
+/* Quotes without a code walk the participants a participant at a time
+ * (pupa_q_turns_by_participant); with the pattern "" (every code) they
+ * read the postings and sort them whole.  The two must quote the same
+ * hits in the same order, and --limit (or a callback that stops) must
+ * give the first quotes of the whole list. */
+static void test_quote_paths(pupa_index *ix)
+{
+    for (int k = 0; k < 4; k++) {
+        pupa_filter f;
+        pupa_filter_init(&f);
+        f.negated = k & 1;
+        if (k == 2) {
+            f.year_min = 2012;
+            f.year_max = 2013;
+            f.context = 1;
+        }
+        if (k == 3)
+            f.lang = PUPA_LANG_KM;
+        qtrace walk = trace(ix, &f, 0);
+        f.code = "";
+        qtrace posted = trace(ix, &f, 0);
+        CHECK(walk.len == posted.len && walk.text && posted.text &&
+              memcmp(walk.text, posted.text, walk.len) == 0);
+        f.code = NULL;
+        size_t lines = 0;
+        for (size_t i = 0; i < walk.len; i++)
+            lines += walk.text[i] == '\n';
+        CHECK(lines > 20);
+        /* The first n, by --limit and by a callback that stops. */
+        for (size_t n = 1; n < lines; n += lines / 3) {
+            f.limit = n;
+            qtrace lim = trace(ix, &f, 0);
+            f.limit = 0;
+            qtrace cb = trace(ix, &f, n);
+            size_t nl = 0, i = 0;
+            while (i < walk.len && nl < n)
+                nl += walk.text[i++] == '\n';
+            CHECK(lim.len == i && lim.text && memcmp(lim.text, walk.text, i) == 0);
+            CHECK(cb.len == i && cb.text && memcmp(cb.text, walk.text, i) == 0);
+            free(lim.text);
+            free(cb.text);
+        }
+        free(walk.text);
+        free(posted.text);
+    }
+}
+
 /* ------------------------------------------------------- co-occurrence */
 
 static pupa_count mcell(const pupa_cooccur *m, const char *a, const char *b)
@@ -770,6 +849,7 @@ int main(int argc, char **argv)
     test_table7(bx);
     test_where(ix);
     test_quotes(ix);
+    test_quote_paths(ix);
     test_cooccur(ix);
     test_crossref(ix);
     test_streaks(ix);
