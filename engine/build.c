@@ -1087,7 +1087,7 @@ int pupa_index_build(const char *corpus, const char *index_dir, const pupa_build
     pupa_seal_check *early = NULL;
     pupa_helper *helper = ready_start(opts, corpus, index_dir, &early, &ready);
     pupa_file_stat *fs = NULL;
-    int rc = pupa_corpus_list_stat(corpus, &paths, &fs, &npaths);
+    int rc = pupa_corpus_list_stat(corpus, &paths, &fs, &npaths, build_threads(opts));
     if (!rc && opts->nshards > 1)
         npaths = keep_shard(paths, fs, npaths, opts->shard, opts->nshards);
     uint64_t stamp = rc ? 0 : corpus_stamp(corpus, paths, fs, npaths, opts);

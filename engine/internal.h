@@ -84,9 +84,11 @@ typedef struct pupa_file_stat {
  * in the order of *paths).  The listing stats every entry anyway, to tell
  * files from folders; keeping what it saw spares a build a second stat of
  * every file, which is most of an unchanged re-index, and more on a
- * network file system. */
+ * network file system.  It stats a large folder's files on up to `threads`
+ * threads (a build's -j), or, when threads <= 0, on as many as the cores
+ * this process may run on. */
 int pupa_corpus_list_stat(const char *root, char ***paths, pupa_file_stat **stats,
-                          size_t *npaths);
+                          size_t *npaths, int threads);
 
 /* Decodes the valid UTF-8 sequence at p (its length from pupa_utf8_len).
  * Inline, like pupa_utf8_len: every stage runs them once a character. */

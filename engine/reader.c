@@ -1506,9 +1506,10 @@ static bool is_transcript(const char *name)
 /* Stats a directory's transcripts: out->v[first..] are its entries, each
  * path's name starting at name_at.  A link is followed (links to files
  * count); anything else is not (lstat).  Many files are stat-ed on helper
- * threads as well: a stat is a system call, and on a 16-core machine under
- * a sandboxing kernel a full build of 96 MB (2,906 files) listed for
- * 8.4 ms of its 134, and an unchanged re-index was all listing. */
+ * threads as well, no more in all than a build's -j: a stat is a system
+ * call, and on a 16-core machine under a sandboxing kernel a full build of
+ * 96 MB (2,906 files) listed for 8.4 ms of its 134, and an unchanged
+ * re-index was all listing. */
 typedef struct stat_batch {
     int dfd;
     listed *v;
@@ -1546,7 +1547,7 @@ static void stat_run(void *arg)
 }
 
 static int stat_files(int dfd, const char *dirpath, plist *out, size_t first,
-                      const unsigned char *link, size_t name_at)
+                      const unsigned char *link, size_t name_at, size_t threads)
 {
     size_t n = out->n - first;
     int *err = malloc((n ? n : 1) * sizeof *err);
@@ -1555,9 +1556,7 @@ static int stat_files(int dfd, const char *dirpath, plist *out, size_t first,
     stat_batch b = {dfd, out->v + first, link, err, n, name_at, 0};
     pupa_helper *helpers[STAT_THREADS - 1];
     size_t nhelpers = 0;
-    cpu_set_t cpus;
-    size_t ncpu = sched_getaffinity(0, sizeof cpus, &cpus) == 0 ? (size_t)CPU_COUNT(&cpus) : 1;
-    size_t want = n / STAT_PER_THREAD < ncpu ? n / STAT_PER_THREAD : ncpu;
+    size_t want = n / STAT_PER_THREAD < threads ? n / STAT_PER_THREAD : threads;
     for (; nhelpers + 1 < want && nhelpers < STAT_THREADS - 1; nhelpers++)
         if (!(helpers[nhelpers] = pupa_helper_start(stat_run, &b)))
             break;
@@ -1585,7 +1584,7 @@ static int stat_files(int dfd, const char *dirpath, plist *out, size_t first,
 /* Appends the transcripts under root/rel to out; rel is '/'-separated.  A
  * directory's names are read first, then its transcripts stat-ed, then its
  * subdirectories walked. */
-static int walk(const char *root, pupa_buf *rel, plist *out, int depth)
+static int walk(const char *root, pupa_buf *rel, plist *out, int depth, size_t threads)
 {
     pupa_buf full;
     pupa_buf_init(&full, 1u << 16);
@@ -1655,7 +1654,7 @@ static int walk(const char *root, pupa_buf *rel, plist *out, int depth)
         link[i] = type == DT_LNK;
     }
     if (!rc && out->n > first)
-        rc = stat_files(dirfd(dir), full.data, out, first, link, name_at);
+        rc = stat_files(dirfd(dir), full.data, out, first, link, name_at, threads);
     closedir(dir);
     free(link);
     for (size_t i = 0; i < nsub; i++) {
@@ -1663,7 +1662,7 @@ static int walk(const char *root, pupa_buf *rel, plist *out, int depth)
             rc = pupa_fail(PUPA_ETOOBIG, "%s/%s: more than %d directories deep", full.data,
                            subdirs[i], READER_MAX_DIRS);
         if (!rc && !(rc = pupa_buf_printf(rel, "%s%s", save ? "/" : "", subdirs[i])))
-            rc = walk(root, rel, out, depth + 1);
+            rc = walk(root, rel, out, depth + 1, threads);
         rel->len = save;
         rel->data[save] = '\0';
         free(subdirs[i]);
@@ -1680,11 +1679,11 @@ static int cmp_listed(const void *a, const void *b)
 
 int pupa_corpus_list(const char *root, char ***paths, size_t *npaths)
 {
-    return pupa_corpus_list_stat(root, paths, NULL, npaths);
+    return pupa_corpus_list_stat(root, paths, NULL, npaths, 0);
 }
 
 int pupa_corpus_list_stat(const char *root, char ***paths, pupa_file_stat **stats,
-                          size_t *npaths)
+                          size_t *npaths, int threads)
 {
     if (!root || !paths || !npaths)
         return pupa_fail(PUPA_EINVAL, "pupa_corpus_list: NULL argument");
@@ -1698,7 +1697,10 @@ int pupa_corpus_list_stat(const char *root, char ***paths, pupa_file_stat **stat
     int rc = pupa_buf_reserve(&rel, 0);
     if (!rc) {
         rel.data[0] = '\0';
-        rc = walk(root, &rel, &out, 0);
+        cpu_set_t cpus;
+        if (threads <= 0) /* the cores this process may run on */
+            threads = sched_getaffinity(0, sizeof cpus, &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
+        rc = walk(root, &rel, &out, 0, (size_t)threads);
     }
     pupa_buf_free(&rel);
     char **v = rc ? NULL : malloc((out.n ? out.n : 1) * sizeof *v);

@@ -770,21 +770,26 @@ static void test_list_many(void)
     CHECK(mkdir(p, 0700) == 0);
     put("many/sub/s.jsonl", "yy");
     expect++;
-    char **paths = NULL;
-    pupa_file_stat *fs = NULL;
-    size_t n = 0, bad = 0;
     snprintf(p, sizeof p, "%s/many", tmpdir);
-    CHECK_EQ_INT(pupa_corpus_list_stat(p, &paths, &fs, &n), 0);
-    CHECK_EQ_INT(n, expect);
-    for (size_t i = 0; i < n; i++) {
-        const char *name = paths[i];
-        uint64_t want = name[0] == 'f' ? (uint64_t)atoi(name + 1) : name[0] == 'l' ? 0 : 2;
-        bad += fs[i].size != want || (i && strcmp(paths[i - 1], name) >= 0) ||
-               (name[0] != 'f' && name[0] != 'l' && strcmp(name, "sub/s.jsonl") != 0);
+    /* As many threads as the cores (0), one (-j 1), and more than the
+     * helpers the listing starts: the same list. */
+    static const int threads[] = {0, 1, 64};
+    for (size_t t = 0; t < sizeof threads / sizeof *threads; t++) {
+        char **paths = NULL;
+        pupa_file_stat *fs = NULL;
+        size_t n = 0, bad = 0;
+        CHECK_EQ_INT(pupa_corpus_list_stat(p, &paths, &fs, &n, threads[t]), 0);
+        CHECK_EQ_INT(n, expect);
+        for (size_t i = 0; fs && i < n; i++) {
+            const char *name = paths[i];
+            uint64_t want = name[0] == 'f' ? (uint64_t)atoi(name + 1) : name[0] == 'l' ? 0 : 2;
+            bad += fs[i].size != want || (i && strcmp(paths[i - 1], name) >= 0) ||
+                   (name[0] != 'f' && name[0] != 'l' && strcmp(name, "sub/s.jsonl") != 0);
+        }
+        CHECK_EQ_INT(bad, 0);
+        pupa_paths_free(paths, n);
+        free(fs);
     }
-    CHECK_EQ_INT(bad, 0);
-    pupa_paths_free(paths, n);
-    free(fs);
 }
 
 /* Mutates good files at random and reads them: no crash, no leak, and a
