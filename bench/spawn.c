@@ -1,7 +1,7 @@
 /*
  * spawn.c: runs one command and reports what it cost, for bench/run.
  *
- *   pupa-bench-spawn REPORT CMD [ARG...]
+ *   pupa-bench-spawn [--no-sample] REPORT CMD [ARG...]
  *
  * Writes to REPORT one JSON object: wall seconds, user and system CPU
  * seconds, peak RSS (KB, from the kernel's rusage) and exit status of CMD,
@@ -17,6 +17,14 @@
  * busiest thread's bounds the speed-up the run could have had on N idle
  * cores, a figure that other processes on a shared machine do not distort
  * the way they distort elapsed time.
+ *
+ * Sampling has a cost the measured command pays: on the 2-core VM the
+ * sampler's wake-ups took a core from `pupa index -j 2` often enough that
+ * its best wall time of 14 alternating runs went from 113.5 to 127.4 ms
+ * (-j 1, with a core to spare, 212.2 -> 215.0).  So with --no-sample there
+ * is no sampler: the report has wall time, CPU time, rusage's peak RSS and
+ * the exit status, and zeros for the sampled figures.  bench/run times
+ * with --no-sample and samples in runs of their own.
  *
  * Why not measure from Python with os.wait4: Linux carries a process's peak
  * RSS across exec, so a child forked from the Python driver reports the
@@ -120,8 +128,14 @@ static void *sample_loop(void *arg)
 
 int main(int argc, char **argv)
 {
+    const char *prog = argv[0];
+    int sampling = !(argc > 1 && strcmp(argv[1], "--no-sample") == 0);
+    if (!sampling) {
+        argv++;
+        argc--;
+    }
     if (argc < 3) {
-        fprintf(stderr, "usage: %s REPORT CMD [ARG...]\n", argv[0]);
+        fprintf(stderr, "usage: %s [--no-sample] REPORT CMD [ARG...]\n", prog);
         return 2;
     }
     struct timespec t0, t1;
@@ -138,7 +152,7 @@ int main(int argc, char **argv)
     }
     sampler smp = {.pid = pid};
     pthread_t th;
-    int threaded = pthread_create(&th, NULL, sample_loop, &smp) == 0;
+    int threaded = sampling && pthread_create(&th, NULL, sample_loop, &smp) == 0;
     int status = 0;
     struct rusage ru;
     pid_t w;
