@@ -963,7 +963,8 @@ static int team_wait(const int *go)
 /* What a new build readies on a helper while it lists the corpus, the
  * serial part of a build that no thread count shortens: the Khmer engine
  * (it reads ICU's dictionary and, on another ICU than pupa's own, checks
- * itself against it: 0.3 ms, or 3 ms with the check) and the lexicon.  An
+ * itself against it: 0.3 ms, or 3 ms with the check), the fast path's
+ * table of characters (pupa_fast_ready) and the lexicon.  An
  * update starts the helper after the listing, as an unchanged corpus needs
  * no lexicon (unless its folder changed: ready_start), and checks the
  * index's seal meanwhile: adding a year to the
@@ -988,8 +989,10 @@ typedef struct ready_job {
 static void ready_run(void *arg)
 {
     ready_job *job = arg;
-    if (!job->opts->tokenise_all)
+    if (!job->opts->tokenise_all) {
         pupa_khmer_break_ready();
+        pupa_fast_ready();
+    }
     job->rc = pupa_lexicon_load(&job->lex, job->opts->lexicon);
     if (job->rc)
         job->message = pupa_strdup(pupa_errmsg());

@@ -146,9 +146,14 @@ static uint32_t next_cp(const unsigned char *p, size_t avail, size_t *n)
     return *n ? pupa_utf8_decode(p, *n) : 0;
 }
 
-int pupa_fast_squeeze(pupa_squeeze *sq, const char *text, size_t len)
+void pupa_fast_ready(void)
 {
     pthread_once(&safe_once, init_safe_bmp);
+}
+
+int pupa_fast_squeeze(pupa_squeeze *sq, const char *text, size_t len)
+{
+    pupa_fast_ready();
     const unsigned char *p = (const unsigned char *)text;
     sq->raw.len = 0;
     sq->nbrk = 0;
