@@ -20,8 +20,9 @@
  *
  * Sampling has a cost the measured command pays: on the 2-core VM the
  * sampler's wake-ups took a core from `pupa index -j 2` often enough that
- * its best wall time of 14 alternating runs went from 113.5 to 127.4 ms
- * (-j 1, with a core to spare, 212.2 -> 215.0).  So with --no-sample there
+ * its best wall time went up 3-12% in three sets of alternating runs
+ * (113.5 -> 127.4 ms at most), -j 1, with a core to spare, 1.5-3%
+ * (docs/benchmarks.md).  So with --no-sample there
  * is no sampler: the report has wall time, CPU time, rusage's peak RSS and
  * the exit status, and zeros for the sampled figures.  bench/run times
  * with --no-sample and samples in runs of their own.
