@@ -5,6 +5,8 @@
  * used last.  A file of another name in the folder is left alone, a codebook
  * loaded again is served from the cache (its file is touched, not rewritten),
  * and one whose database was pruned still loads (it is compiled again).
+ * A database damaged in the cache (cut short, a byte changed, emptied) is
+ * compiled again and replaced by the same bytes as before.
  */
 #include "check.h"
 #include "pupa.h"
@@ -65,6 +67,55 @@ static int load(int k)
     return rc;
 }
 
+static void test_damaged(const char *dir)
+{
+    cache = dir;
+    setenv("PUPA_CACHE_DIR", dir, 1);
+    CHECK_EQ_INT(load(50), 0);
+    char path[2][1024];
+    char *orig[2] = {NULL, NULL};
+    size_t olen[2] = {0, 0};
+    int n = 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) && n < 2) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 5, ".hsdb") != 0)
+            continue;
+        snprintf(path[n], sizeof path[n], "%.500s/%.300s", dir, e->d_name);
+        orig[n] = slurp(path[n], &olen[n]);
+        CHECK(orig[n] != NULL && olen[n] > 64);
+        n++;
+    }
+    if (d)
+        closedir(d);
+    CHECK_EQ_INT(n, 2);
+    for (int kind = 0; n == 2 && kind < 3; kind++) {
+        for (int i = 0; i < 2; i++) {
+            char *bad = malloc(olen[i]);
+            memcpy(bad, orig[i], olen[i]);
+            size_t blen = kind == 0 ? olen[i] / 2 : kind == 1 ? olen[i] : 0;
+            if (kind == 1)
+                bad[olen[i] / 2] ^= 0x5A;
+            write_bytes(path[i], bad, blen);
+            free(bad);
+        }
+        CHECK_EQ_INT(load(50), 0);
+        for (int i = 0; i < 2; i++) {
+            size_t len = 0;
+            char *now = slurp(path[i], &len);
+            if (!(now && len == olen[i] && memcmp(now, orig[i], len) == 0)) {
+                fprintf(stderr, "%s:%d: damage %d: %s not replaced (%zu bytes, want %zu)\n",
+                        __FILE__, __LINE__, kind, path[i], len, olen[i]);
+                check_failures++;
+            }
+            free(now);
+        }
+    }
+    free(orig[0]);
+    free(orig[1]);
+}
+
 int main(void)
 {
     tmp_setup("dbcache");
@@ -98,6 +149,10 @@ int main(void)
     CHECK_EQ_INT(recent, per_codebook);
     CHECK_EQ_INT(load(0), 0);
     CHECK_EQ_INT(count_dbs(NULL, 0), expect);
+
+    static char dir2[512];
+    snprintf(dir2, sizeof dir2, "%s/cache2", tmpdir);
+    test_damaged(dir2);
 
     tmp_cleanup();
     return check_result();
