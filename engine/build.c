@@ -21,6 +21,7 @@
  *    in the index untouched.
  */
 #include "index.h"
+#include "scan.h"
 
 #include <hs/hs.h>
 #include <omp.h>

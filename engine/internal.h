@@ -240,11 +240,6 @@ int pupa_tokenize_ascii(pupa_ascii_tokens *ab, const char *text, size_t len, pup
  *    the tokenizer asks which need no normalising, on the same pass. */
 enum { PUPA_SEP_NONE = 0, PUPA_SEP_HARD = 1, PUPA_SEP_MIDNUM = 2 };
 int pupa_khmer_break_ready(void);
-/* Readies the fast path's table of the characters it folds itself
- * (fastscan.c), once a process: 0.5-0.7 ms of ICU property lookups that
- * the first squeeze would otherwise make while every coder waits on it.
- * A build's helper calls it beside the listing. */
-void pupa_fast_ready(void);
 int pupa_khmer_break_self_check(void);
 size_t pupa_khmer_separator_at(const char *text, size_t len, size_t i, int *cls);
 size_t pupa_khmer_segment_at(const char *text, size_t len, size_t i, int before, int *plain);
