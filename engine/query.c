@@ -10,10 +10,12 @@
  *  - otherwise a code filter reads, for each code the pattern matches,
  *    only its postings in the year range: [code, year_min] .. [code, year_max];
  *    a table always takes this path (every code when no pattern is given),
- *    since a turn without a posting has nothing to count;
+ *    since a turn without a posting has nothing to count; quotes take from
+ *    them only the documents, and read those in output order
+ *    (pupa_q_turns_by_document);
  *  - otherwise every participant's keys are read, a participant at a
- *    time (pupa_q_turns_by_participant): quotes then read no further
- *    than --limit needs.
+ *    time (pupa_q_turns_by_participant).
+ * Quotes read no further than --limit needs.
  * The (doc, turn) pairs found are ordered by participant, year, document
  * id and turn, so output is the same whatever order documents were added.
  * Every record read is decoded through the bounds-checked readers of
@@ -365,16 +367,13 @@ int pupa_q_participant_docs(pupa_q *q, const char *participant, uint32_t **docs,
     return rc;
 }
 
+/* Turns kept for output; their strings point into the read transaction,
+ * which outlives the list. */
 typedef struct turn_list {
     pupa_q *q;
     const pupa_filter *f;
     pupa_q_ref *refs;
     size_t n, cap;
-    /* The document of the last posting: a code's postings come in (year,
-     * doc, turn) order, so most follow one of the same document.  Its
-     * strings point into the read transaction, which outlives the list. */
-    uint32_t last_doc;
-    pupa_doc_rec last;
     /* Read from a participant's keys (pupa_q_turns_by_participant): her
      * documents must be hers, or the output order would not hold. */
     int check_owner;
@@ -390,20 +389,6 @@ static int add_turn(turn_list *tl, const pupa_doc_rec *d, uint32_t doc, uint32_t
         return PUPA_ENOMEM;
     tl->refs[tl->n++] = (pupa_q_ref){doc, turn, d->year, d->participant, d->id};
     return 0;
-}
-
-static int add_posting(void *ctx, uint32_t code, uint32_t year, uint32_t doc, uint32_t turn)
-{
-    (void)code;
-    (void)year;
-    turn_list *tl = ctx;
-    if (doc != tl->last_doc) {
-        int rc = pupa_q_doc(tl->q, doc, &tl->last);
-        if (rc)
-            return rc;
-        tl->last_doc = doc;
-    }
-    return add_turn(tl, &tl->last, doc, turn);
 }
 
 typedef struct doc_turns {
@@ -464,16 +449,6 @@ int pupa_q_docs(pupa_q *q, const pupa_filter *f, pupa_docid_fn fn, void *ctx)
     return rc > 0 ? 0 : rc;
 }
 
-static int turns_of_codes(turn_list *tl)
-{
-    unsigned char *sel = pupa_q_code_sel(tl->q, tl->f->code);
-    if (!sel)
-        return PUPA_ENOMEM;
-    int rc = pupa_q_postings(tl->q, sel, tl->f, add_posting, tl);
-    free(sel);
-    return rc;
-}
-
 static int by_attribution(const void *a, const void *b)
 {
     const pupa_q_ref *x = a, *y = b;
@@ -485,8 +460,9 @@ static int by_attribution(const void *a, const void *b)
     return (x->turn > y->turn) - (x->turn < y->turn);
 }
 
-/* Sorts the list into output order and drops repeated turns (a turn
- * posted under several codes); returns how many are left. */
+/* Sorts the list into output order and drops a turn read twice (her
+ * document under two keys, which only damage gives); returns how many
+ * are left. */
 static size_t sort_unique(turn_list *tl)
 {
     if (tl->n > 1)
@@ -523,7 +499,7 @@ static int walk_flush(participant_walk *w, pupa_str who)
 
 int pupa_q_turns_by_participant(pupa_q *q, const pupa_filter *f, pupa_refs_fn fn, void *ctx)
 {
-    participant_walk w = {{q, f, NULL, 0, 0, UINT32_MAX, {0}, 0, {NULL, 0}}, NULL, 0, 0, fn, ctx};
+    participant_walk w = {{q, f, NULL, 0, 0, 0, {NULL, 0}}, NULL, 0, 0, fn, ctx};
     MDB_cursor *cur;
     int rc = mdb_cursor_open(q->txn, q->ix->participants, &cur);
     if (rc)
@@ -581,31 +557,94 @@ static int append_refs(void *ctx, const pupa_q_ref *refs, size_t n)
 
 int pupa_q_turns(pupa_q *q, const pupa_filter *f, pupa_q_ref **out, size_t *nout)
 {
-    *out = NULL;
-    *nout = 0;
-    if (f->code && !f->participant) {
-        /* A participant has a few dozen documents; a code may have
-         * postings in thousands: her own keys are the cheaper path
-         * whenever she is named. */
-        turn_list tl = {q, f, NULL, 0, 0, UINT32_MAX, {0}, 0, {NULL, 0}};
-        int rc = turns_of_codes(&tl);
-        if (rc) {
-            free(tl.refs);
-            return rc;
-        }
-        *nout = sort_unique(&tl);
-        *out = tl.refs;
-        return 0;
-    }
     ref_array a = {NULL, 0, 0};
     int rc = pupa_q_turns_by_participant(q, f, append_refs, &a);
     if (rc)
         free(a.v);
-    else {
-        *out = a.v;
-        *nout = a.n;
-    }
+    *out = rc ? NULL : a.v;
+    *nout = rc ? 0 : a.n;
     return rc;
+}
+
+static int sort_u64(uint64_t *v, size_t n);
+
+/* The (document, turn) pairs of postings, as doc << 32 | turn. */
+typedef struct turn_pairs {
+    uint64_t *v;
+    size_t n, cap;
+} turn_pairs;
+
+static int note_pair(void *ctx, uint32_t code, uint32_t year, uint32_t doc, uint32_t turn)
+{
+    (void)code;
+    (void)year;
+    turn_pairs *tp = ctx;
+    if (pupa_grow(&tp->v, &tp->cap, tp->n + 1, sizeof *tp->v))
+        return PUPA_ENOMEM;
+    tp->v[tp->n++] = (uint64_t)doc << 32 | turn;
+    return 0;
+}
+
+/* A document that passes the filter, and where its pairs start. */
+typedef struct doc_pairs {
+    pupa_q_ref ref; /* turn unused */
+    size_t first, n;
+} doc_pairs;
+
+static int by_doc_attribution(const void *a, const void *b)
+{
+    return by_attribution(&((const doc_pairs *)a)->ref, &((const doc_pairs *)b)->ref);
+}
+
+int pupa_q_turns_by_document(pupa_q *q, const unsigned char *sel, const pupa_filter *f,
+                             pupa_refs_fn fn, void *ctx)
+{
+    /* 8 bytes a posting, radix-sorted: (doc, turn) order, repeats
+     * together (a turn posted under several codes). */
+    turn_pairs tp = {NULL, 0, 0};
+    int rc = pupa_q_postings(q, sel, f, note_pair, &tp);
+    if (!rc)
+        rc = sort_u64(tp.v, tp.n);
+    doc_pairs *docs = NULL;
+    size_t ndocs = 0, cap = 0;
+    for (size_t i = 0; !rc && i < tp.n;) {
+        uint32_t doc = (uint32_t)(tp.v[i] >> 32);
+        size_t first = i;
+        while (i < tp.n && (uint32_t)(tp.v[i] >> 32) == doc)
+            i++;
+        pupa_doc_rec d;
+        if ((rc = pupa_q_doc(q, doc, &d)) || !pupa_q_doc_passes(&d, f))
+            continue;
+        if (pupa_grow(&docs, &cap, ndocs + 1, sizeof *docs))
+            rc = PUPA_ENOMEM;
+        else
+            docs[ndocs++] = (doc_pairs){{doc, 0, d.year, d.participant, d.id}, first, i - first};
+    }
+    /* Documents in output order; a document's turns follow in turn order. */
+    if (!rc && ndocs > 1)
+        qsort(docs, ndocs, sizeof *docs, by_doc_attribution);
+    pupa_q_ref *refs = NULL;
+    size_t rcap = 0;
+    for (size_t k = 0; !rc && k < ndocs; k++) {
+        const doc_pairs *dp = &docs[k];
+        if (pupa_grow(&refs, &rcap, dp->n, sizeof *refs)) {
+            rc = PUPA_ENOMEM;
+            break;
+        }
+        size_t n = 0;
+        for (size_t i = dp->first; i < dp->first + dp->n; i++) {
+            uint32_t turn = (uint32_t)tp.v[i];
+            if (!n || refs[n - 1].turn != turn) {
+                refs[n] = dp->ref;
+                refs[n++].turn = turn;
+            }
+        }
+        rc = fn(ctx, refs, n);
+    }
+    free(refs);
+    free(docs);
+    free(tp.v);
+    return rc > 0 ? 0 : rc;
 }
 
 /* -------------------------------------------------------------- names */
@@ -777,12 +816,10 @@ static int quote_turns(void *ctx, const pupa_q_ref *refs, size_t nrefs)
             break;
         if (!pupa_q_seg_passes(&s, f))
             continue;
-        /* Callbacks get NUL-terminated copies, freed after each segment. */
-        char *strs[7] = {pstr_dup(d.id), pstr_dup(d.participant), pstr_dup(d.group),
-                         pstr_dup(d.gender), pstr_dup(d.age), pstr_dup(s.speaker),
-                         pstr_dup(s.text)};
-        if (!strs[0] || !strs[1] || !strs[6])
-            rc = pupa_fail(PUPA_ENOMEM, "out of memory");
+        /* Callbacks get NUL-terminated copies, made at a segment's first
+         * quote (a turn read by document may have none of the codes asked
+         * for) and freed after it. */
+        char *strs[7] = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
         int have_context = 0;
         for (uint32_t h = 0; !rc && !stop && h < s.nhits; h++) {
             pupa_hit_rec hr;
@@ -790,6 +827,16 @@ static int quote_turns(void *ctx, const pupa_q_ref *refs, size_t nrefs)
                 break;
             if (!pupa_q_hit_counts(&hr, f) || !qs->sel[hr.code])
                 continue;
+            if (!strs[0]) {
+                const pupa_str from[7] = {d.id, d.participant, d.group, d.gender, d.age,
+                                          s.speaker, s.text};
+                for (size_t j = 0; j < 7; j++)
+                    strs[j] = pstr_dup(from[j]);
+                if (!strs[0] || !strs[1] || !strs[6]) {
+                    rc = pupa_fail(PUPA_ENOMEM, "out of memory");
+                    break;
+                }
+            }
             /* Context is read once per segment, and only for one that is quoted. */
             if (f->context && !have_context) {
                 if ((rc = context_of(q, refs[i].doc, refs[i].turn, f->context, &qs->cx)))
@@ -833,12 +880,9 @@ int pupa_quotes(pupa_index *ix, const pupa_filter *f, int (*cb)(void *, const pu
     if (!qs.sel) {
         rc = PUPA_ENOMEM;
     } else if (f->code && !f->participant) {
-        /* A code's postings, sorted whole: they come in code order. */
-        pupa_q_ref *refs = NULL;
-        size_t nrefs = 0;
-        if (!(rc = pupa_q_turns(&q, f, &refs, &nrefs)))
-            rc = quote_turns(&qs, refs, nrefs);
-        free(refs);
+        /* The documents the codes' postings name, in output order: --limit
+         * reads no further than the quotes it prints. */
+        rc = pupa_q_turns_by_document(&q, qs.sel, f, quote_turns, &qs);
     } else {
         /* A participant at a time, in output order: --limit reads no
          * further than the quotes it prints. */

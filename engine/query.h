@@ -85,19 +85,23 @@ typedef struct pupa_q_ref {
     uint32_t doc, turn, year;
     pupa_str participant, id; /* valid for the transaction */
 } pupa_q_ref;
-/* The coded turns a filter selects whose documents pass it, in that order,
- * without duplicates.  The path: a participant's own keys when f names
- * one, else the postings of the codes f->code matches (every code when it
- * is ""), else every participant's keys (pupa_q_turns_by_participant). */
-int pupa_q_turns(pupa_q *q, const pupa_filter *f, pupa_q_ref **out, size_t *n);
-/* The same turns, a participant at a time and ignoring f->code: her turns
- * with hits (hers alone when f names her), in output order, go to fn
- * before the next participant's documents are read, so a question that
- * stops early (quotes --limit) reads no further, and memory holds one
- * participant's turns, not the index's.  fn returns non-zero to stop
- * with that value: a positive one stops early without an error. */
+/* Turns with hits whose documents pass f, in output order, a
+ * participant at a time (hers alone when f names her), ignoring f->code:
+ * each participant's go to fn before the next one's documents are read,
+ * so a question that stops early (quotes --limit) reads no further, and
+ * memory holds one participant's turns, not the index's.  fn returns
+ * non-zero to stop with that value: a positive one stops early without
+ * an error. */
 typedef int (*pupa_refs_fn)(void *ctx, const pupa_q_ref *refs, size_t n);
 int pupa_q_turns_by_participant(pupa_q *q, const pupa_filter *f, pupa_refs_fn fn, void *ctx);
+/* All of those turns at once (the caller frees *out). */
+int pupa_q_turns(pupa_q *q, const pupa_filter *f, pupa_q_ref **out, size_t *n);
+/* Turns with hits of the documents that have postings of the selected
+ * codes (sel[code] non-zero) in f's year range and pass f, in output
+ * order, a document at a time to fn (as above): the postings are read
+ * whole, but only for their documents, which are sorted, not the turns. */
+int pupa_q_turns_by_document(pupa_q *q, const unsigned char *sel, const pupa_filter *f,
+                             pupa_refs_fn fn, void *ctx);
 
 /* Interned names with ids in order of first sight, hashed. */
 typedef struct pupa_names {
