@@ -817,8 +817,8 @@ static int quote_turns(void *ctx, const pupa_q_ref *refs, size_t nrefs)
         if (!pupa_q_seg_passes(&s, f))
             continue;
         /* Callbacks get NUL-terminated copies, made at a segment's first
-         * quote (a turn read by document may have none of the codes asked
-         * for) and freed after it. */
+         * quote (a turn of a participant's may have none of the codes
+         * asked for) and freed after it. */
         char *strs[7] = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
         int have_context = 0;
         for (uint32_t h = 0; !rc && !stop && h < s.nhits; h++) {
