@@ -19,6 +19,7 @@
  */
 #include "check.h"
 #include "pupa.h"
+#include "query.h" /* pupa_code_match, for the differential test of quote paths */
 
 #include <ftw.h>
 #include <stdio.h>
@@ -472,6 +473,87 @@ static void test_quote_paths(pupa_index *ix)
     }
 }
 
+/* The code field of a trace line (participant|doc|year|segment|turn|code|...). */
+static const char *trace_code(const char *line, char *buf, size_t cap)
+{
+    const char *p = line;
+    for (int bar = 0; bar < 5 && p; bar++)
+        p = (p = strchr(p, '|')) ? p + 1 : NULL;
+    const char *e = p ? strchr(p, '|') : NULL;
+    if (!e || (size_t)(e - p) >= cap)
+        return "";
+    memcpy(buf, p, (size_t)(e - p));
+    buf[e - p] = '\0';
+    return buf;
+}
+
+/* Quotes by code read the codes' postings and their documents
+ * (pupa_q_turns_by_document); quotes without one walk the participants.
+ * For many patterns, the first must equal the second's lines whose code
+ * the pattern matches, in the same order, negated hits and not. */
+static void test_quote_paths_by_code(pupa_index *ix)
+{
+    for (int negated = 0; negated < 2; negated++) {
+        pupa_filter f;
+        pupa_filter_init(&f);
+        f.negated = negated;
+        qtrace all = trace(ix, &f, 0);
+        /* The patterns: every code's own path and its first component,
+         * then a pair of first components and a wildcard. */
+        char pats[96][96];
+        size_t npats = 0;
+        for (const char *line = all.text; line && *line && npats + 2 < 90;) {
+            const char *nl = strchr(line, '\n');
+            char code[96];
+            trace_code(line, code, sizeof code);
+            const char *slash = strchr(code, '/');
+            char top[96];
+            snprintf(top, sizeof top, "%.*s", slash ? (int)(slash - code) : (int)strlen(code),
+                     code);
+            const char *cand[2] = {code, top};
+            for (int c = 0; c < 2; c++) {
+                size_t k = 0;
+                while (k < npats && strcmp(pats[k], cand[c]) != 0)
+                    k++;
+                if (k == npats && cand[c][0])
+                    snprintf(pats[npats++], sizeof pats[0], "%s", cand[c]);
+            }
+            line = nl ? nl + 1 : NULL;
+        }
+        CHECK(npats > 10);
+        snprintf(pats[npats++], sizeof pats[0], "trust,stigma");
+        snprintf(pats[npats++], sizeof pats[0], "relationships/*/negative");
+        for (size_t k = 0; k < npats; k++) {
+            f.code = pats[k];
+            qtrace got = trace(ix, &f, 0);
+            /* The expected lines, filtered from the walk's. */
+            size_t elen = 0, nexp = 0;
+            char *exp = malloc(all.len + 1);
+            for (const char *line = all.text; exp && line && *line;) {
+                const char *nl = strchr(line, '\n');
+                size_t len = nl ? (size_t)(nl - line) + 1 : strlen(line);
+                char code[96];
+                if (pupa_code_match(trace_code(line, code, sizeof code), pats[k])) {
+                    memcpy(exp + elen, line, len);
+                    elen += len;
+                    nexp++;
+                }
+                line = nl ? nl + 1 : NULL;
+            }
+            int same = exp && got.len == elen && (!elen || memcmp(got.text, exp, elen) == 0);
+            if (!same) {
+                fprintf(stderr, "%s:%d: quotes --code %s%s: %zu bytes, want %zu (%zu quotes)\n",
+                        __FILE__, __LINE__, pats[k], negated ? " --negated" : "", got.len, elen,
+                        nexp);
+                check_failures++;
+            }
+            free(exp);
+            free(got.text);
+        }
+        free(all.text);
+    }
+}
+
 /* ------------------------------------------------------- co-occurrence */
 
 static pupa_count mcell(const pupa_cooccur *m, const char *a, const char *b)
@@ -850,6 +932,7 @@ int main(int argc, char **argv)
     test_where(ix);
     test_quotes(ix);
     test_quote_paths(ix);
+    test_quote_paths_by_code(ix);
     test_cooccur(ix);
     test_crossref(ix);
     test_streaks(ix);
