@@ -478,6 +478,7 @@ typedef struct participant_walk {
     turn_list tl;
     uint32_t *docs;     /* the current participant's documents */
     size_t ndocs, cap;
+    size_t nkeys;       /* keys read */
     pupa_refs_fn fn;
     void *ctx;
 } participant_walk;
@@ -499,7 +500,7 @@ static int walk_flush(participant_walk *w, pupa_str who)
 
 int pupa_q_turns_by_participant(pupa_q *q, const pupa_filter *f, pupa_refs_fn fn, void *ctx)
 {
-    participant_walk w = {{q, f, NULL, 0, 0, 0, {NULL, 0}}, NULL, 0, 0, fn, ctx};
+    participant_walk w = {{q, f, NULL, 0, 0, 0, {NULL, 0}}, NULL, 0, 0, 0, fn, ctx};
     MDB_cursor *cur;
     int rc = mdb_cursor_open(q->txn, q->ix->participants, &cur);
     if (rc)
@@ -525,6 +526,7 @@ int pupa_q_turns_by_participant(pupa_q *q, const pupa_filter *f, pupa_refs_fn fn
             break;
         who = p;
         have = 1;
+        w.nkeys++;
         if (pupa_grow(&w.docs, &w.cap, w.ndocs + 1, sizeof *w.docs))
             rc = PUPA_ENOMEM;
         else
@@ -535,6 +537,15 @@ int pupa_q_turns_by_participant(pupa_q *q, const pupa_filter *f, pupa_refs_fn fn
     mdb_cursor_close(cur);
     if (!rc && have)
         rc = walk_flush(&w, who);
+    /* Every participant read to the end: one key a document, or a
+     * document would be left out without a word (each key's document is
+     * checked to be hers: walk_flush). */
+    MDB_stat docs;
+    if (!rc && !f->participant && (rc = mdb_stat(q->txn, q->ix->docs, &docs)))
+        rc = pupa_lmdb_fail(rc, "index read");
+    else if (!rc && !f->participant && docs.ms_entries != w.nkeys)
+        rc = pupa_fail(PUPA_ECORRUPT, "index: %zu participant keys for %zu documents", w.nkeys,
+                       (size_t)docs.ms_entries);
     free(w.docs);
     free(w.tl.refs);
     return rc > 0 ? 0 : rc;
