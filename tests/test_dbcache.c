@@ -93,6 +93,8 @@ static void test_damaged(const char *dir)
     for (int kind = 0; n == 2 && kind < 3; kind++) {
         for (int i = 0; i < 2; i++) {
             char *bad = malloc(olen[i]);
+            if (!bad)
+                abort();
             memcpy(bad, orig[i], olen[i]);
             size_t blen = kind == 0 ? olen[i] / 2 : kind == 1 ? olen[i] : 0;
             if (kind == 1)

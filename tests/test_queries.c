@@ -428,9 +428,10 @@ static qtrace trace(pupa_index *ix, const pupa_filter *f, size_t stop_after)
 
 /* Quotes without a code walk the participants a participant at a time
  * (pupa_q_turns_by_participant); with the pattern "" (every code) they
- * read the postings and sort them whole.  The two must quote the same
- * hits in the same order, and --limit (or a callback that stops) must
- * give the first quotes of the whole list. */
+ * read the postings, then the documents those name in output order
+ * (pupa_q_turns_by_document).  The two must quote the same hits in the
+ * same order, and --limit (or a callback that stops) must give the first
+ * quotes of the whole list. */
 static void test_quote_paths(pupa_index *ix)
 {
     for (int k = 0; k < 4; k++) {
