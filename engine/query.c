@@ -331,6 +331,20 @@ int pupa_q_doc_segs(pupa_q *q, uint32_t doc, uint32_t from, pupa_seg_fn fn, void
     return rc > 0 ? 0 : rc;
 }
 
+/* A participants key's participant and document: participant, 0x00, u16
+ * year, u32 doc.  No participant holds 0x00, so the keys sort as her name
+ * does (pupa_str_cmp) and each key with "name 0x00" before it is hers. */
+static int participant_key(const MDB_val *k, pupa_str *who, uint32_t *doc)
+{
+    const char *key = k->mv_data;
+    size_t len = k->mv_size >= 7 ? k->mv_size - 7 : 0;
+    if (k->mv_size < 7 || key[len] != 0 || memchr(key, 0, len))
+        return pupa_fail(PUPA_ECORRUPT, "index: damaged participant key");
+    *who = (pupa_str){key, (uint32_t)len}; /* LMDB keys are at most 511 bytes */
+    *doc = pupa_get_u32((const unsigned char *)key + len + 3);
+    return 0;
+}
+
 int pupa_q_participant_docs(pupa_q *q, const char *participant, uint32_t **docs, size_t *n)
 {
     *docs = NULL;
@@ -345,16 +359,15 @@ int pupa_q_participant_docs(pupa_q *q, const char *participant, uint32_t **docs,
     for (g = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); !rc && g == 0;
          g = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (k.mv_size < len + 1 || memcmp(k.mv_data, participant, len + 1) != 0)
+            break; /* past her keys */
+        pupa_str who = {NULL, 0};
+        uint32_t doc = 0;
+        if ((rc = participant_key(&k, &who, &doc)))
             break;
-        /* No participant holds 0x00, so every key with this prefix is hers. */
-        if (k.mv_size != len + 7) {
-            rc = pupa_fail(PUPA_ECORRUPT, "index: damaged participant key");
-            break;
-        }
         if (pupa_grow(docs, &cap, *n + 1, sizeof **docs))
             rc = PUPA_ENOMEM;
         else
-            (*docs)[(*n)++] = pupa_get_u32((const unsigned char *)k.mv_data + len + 3);
+            (*docs)[(*n)++] = doc;
     }
     if (!rc && g && g != MDB_NOTFOUND)
         rc = pupa_lmdb_fail(g, "index read");
@@ -487,7 +500,6 @@ typedef struct participant_walk {
 static int walk_flush(participant_walk *w, pupa_str who)
 {
     w->tl.n = 0;
-    w->tl.check_owner = 1;
     w->tl.owner = who;
     int rc = 0;
     for (size_t i = 0; !rc && i < w->ndocs; i++)
@@ -500,7 +512,7 @@ static int walk_flush(participant_walk *w, pupa_str who)
 
 int pupa_q_turns_by_participant(pupa_q *q, const pupa_filter *f, pupa_refs_fn fn, void *ctx)
 {
-    participant_walk w = {{q, f, NULL, 0, 0, 0, {NULL, 0}}, NULL, 0, 0, 0, fn, ctx};
+    participant_walk w = {{q, f, NULL, 0, 0, 1, {NULL, 0}}, NULL, 0, 0, 0, fn, ctx};
     MDB_cursor *cur;
     int rc = mdb_cursor_open(q->txn, q->ix->participants, &cur);
     if (rc)
@@ -511,16 +523,11 @@ int pupa_q_turns_by_participant(pupa_q *q, const pupa_filter *f, pupa_refs_fn fn
     int g, have = 0;
     for (g = mdb_cursor_get(cur, &k, &v, f->participant ? MDB_SET_RANGE : MDB_FIRST);
          !rc && g == 0; g = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        const char *key = k.mv_data;
-        size_t len = k.mv_size >= 7 ? k.mv_size - 7 : 0;
-        /* participant, 0x00, u16 year, u32 doc; no participant holds 0x00,
-         * so the keys sort as her name does (pupa_str_cmp). */
-        if (k.mv_size < 7 || k.mv_size > UINT32_MAX || key[len] != 0 || memchr(key, 0, len)) {
-            rc = pupa_fail(PUPA_ECORRUPT, "index: damaged participant key");
+        pupa_str p = {NULL, 0};
+        uint32_t doc = 0;
+        if ((rc = participant_key(&k, &p, &doc)))
             break;
-        }
-        pupa_str p = {key, (uint32_t)len};
-        if (f->participant && (len != plen || memcmp(key, f->participant, plen) != 0))
+        if (f->participant && (p.len != plen || memcmp(p.s, f->participant, plen) != 0))
             break; /* past her keys */
         if (have && pupa_str_cmp(p, who) != 0 && (rc = walk_flush(&w, who)))
             break;
@@ -530,7 +537,7 @@ int pupa_q_turns_by_participant(pupa_q *q, const pupa_filter *f, pupa_refs_fn fn
         if (pupa_grow(&w.docs, &w.cap, w.ndocs + 1, sizeof *w.docs))
             rc = PUPA_ENOMEM;
         else
-            w.docs[w.ndocs++] = pupa_get_u32((const unsigned char *)key + len + 3);
+            w.docs[w.ndocs++] = doc;
     }
     if (!rc && g && g != MDB_NOTFOUND)
         rc = pupa_lmdb_fail(g, "index read");
@@ -540,12 +547,14 @@ int pupa_q_turns_by_participant(pupa_q *q, const pupa_filter *f, pupa_refs_fn fn
     /* Every participant read to the end: one key a document, or a
      * document would be left out without a word (each key's document is
      * checked to be hers: walk_flush). */
-    MDB_stat docs;
-    if (!rc && !f->participant && (rc = mdb_stat(q->txn, q->ix->docs, &docs)))
-        rc = pupa_lmdb_fail(rc, "index read");
-    else if (!rc && !f->participant && docs.ms_entries != w.nkeys)
-        rc = pupa_fail(PUPA_ECORRUPT, "index: %zu participant keys for %zu documents", w.nkeys,
-                       (size_t)docs.ms_entries);
+    if (!rc && !f->participant) {
+        MDB_stat docs;
+        if ((rc = mdb_stat(q->txn, q->ix->docs, &docs)))
+            rc = pupa_lmdb_fail(rc, "index read");
+        else if (docs.ms_entries != w.nkeys)
+            rc = pupa_fail(PUPA_ECORRUPT, "index: %zu participant keys for %zu documents",
+                           w.nkeys, (size_t)docs.ms_entries);
+    }
     free(w.docs);
     free(w.tl.refs);
     return rc > 0 ? 0 : rc;
