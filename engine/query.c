@@ -331,17 +331,35 @@ int pupa_q_doc_segs(pupa_q *q, uint32_t doc, uint32_t from, pupa_seg_fn fn, void
     return rc > 0 ? 0 : rc;
 }
 
-/* A participants key's participant and document: participant, 0x00, u16
- * year, u32 doc.  No participant holds 0x00, so the keys sort as her name
- * does (pupa_str_cmp) and each key with "name 0x00" before it is hers. */
-static int participant_key(const MDB_val *k, pupa_str *who, uint32_t *doc)
+/* A participants key: participant, 0x00, u16 year, u32 doc.  No
+ * participant holds 0x00, so the keys sort as her name does (pupa_str_cmp)
+ * and each key with "name 0x00" before it is hers. */
+typedef struct participant_doc {
+    pupa_str who;
+    uint32_t year, doc;
+} participant_doc;
+
+static int participant_key(const MDB_val *k, participant_doc *pd)
 {
     const char *key = k->mv_data;
     size_t len = k->mv_size >= 7 ? k->mv_size - 7 : 0;
     if (k->mv_size < 7 || key[len] != 0 || memchr(key, 0, len))
         return pupa_fail(PUPA_ECORRUPT, "index: damaged participant key");
-    *who = (pupa_str){key, (uint32_t)len}; /* LMDB keys are at most 511 bytes */
-    *doc = pupa_get_u32((const unsigned char *)key + len + 3);
+    pd->who = (pupa_str){key, (uint32_t)len}; /* LMDB keys are at most 511 bytes */
+    pd->year = pupa_get_u16((const unsigned char *)key + len + 1);
+    pd->doc = pupa_get_u32((const unsigned char *)key + len + 3);
+    return 0;
+}
+
+/* A key's document must be hers and of the key's year, as the build wrote
+ * it: her keys are read in their order, which is the year order her
+ * timeline and streaks rely on, and a document under a second key (another
+ * year: the same year is the same key) would be counted twice in her
+ * tables.  Such damage is reported, never answered from. */
+static int key_names_doc(const participant_doc *pd, const pupa_doc_rec *d)
+{
+    if (pupa_str_cmp(d->participant, pd->who) != 0 || (uint16_t)d->year != pd->year)
+        return pupa_fail(PUPA_ECORRUPT, "index: a participant key names another's document");
     return 0;
 }
 
@@ -360,14 +378,15 @@ int pupa_q_participant_docs(pupa_q *q, const char *participant, uint32_t **docs,
          g = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         if (k.mv_size < len + 1 || memcmp(k.mv_data, participant, len + 1) != 0)
             break; /* past her keys */
-        pupa_str who = {NULL, 0};
-        uint32_t doc = 0;
-        if ((rc = participant_key(&k, &who, &doc)))
+        participant_doc pd = {{NULL, 0}, 0, 0};
+        pupa_doc_rec d;
+        if ((rc = participant_key(&k, &pd)) || (rc = pupa_q_doc(q, pd.doc, &d)) ||
+            (rc = key_names_doc(&pd, &d)))
             break;
         if (pupa_grow(docs, &cap, *n + 1, sizeof **docs))
             rc = PUPA_ENOMEM;
         else
-            (*docs)[(*n)++] = doc;
+            (*docs)[(*n)++] = pd.doc;
     }
     if (!rc && g && g != MDB_NOTFOUND)
         rc = pupa_lmdb_fail(g, "index read");
@@ -387,10 +406,6 @@ typedef struct turn_list {
     const pupa_filter *f;
     pupa_q_ref *refs;
     size_t n, cap;
-    /* Read from a participant's keys (pupa_q_turns_by_participant): her
-     * documents must be hers, or the output order would not hold. */
-    int check_owner;
-    pupa_str owner;
 } turn_list;
 
 /* Keeps a turn whose document passes the filter. */
@@ -419,16 +434,17 @@ static int add_seg(void *ctx, uint32_t turn, const pupa_seg_rec *s)
     return s->number && s->nhits ? add_turn(dt->tl, &dt->d, dt->doc, turn) : 0;
 }
 
-static int add_doc_turns(void *ctx, uint32_t doc)
+/* The turns with hits of a participants key's document, which must be
+ * what the key says (key_names_doc), or the output order would not hold. */
+static int add_key_turns(turn_list *tl, const participant_doc *key)
 {
-    turn_list *tl = ctx;
-    doc_turns dt = {tl, {0}, doc};
-    int rc = pupa_q_doc(tl->q, doc, &dt.d);
-    if (!rc && tl->check_owner && pupa_str_cmp(dt.d.participant, tl->owner) != 0)
-        rc = pupa_fail(PUPA_ECORRUPT, "index: a participant key names another's document");
+    doc_turns dt = {tl, {0}, key->doc};
+    int rc = pupa_q_doc(tl->q, key->doc, &dt.d);
+    if (!rc)
+        rc = key_names_doc(key, &dt.d);
     if (rc || !pupa_q_doc_passes(&dt.d, tl->f))
         return rc;
-    return pupa_q_doc_segs(tl->q, doc, 0, add_seg, &dt);
+    return pupa_q_doc_segs(tl->q, key->doc, 0, add_seg, &dt);
 }
 
 int pupa_q_docs(pupa_q *q, const pupa_filter *f, pupa_docid_fn fn, void *ctx)
@@ -473,89 +489,73 @@ static int by_attribution(const void *a, const void *b)
     return (x->turn > y->turn) - (x->turn < y->turn);
 }
 
-/* Sorts the list into output order and drops a turn read twice (her
- * document under two keys, which only damage gives); returns how many
- * are left. */
-static size_t sort_unique(turn_list *tl)
-{
-    if (tl->n > 1)
-        qsort(tl->refs, tl->n, sizeof *tl->refs, by_attribution);
-    size_t u = 0;
-    for (size_t i = 0; i < tl->n; i++)
-        if (!u || tl->refs[u - 1].doc != tl->refs[i].doc || tl->refs[u - 1].turn != tl->refs[i].turn)
-            tl->refs[u++] = tl->refs[i];
-    return tl->n = u;
-}
-
 typedef struct participant_walk {
     turn_list tl;
-    uint32_t *docs;     /* the current participant's documents */
-    size_t ndocs, cap;
-    size_t nkeys;       /* keys read */
+    participant_doc *keys; /* the current participant's */
+    size_t nkeys, cap;
+    size_t nread;          /* keys read in all */
     pupa_refs_fn fn;
     void *ctx;
 } participant_walk;
 
-/* One participant's turns, from her documents' turns records, to fn. */
-static int walk_flush(participant_walk *w, pupa_str who)
+/* One participant's turns, from her documents' turns records, to fn in
+ * output order.  Each key's document checked (key_names_doc), no turn
+ * is read twice. */
+static int walk_flush(participant_walk *w)
 {
     w->tl.n = 0;
-    w->tl.owner = who;
     int rc = 0;
-    for (size_t i = 0; !rc && i < w->ndocs; i++)
-        rc = add_doc_turns(&w->tl, w->docs[i]);
-    w->ndocs = 0;
-    if (!rc && sort_unique(&w->tl))
-        rc = w->fn(w->ctx, w->tl.refs, w->tl.n);
-    return rc;
+    for (size_t i = 0; !rc && i < w->nkeys; i++)
+        rc = add_key_turns(&w->tl, &w->keys[i]);
+    w->nkeys = 0;
+    if (rc || !w->tl.n)
+        return rc;
+    qsort(w->tl.refs, w->tl.n, sizeof *w->tl.refs, by_attribution);
+    return w->fn(w->ctx, w->tl.refs, w->tl.n);
 }
 
 int pupa_q_turns_by_participant(pupa_q *q, const pupa_filter *f, pupa_refs_fn fn, void *ctx)
 {
-    participant_walk w = {{q, f, NULL, 0, 0, 1, {NULL, 0}}, NULL, 0, 0, 0, fn, ctx};
+    participant_walk w = {{q, f, NULL, 0, 0}, NULL, 0, 0, 0, fn, ctx};
     MDB_cursor *cur;
     int rc = mdb_cursor_open(q->txn, q->ix->participants, &cur);
     if (rc)
         return pupa_lmdb_fail(rc, "index read");
     size_t plen = f->participant ? strlen(f->participant) : 0;
     MDB_val k = {plen + 1, (void *)f->participant}, v; /* her name then 0x00 */
-    pupa_str who = {NULL, 0};
-    int g, have = 0;
+    int g;
     for (g = mdb_cursor_get(cur, &k, &v, f->participant ? MDB_SET_RANGE : MDB_FIRST);
          !rc && g == 0; g = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        pupa_str p = {NULL, 0};
-        uint32_t doc = 0;
-        if ((rc = participant_key(&k, &p, &doc)))
+        participant_doc pd = {{NULL, 0}, 0, 0};
+        if ((rc = participant_key(&k, &pd)))
             break;
-        if (f->participant && (p.len != plen || memcmp(p.s, f->participant, plen) != 0))
+        if (f->participant && (pd.who.len != plen || memcmp(pd.who.s, f->participant, plen) != 0))
             break; /* past her keys */
-        if (have && pupa_str_cmp(p, who) != 0 && (rc = walk_flush(&w, who)))
+        if (w.nkeys && pupa_str_cmp(pd.who, w.keys[0].who) != 0 && (rc = walk_flush(&w)))
             break;
-        who = p;
-        have = 1;
-        w.nkeys++;
-        if (pupa_grow(&w.docs, &w.cap, w.ndocs + 1, sizeof *w.docs))
+        w.nread++;
+        if (pupa_grow(&w.keys, &w.cap, w.nkeys + 1, sizeof *w.keys))
             rc = PUPA_ENOMEM;
         else
-            w.docs[w.ndocs++] = doc;
+            w.keys[w.nkeys++] = pd;
     }
     if (!rc && g && g != MDB_NOTFOUND)
         rc = pupa_lmdb_fail(g, "index read");
     mdb_cursor_close(cur);
-    if (!rc && have)
-        rc = walk_flush(&w, who);
+    if (!rc && w.nkeys)
+        rc = walk_flush(&w);
     /* Every participant read to the end: one key a document, or a
-     * document would be left out without a word (each key's document is
-     * checked to be hers: walk_flush). */
+     * document would be left out without a word (no document is under two
+     * keys: walk_flush). */
     if (!rc && !f->participant) {
         MDB_stat docs;
         if ((rc = mdb_stat(q->txn, q->ix->docs, &docs)))
             rc = pupa_lmdb_fail(rc, "index read");
-        else if (docs.ms_entries != w.nkeys)
+        else if (docs.ms_entries != w.nread)
             rc = pupa_fail(PUPA_ECORRUPT, "index: %zu participant keys for %zu documents",
-                           w.nkeys, (size_t)docs.ms_entries);
+                           w.nread, (size_t)docs.ms_entries);
     }
-    free(w.docs);
+    free(w.keys);
     free(w.tl.refs);
     return rc > 0 ? 0 : rc;
 }

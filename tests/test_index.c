@@ -1300,6 +1300,41 @@ static uint64_t lcg(uint64_t *x)
     return *x >> 33;
 }
 
+/* The participants database of an index, open for writing through LMDB
+ * itself, to damage it where pupa's seal cannot see (sealed again after). */
+typedef struct participant_keys {
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+} participant_keys;
+
+static int parts_open(participant_keys *pk, const char *dir)
+{
+    MDB_dbi parts;
+    memset(pk, 0, sizeof *pk);
+    CHECK_EQ_INT(mdb_env_create(&pk->env), 0);
+    mdb_env_set_maxdbs(pk->env, 8);
+    mdb_env_set_mapsize(pk->env, (size_t)1 << 30);
+    int ok = mdb_env_open(pk->env, dir, 0, 0600) == 0 &&
+             mdb_txn_begin(pk->env, NULL, 0, &pk->txn) == 0 &&
+             mdb_dbi_open(pk->txn, "participants", 0, &parts) == 0 &&
+             mdb_cursor_open(pk->txn, parts, &pk->cur) == 0;
+    CHECK(ok);
+    if (!ok) {
+        if (pk->txn)
+            mdb_txn_abort(pk->txn);
+        mdb_env_close(pk->env);
+    }
+    return ok;
+}
+
+static void parts_commit(participant_keys *pk)
+{
+    mdb_cursor_close(pk->cur);
+    CHECK_EQ_INT(mdb_txn_commit(pk->txn), 0);
+    mdb_env_close(pk->env);
+}
+
 static void test_corrupt(const char *good)
 {
     char src_data[1100], src_lock[1100], src_seal[1100];
@@ -1446,25 +1481,61 @@ static void test_corrupt(const char *good)
         mkdir(dir, 0700);
         write_bytes(data, orig, n);
         copy_file(src_lock, lock);
-        MDB_env *env = NULL;
-        MDB_txn *txn = NULL;
-        MDB_dbi parts;
-        MDB_cursor *cur = NULL;
+        participant_keys pk;
         MDB_val k, v;
-        CHECK_EQ_INT(mdb_env_create(&env), 0);
-        mdb_env_set_maxdbs(env, 8);
-        mdb_env_set_mapsize(env, (size_t)1 << 30);
-        CHECK_EQ_INT(mdb_env_open(env, dir, 0, 0600), 0);
-        CHECK_EQ_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
-        CHECK_EQ_INT(mdb_dbi_open(txn, "participants", 0, &parts), 0);
-        CHECK_EQ_INT(mdb_cursor_open(txn, parts, &cur), 0);
-        CHECK_EQ_INT(mdb_cursor_get(cur, &k, &v, MDB_LAST), 0);
-        CHECK_EQ_INT(mdb_cursor_del(cur, 0), 0);
-        mdb_cursor_close(cur);
-        CHECK_EQ_INT(mdb_txn_commit(txn), 0);
-        mdb_env_close(env);
+        if (parts_open(&pk, dir)) {
+            CHECK_EQ_INT(mdb_cursor_get(pk.cur, &k, &v, MDB_LAST), 0);
+            CHECK_EQ_INT(mdb_cursor_del(pk.cur, 0), 0);
+            parts_commit(&pk);
+        }
         CHECK_EQ_INT(pupa_index_seal(dir), 0);
         probe(dir, "a participants key deleted", PUPA_ECORRUPT, 0, 0);
+    }
+
+    /* Two damages that hide each other's count: a document under a second
+     * key of its participant (another year), and another document's key
+     * deleted.  Her quotes and her timeline, which read her keys, and the
+     * unfiltered quotes must all report it rather than count the first
+     * document twice and leave the second out. */
+    {
+        write_bytes(data, orig, n);
+        copy_file(src_lock, lock);
+        participant_keys pk;
+        MDB_val k, v;
+        char who[256] = "";
+        if (parts_open(&pk, dir)) {
+            unsigned char key[512];
+            CHECK_EQ_INT(mdb_cursor_get(pk.cur, &k, &v, MDB_FIRST), 0);
+            CHECK(k.mv_size >= 8 && k.mv_size - 7 < sizeof who);
+            if (k.mv_size >= 8 && k.mv_size - 7 < sizeof who) {
+                memcpy(who, k.mv_data, k.mv_size - 7);
+                who[k.mv_size - 7] = 0;
+                memcpy(key, k.mv_data, k.mv_size);
+                key[k.mv_size - 5]++; /* the year's low byte */
+                MDB_val again = {k.mv_size, key}, none = {0, ""};
+                uint32_t first_doc;
+                memcpy(&first_doc, key + k.mv_size - 4, 4);
+                CHECK_EQ_INT(mdb_cursor_get(pk.cur, &k, &v, MDB_LAST), 0);
+                CHECK(memcmp((const char *)k.mv_data + k.mv_size - 4, &first_doc, 4) != 0);
+                CHECK_EQ_INT(mdb_cursor_del(pk.cur, 0), 0);
+                CHECK_EQ_INT(mdb_cursor_put(pk.cur, &again, &none, MDB_NOOVERWRITE), 0);
+            }
+            parts_commit(&pk);
+        }
+        CHECK_EQ_INT(pupa_index_seal(dir), 0);
+        probe(dir, "a document under two participants keys", PUPA_ECORRUPT, 0, 0);
+        pupa_index *dix = open_index(dir);
+        if (dix) {
+            pupa_filter f;
+            pupa_filter_init(&f);
+            f.participant = who;
+            size_t sum = 0;
+            CHECK_EQ_INT(pupa_quotes(dix, &f, touch_quote, &sum), PUPA_ECORRUPT);
+            pupa_timeline *t = NULL;
+            CHECK_EQ_INT(pupa_timeline_build(dix, who, 1, 1, &f, &t), PUPA_ECORRUPT);
+            CHECK(t == NULL);
+            pupa_index_close(dix);
+        }
     }
 
     /* truncated to half, and by its last page */
