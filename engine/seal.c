@@ -230,7 +230,7 @@ static void sum_job_hash(sum_job *job)
             return;
         size_t u0 = c * per_chunk, u1 = u0 + per_chunk < job->nunits ? u0 + per_chunk : job->nunits;
         /* The units to read; the rest keep their known sums. */
-        size_t first = SIZE_MAX, end = 0;
+        size_t first = 0, end = 0; /* the span read: end 0, none yet */
         for (size_t u = u0; u < u1; u++) {
             if (reused(job, u)) {
                 job->sums[u] = job->known[u];
@@ -238,7 +238,8 @@ static void sum_job_hash(sum_job *job)
             }
             size_t off = u * UNIT, len = job->n - off < UNIT ? job->n - off : UNIT;
             job->sums[u] = unit_checksum(job->map + off, len, u);
-            first = first < off ? first : off;
+            if (!end)
+                first = off;
             end = off + len;
         }
         /* Read: its pages leave the process's resident set, which stays
